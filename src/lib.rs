@@ -1,0 +1,16 @@
+//! otasim: an exact OTA release resolver run over fleets of millions of devices.
+//!
+//! Data flows `version` → `catalog` → `resolver` → `fleet` → `timeline` → `matrix`;
+//! `scenario` turns a TOML file into the validated model. Nothing here prints or parses
+//! command lines: that is the binary's job (`src/main.rs`, `src/cli/`).
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod fleet;
+pub mod ids;
+pub mod matrix;
+pub mod resolver;
+pub mod scenario;
+pub mod staging;
+pub mod timeline;
+pub mod version;
