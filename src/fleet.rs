@@ -70,9 +70,8 @@ impl Fleet {
 
     /// Adds a device; fails if its id is taken.
     pub fn push(&mut self, device: NewDevice) -> Result<DeviceIdx, String> {
-        let idx = DeviceIdx(
-            u32::try_from(self.ids.len()).map_err(|_| "too many devices".to_string())?,
-        );
+        let idx =
+            DeviceIdx(u32::try_from(self.ids.len()).map_err(|_| "too many devices".to_string())?);
         if self.index.contains_key(&device.id) {
             return Err(format!("device \"{}\" is defined twice", device.id));
         }

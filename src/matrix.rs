@@ -76,11 +76,7 @@ impl Memo {
 }
 
 /// The matrix of every cohort (or one), rows sorted as docs/semantics.md says.
-pub fn version_matrix(
-    catalog: &Catalog,
-    fleet: &Fleet,
-    only: Option<CohortId>,
-) -> Vec<MatrixRow> {
+pub fn version_matrix(catalog: &Catalog, fleet: &Fleet, only: Option<CohortId>) -> Vec<MatrixRow> {
     let mut memo = Memo::default();
     let mut cells: HashMap<(CohortId, SoftwareTypeId, VersionId, VersionId, Rule, Final), u64> =
         HashMap::new();

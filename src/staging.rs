@@ -185,11 +185,17 @@ mod tests {
         resize_staged(&mut f, CohortId(0), p("25"), &mut rng);
         let grown = staged_in(&f, 0);
         assert_eq!(grown.len(), 125);
-        assert!(first.iter().all(|d| grown.contains(d)), "growing keeps staged devices");
+        assert!(
+            first.iter().all(|d| grown.contains(d)),
+            "growing keeps staged devices"
+        );
         resize_staged(&mut f, CohortId(0), p("5"), &mut rng);
         let shrunk = staged_in(&f, 0);
         assert_eq!(shrunk.len(), 25);
-        assert!(shrunk.iter().all(|d| grown.contains(d)), "shrinking only unstages");
+        assert!(
+            shrunk.iter().all(|d| grown.contains(d)),
+            "shrinking only unstages"
+        );
     }
 
     #[test]
@@ -219,7 +225,10 @@ mod tests {
             })
         };
         let ids = |v: Vec<DeviceIdx>| v.into_iter().map(|d| d.0).collect::<Vec<_>>();
-        assert_eq!(ids(select(&f, &sel(Order::File, None), &mut rng)), [1, 3, 5, 7, 9, 11]);
+        assert_eq!(
+            ids(select(&f, &sel(Order::File, None), &mut rng)),
+            [1, 3, 5, 7, 9, 11]
+        );
         // Devices 3 and 9 were never seen: they come last.
         assert_eq!(
             ids(select(&f, &sel(Order::LastSeenDesc, Some(3)), &mut rng)),

@@ -253,7 +253,11 @@ impl State {
 /// Checks that every event of a timeline applies, without touching devices: the catalog
 /// is replayed alone and release overrides are tracked sparsely. This lets a scenario
 /// with millions of devices be validated in full before anything is computed.
-pub fn check_timeline(catalog: &Catalog, fleet: &Fleet, events: &[Event]) -> Result<(), EventError> {
+pub fn check_timeline(
+    catalog: &Catalog,
+    fleet: &Fleet,
+    events: &[Event],
+) -> Result<(), EventError> {
     let mut catalog = catalog.clone();
     let mut counts: HashMap<ReleaseId, usize> = HashMap::new();
     for r in fleet.release_override.iter().flatten() {

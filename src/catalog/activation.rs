@@ -89,7 +89,12 @@ impl Catalog {
         Ok(())
     }
 
-    fn apply_activation(&mut self, release: ReleaseId, cohort: CohortId, rollout: Rollout) -> Effect {
+    fn apply_activation(
+        &mut self,
+        release: ReleaseId,
+        cohort: CohortId,
+        rollout: Rollout,
+    ) -> Effect {
         self.active.insert((release, cohort), rollout);
         self.revision += 1;
         match rollout {

@@ -348,11 +348,11 @@ impl Catalog {
                 )));
             }
         }
-        if self
-            .releases
-            .iter()
-            .any(|r| !r.deleted && r.software_type == release.software_type && r.kind_key() == release.kind_key())
-        {
+        if self.releases.iter().any(|r| {
+            !r.deleted
+                && r.software_type == release.software_type
+                && r.kind_key() == release.kind_key()
+        }) {
             let what = if release.is_full() { "full" } else { "delta" };
             return Err(CatalogError::Invalid(format!(
                 "{what} release {} is defined twice for software type \"{}\"",

@@ -27,9 +27,7 @@ impl Percent {
             return Err(bad());
         }
         if frac.len() > 9 {
-            return Err(format!(
-                "rollout percent {text} has more than 9 decimals"
-            ));
+            return Err(format!("rollout percent {text} has more than 9 decimals"));
         }
         let int: u64 = if int.is_empty() {
             0
@@ -53,7 +51,9 @@ impl Percent {
     /// Converts a TOML float; see [`Percent::parse`].
     pub fn from_f64(value: f64) -> Result<Percent, String> {
         if !value.is_finite() || value < 0.0 {
-            return Err(format!("rollout percent {value} is not a number from 0 to 100"));
+            return Err(format!(
+                "rollout percent {value} is not a number from 0 to 100"
+            ));
         }
         Percent::parse(&format!("{value}"))
     }

@@ -105,10 +105,12 @@ fn decide(
             trail.note(Step::Candidate(id));
             let better = match delta {
                 None => true,
-                Some(best) => catalog
-                    .version(to)
-                    .cmp_total(catalog.version(catalog.release(best).target()))
-                    == Ordering::Greater,
+                Some(best) => {
+                    catalog
+                        .version(to)
+                        .cmp_total(catalog.version(catalog.release(best).target()))
+                        == Ordering::Greater
+                }
             };
             if better {
                 delta = Some(id);
@@ -121,22 +123,24 @@ fn decide(
     }
 
     let fulls = || {
-        catalog.releases().filter_map(|(id, release)| match release.kind {
-            ReleaseKind::Full {
-                version,
-                must_pass_through,
-            } if applicable(id, release) => Some((id, version, must_pass_through)),
-            _ => None,
-        })
+        catalog
+            .releases()
+            .filter_map(|(id, release)| match release.kind {
+                ReleaseKind::Full {
+                    version,
+                    must_pass_through,
+                } if applicable(id, release) => Some((id, version, must_pass_through)),
+                _ => None,
+            })
     };
 
     if catalog.cohort(cohort).disable_version_checking {
         // R17: no MPT step; the highest applicable Full release, unless the device
         // already reports that version.
         trail.note(Step::VersionCheckingDisabled);
-        let Some((best, best_version, _)) = fulls().max_by(|a, b| {
-            catalog.version(a.1).cmp_total(catalog.version(b.1))
-        }) else {
+        let Some((best, best_version, _)) =
+            fulls().max_by(|a, b| catalog.version(a.1).cmp_total(catalog.version(b.1)))
+        else {
             return Decision::NONE;
         };
         let top = catalog.version(best_version);
@@ -177,7 +181,15 @@ fn decide(
             catalog,
             device,
             trail,
-            |r| matches!(r.kind, ReleaseKind::Full { must_pass_through: false, .. }),
+            |r| {
+                matches!(
+                    r.kind,
+                    ReleaseKind::Full {
+                        must_pass_through: false,
+                        ..
+                    }
+                )
+            },
             &applicable,
         );
         return Decision::update(Rule::MustPassThrough, best);
@@ -220,7 +232,9 @@ fn note_outranked(
     applicable: &impl Fn(ReleaseId, &Release) -> bool,
 ) {
     for (id, release) in catalog.releases() {
-        if release.software_type == device.software_type && lower(release) && applicable(id, release)
+        if release.software_type == device.software_type
+            && lower(release)
+            && applicable(id, release)
         {
             trail.note(Step::Skipped(id, Skip::Outranked));
         }
