@@ -39,27 +39,74 @@ pub struct NewDevice {
     pub last_seen: Option<i64>,
 }
 
+/// No project key, in [`Fleet`]'s packed column.
+const NO_KEY: u16 = u16::MAX;
+/// No release override, in [`Fleet`]'s packed column.
+const NO_OVERRIDE: u32 = u32::MAX;
+/// Never seen, in [`Fleet`]'s packed column.
+const NEVER: i32 = i32::MIN;
+
 /// All devices, column by column; a device is its row index ([`DeviceIdx`]).
+///
+/// Optional fields are packed with sentinels (not `Option`) so that the hot columns
+/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 4 + 4 = 21 bytes per device.
 #[derive(Clone, Debug, Default)]
 pub struct Fleet {
     ids: Vec<String>,
     index: HashMap<String, DeviceIdx>,
+    software_type: Vec<SoftwareTypeId>,
+    hardware: Vec<HardwareId>,
+    version: Vec<VersionId>,
+    cohort: Vec<CohortId>,
+    project_key: Vec<u16>,
+    staged: Vec<bool>,
+    release_override: Vec<u32>,
+    last_seen: Vec<i32>,
+}
+
+/// Read-only views of the columns the resolver needs, for bulk passes.
+#[derive(Copy, Clone, Debug)]
+pub struct Columns<'a> {
     /// Software type per device.
-    pub software_type: Vec<SoftwareTypeId>,
+    pub software_type: &'a [SoftwareTypeId],
     /// Hardware version per device.
-    pub hardware: Vec<HardwareId>,
-    /// Current (reported) version per device.
-    pub version: Vec<VersionId>,
+    pub hardware: &'a [HardwareId],
+    /// Reported version per device.
+    pub version: &'a [VersionId],
     /// Stored cohort per device.
-    pub cohort: Vec<CohortId>,
-    /// Project key per device.
-    pub project_key: Vec<Option<ProjectKeyId>>,
-    /// Staged flag per device (R10).
-    pub staged: Vec<bool>,
-    /// Release override per device (R12).
-    pub release_override: Vec<Option<ReleaseId>>,
-    /// Last-seen tick per device (R21 order).
-    pub last_seen: Vec<Option<i64>>,
+    pub cohort: &'a [CohortId],
+    /// Project key per device, `u16::MAX` for none.
+    pub project_key: &'a [u16],
+    /// Staged flag per device.
+    pub staged: &'a [bool],
+    /// Release override per device, `u32::MAX` for none.
+    pub release_override: &'a [u32],
+}
+
+impl Columns<'_> {
+    /// The report of row `i`.
+    #[inline]
+    pub fn report(&self, i: usize) -> DeviceReport {
+        DeviceReport {
+            software_type: self.software_type[i],
+            version: self.version[i],
+            hardware: self.hardware[i],
+            project_key: unpack_key(self.project_key[i]),
+            cohort: self.cohort[i],
+            staged: self.staged[i],
+            release_override: unpack_override(self.release_override[i]),
+        }
+    }
+}
+
+#[inline]
+fn unpack_key(k: u16) -> Option<ProjectKeyId> {
+    (k != NO_KEY).then_some(ProjectKeyId(k))
+}
+
+#[inline]
+fn unpack_override(r: u32) -> Option<ReleaseId> {
+    (r != NO_OVERRIDE).then_some(ReleaseId(r))
 }
 
 impl Fleet {
@@ -70,22 +117,34 @@ impl Fleet {
 
     /// Adds a device; fails if its id is taken.
     pub fn push(&mut self, device: NewDevice) -> Result<DeviceIdx, String> {
-        let idx =
-            DeviceIdx(u32::try_from(self.ids.len()).map_err(|_| "too many devices".to_string())?);
+        let idx = DeviceIdx(
+            u32::try_from(self.ids.len())
+                .ok()
+                .filter(|&n| n < u32::MAX)
+                .ok_or_else(|| "too many devices".to_string())?,
+        );
         if self.index.contains_key(&device.id) {
             return Err(format!("device \"{}\" is defined twice", device.id));
         }
+        let r = device.report;
+        let last_seen = match device.last_seen {
+            None => NEVER,
+            Some(t) => i32::try_from(t)
+                .ok()
+                .filter(|&t| t != NEVER)
+                .ok_or_else(|| format!("last_seen {t} is out of range"))?,
+        };
         self.index.insert(device.id.clone(), idx);
         self.ids.push(device.id);
-        let r = device.report;
         self.software_type.push(r.software_type);
         self.hardware.push(r.hardware);
         self.version.push(r.version);
         self.cohort.push(r.cohort);
-        self.project_key.push(r.project_key);
+        self.project_key.push(r.project_key.map_or(NO_KEY, |k| k.0));
         self.staged.push(r.staged);
-        self.release_override.push(r.release_override);
-        self.last_seen.push(device.last_seen);
+        self.release_override
+            .push(r.release_override.map_or(NO_OVERRIDE, |o| o.0));
+        self.last_seen.push(last_seen);
         Ok(idx)
     }
 
@@ -114,19 +173,70 @@ impl Fleet {
         &self.ids
     }
 
+    /// The columns, for bulk passes.
+    pub fn columns(&self) -> Columns<'_> {
+        Columns {
+            software_type: &self.software_type,
+            hardware: &self.hardware,
+            version: &self.version,
+            cohort: &self.cohort,
+            project_key: &self.project_key,
+            staged: &self.staged,
+            release_override: &self.release_override,
+        }
+    }
+
     /// The report the device sends to the resolver.
     #[inline]
     pub fn report(&self, idx: DeviceIdx) -> DeviceReport {
-        let i = idx.index();
-        DeviceReport {
-            software_type: self.software_type[i],
-            version: self.version[i],
-            hardware: self.hardware[i],
-            project_key: self.project_key[i],
-            cohort: self.cohort[i],
-            staged: self.staged[i],
-            release_override: self.release_override[i],
-        }
+        self.columns().report(idx.index())
+    }
+
+    /// A device's software type.
+    pub fn software_type(&self, idx: DeviceIdx) -> SoftwareTypeId {
+        self.software_type[idx.index()]
+    }
+    /// A device's hardware version.
+    pub fn hardware(&self, idx: DeviceIdx) -> HardwareId {
+        self.hardware[idx.index()]
+    }
+    /// A device's reported version.
+    pub fn version(&self, idx: DeviceIdx) -> VersionId {
+        self.version[idx.index()]
+    }
+    /// A device's stored cohort.
+    pub fn cohort(&self, idx: DeviceIdx) -> CohortId {
+        self.cohort[idx.index()]
+    }
+    /// A device's staged flag (R10).
+    pub fn staged(&self, idx: DeviceIdx) -> bool {
+        self.staged[idx.index()]
+    }
+    /// A device's release override (R12).
+    pub fn release_override(&self, idx: DeviceIdx) -> Option<ReleaseId> {
+        unpack_override(self.release_override[idx.index()])
+    }
+    /// The tick a device was last seen at.
+    pub fn last_seen(&self, idx: DeviceIdx) -> Option<i64> {
+        let t = self.last_seen[idx.index()];
+        (t != NEVER).then_some(i64::from(t))
+    }
+
+    /// Sets a device's reported version (after an install is reported, R3).
+    pub fn set_version(&mut self, idx: DeviceIdx, version: VersionId) {
+        self.version[idx.index()] = version;
+    }
+    /// Sets a device's staged flag.
+    pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
+        self.staged[idx.index()] = staged;
+    }
+    /// Sets or clears a device's release override (R7 checked by the caller).
+    pub fn set_release_override(&mut self, idx: DeviceIdx, release: Option<ReleaseId>) {
+        self.release_override[idx.index()] = release.map_or(NO_OVERRIDE, |r| r.0);
+    }
+    /// Records that a device was seen at `tick`.
+    pub fn set_last_seen(&mut self, idx: DeviceIdx, tick: i64) {
+        self.last_seen[idx.index()] = i32::try_from(tick).unwrap_or(i32::MAX);
     }
 
     /// Devices in `cohort`, in fleet order.
@@ -147,11 +257,20 @@ impl Fleet {
         }
     }
 
+    /// All release overrides that are set, with their devices.
+    pub fn overrides(&self) -> impl Iterator<Item = (DeviceIdx, ReleaseId)> + '_ {
+        self.release_override
+            .iter()
+            .enumerate()
+            .filter(|(_, &r)| r != NO_OVERRIDE)
+            .map(|(i, &r)| (DeviceIdx(i as u32), ReleaseId(r)))
+    }
+
     /// How many devices hold `release` as their override (R6 check).
     pub fn override_holders(&self, release: ReleaseId) -> usize {
         self.release_override
             .iter()
-            .filter(|&&o| o == Some(release))
+            .filter(|&&o| o == release.0)
             .count()
     }
 }

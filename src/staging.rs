@@ -18,16 +18,16 @@ pub fn resize_staged(
     rng: &mut impl Rng,
 ) -> usize {
     let (staged, unstaged): (Vec<DeviceIdx>, Vec<DeviceIdx>) =
-        fleet.members(cohort).partition(|d| fleet.staged[d.index()]);
+        fleet.members(cohort).partition(|&d| fleet.staged(d));
     let n = staged.len() + unstaged.len();
     let target = percent.count_of(n);
     if target > staged.len() {
         for i in sample(rng, unstaged.len(), target - staged.len()) {
-            fleet.staged[unstaged[i].index()] = true;
+            fleet.set_staged(unstaged[i], true);
         }
     } else if target < staged.len() {
         for i in sample(rng, staged.len(), staged.len() - target) {
-            fleet.staged[staged[i].index()] = false;
+            fleet.set_staged(staged[i], false);
         }
     }
     target
@@ -99,24 +99,23 @@ pub fn select(fleet: &Fleet, selection: &Selection, rng: &mut impl Rng) -> Vec<D
     };
     let mut picked: Vec<DeviceIdx> = fleet
         .members(filter.cohort)
-        .filter(|d| {
-            let i = d.index();
-            filter.hardware.is_none_or(|h| fleet.hardware[i] == h)
+        .filter(|&d| {
+            filter.hardware.is_none_or(|h| fleet.hardware(d) == h)
                 && filter
                     .versions
                     .as_ref()
-                    .is_none_or(|vs| vs.contains(&fleet.version[i]))
-                && filter.staged.is_none_or(|s| fleet.staged[i] == s)
+                    .is_none_or(|vs| vs.contains(&fleet.version(d)))
+                && filter.staged.is_none_or(|s| fleet.staged(d) == s)
         })
         .collect();
     match filter.order {
         Order::File => {}
         // Stable sorts keep fleet order among equals, so the result is reproducible.
-        Order::LastSeenDesc => picked.sort_by_key(|d| match fleet.last_seen[d.index()] {
+        Order::LastSeenDesc => picked.sort_by_key(|&d| match fleet.last_seen(d) {
             Some(t) => (0, std::cmp::Reverse(t)),
             None => (1, std::cmp::Reverse(0)),
         }),
-        Order::LastSeenAsc => picked.sort_by_key(|d| match fleet.last_seen[d.index()] {
+        Order::LastSeenAsc => picked.sort_by_key(|&d| match fleet.last_seen(d) {
             Some(t) => (0, t),
             None => (1, 0),
         }),
@@ -134,7 +133,7 @@ pub fn select(fleet: &Fleet, selection: &Selection, rng: &mut impl Rng) -> Vec<D
 /// Sets the staged flag of the selected devices (R21).
 pub fn set_staged(fleet: &mut Fleet, selection: &Selection, staged: bool, rng: &mut impl Rng) {
     for d in select(fleet, selection, rng) {
-        fleet.staged[d.index()] = staged;
+        fleet.set_staged(d, staged);
     }
 }
 
@@ -169,7 +168,10 @@ mod tests {
 
     fn staged_in(f: &Fleet, c: u16) -> Vec<usize> {
         (0..f.len())
-            .filter(|&i| f.cohort[i] == CohortId(c) && f.staged[i])
+            .filter(|&i| {
+                let d = DeviceIdx(i as u32);
+                f.cohort(d) == CohortId(c) && f.staged(d)
+            })
             .collect()
     }
 

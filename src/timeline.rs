@@ -175,7 +175,7 @@ fn catalog_step(
         &Action::Pull { release, cohort } => catalog.pull(release, cohort, event.by),
         &Action::DeleteRelease { release } => catalog.delete_release(release, holders(release)),
         &Action::SetOverride { device, release } => {
-            catalog.check_override(release, fleet.software_type[device.index()])?;
+            catalog.check_override(release, fleet.software_type(device))?;
             Ok(Effect::SetOverride {
                 device,
                 release: Some(release),
@@ -232,7 +232,7 @@ impl State {
                 staging::resize_staged(&mut self.fleet, cohort, percent, &mut rng);
             }
             Effect::SetOverride { device, release } => {
-                self.fleet.release_override[device.index()] = release;
+                self.fleet.set_release_override(device, release);
             }
         }
         match &event.action {
@@ -260,8 +260,8 @@ pub fn check_timeline(
 ) -> Result<(), EventError> {
     let mut catalog = catalog.clone();
     let mut counts: HashMap<ReleaseId, usize> = HashMap::new();
-    for r in fleet.release_override.iter().flatten() {
-        *counts.entry(*r).or_default() += 1;
+    for (_, r) in fleet.overrides() {
+        *counts.entry(r).or_default() += 1;
     }
     let mut changed: HashMap<DeviceIdx, Option<ReleaseId>> = HashMap::new();
     for event in events {
@@ -277,7 +277,7 @@ pub fn check_timeline(
             let old = changed
                 .get(&device)
                 .copied()
-                .unwrap_or(fleet.release_override[device.index()]);
+                .unwrap_or_else(|| fleet.release_override(device));
             if let Some(o) = old {
                 *counts.entry(o).or_default() -= 1;
             }

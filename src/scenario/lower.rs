@@ -649,7 +649,7 @@ impl<'a> Lowerer<'a> {
             },
             "set_override" => {
                 let d = device(e.device.as_ref().expect("required"))?;
-                let dst = fleet.software_type[d.index()];
+                let dst = fleet.software_type(d);
                 let r = release(&e.release, dst)?;
                 at.cat(
                     e.release.as_ref().unwrap().span(),
