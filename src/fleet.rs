@@ -3,7 +3,9 @@
 //! Columns rather than a `Vec<Device>` because the engine sweeps one or two fields over
 //! millions of devices per tick; device id strings are cold and only read for output.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::ids::{
     CohortId, DeviceIdx, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, VersionId,
@@ -39,6 +41,63 @@ pub struct NewDevice {
     pub last_seen: Option<i64>,
 }
 
+/// Device id strings packed into one buffer, with a hash index of row numbers: about
+/// 4 + len bytes per device instead of a `String` (24 + len) plus a map entry.
+#[derive(Clone, Default)]
+struct IdStore {
+    buf: String,
+    ends: Vec<usize>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl IdStore {
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[start..self.ends[i]]
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        self.index
+            .find(hash, |&i| self.get(i as usize) == id)
+            .copied()
+    }
+
+    /// Adds `id` as row `self.len()`; false if it is taken.
+    fn insert(&mut self, id: &str) -> bool {
+        if self.find(id).is_some() {
+            return false;
+        }
+        let row = self.ends.len() as u32;
+        self.buf.push_str(id);
+        self.ends.push(self.buf.len());
+        let hash = self.hasher.hash_one(id);
+        let IdStore {
+            buf,
+            ends,
+            index,
+            hasher,
+        } = self;
+        index.insert_unique(hash, row, |&i| {
+            let i = i as usize;
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            hasher.hash_one(&buf[start..ends[i]])
+        });
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet").field("devices", &self.len()).finish()
+    }
+}
+
 /// No project key, in [`Fleet`]'s packed column.
 const NO_KEY: u16 = u16::MAX;
 /// No release override, in [`Fleet`]'s packed column.
@@ -49,11 +108,11 @@ const NEVER: i32 = i32::MIN;
 /// All devices, column by column; a device is its row index ([`DeviceIdx`]).
 ///
 /// Optional fields are packed with sentinels (not `Option`) so that the hot columns
-/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 4 + 4 = 21 bytes per device.
-#[derive(Clone, Debug, Default)]
+/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 1 + 4 + 4 = 22 bytes per device, plus the id.
+#[derive(Clone, Default)]
 pub struct Fleet {
-    ids: Vec<String>,
-    index: HashMap<String, DeviceIdx>,
+    ids: IdStore,
+    present: Vec<bool>,
     software_type: Vec<SoftwareTypeId>,
     hardware: Vec<HardwareId>,
     version: Vec<VersionId>,
@@ -118,14 +177,11 @@ impl Fleet {
     /// Adds a device; fails if its id is taken.
     pub fn push(&mut self, device: NewDevice) -> Result<DeviceIdx, String> {
         let idx = DeviceIdx(
-            u32::try_from(self.ids.len())
+            u32::try_from(self.len())
                 .ok()
                 .filter(|&n| n < u32::MAX)
                 .ok_or_else(|| "too many devices".to_string())?,
         );
-        if self.index.contains_key(&device.id) {
-            return Err(format!("device \"{}\" is defined twice", device.id));
-        }
         let r = device.report;
         let last_seen = match device.last_seen {
             None => NEVER,
@@ -134,8 +190,10 @@ impl Fleet {
                 .filter(|&t| t != NEVER)
                 .ok_or_else(|| format!("last_seen {t} is out of range"))?,
         };
-        self.index.insert(device.id.clone(), idx);
-        self.ids.push(device.id);
+        if !self.ids.insert(&device.id) {
+            return Err(format!("device \"{}\" is defined twice", device.id));
+        }
+        self.present.push(true);
         self.software_type.push(r.software_type);
         self.hardware.push(r.hardware);
         self.version.push(r.version);
@@ -155,22 +213,43 @@ impl Fleet {
 
     /// Whether the fleet is empty.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 
     /// A device's id string.
     pub fn id(&self, idx: DeviceIdx) -> &str {
-        &self.ids[idx.index()]
+        self.ids.get(idx.index())
     }
 
     /// Finds a device by id.
     pub fn find(&self, id: &str) -> Option<DeviceIdx> {
-        self.index.get(id).copied()
+        self.ids.find(id).map(DeviceIdx)
     }
 
     /// All device ids, in fleet order.
-    pub fn ids(&self) -> &[String] {
-        &self.ids
+    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.ids.len()).map(|i| self.ids.get(i))
+    }
+
+    /// Whether a device exists now: rows are kept for devices that have not arrived
+    /// yet or have retired, so that ids and indices never move.
+    #[inline]
+    pub fn is_present(&self, idx: DeviceIdx) -> bool {
+        self.present[idx.index()]
+    }
+
+    /// Marks a device as arrived (true) or retired / not yet arrived (false).
+    pub fn set_present(&mut self, idx: DeviceIdx, present: bool) {
+        self.present[idx.index()] = present;
+    }
+
+    /// Devices that exist now, in fleet order.
+    pub fn present(&self) -> impl Iterator<Item = DeviceIdx> + '_ {
+        self.present
+            .iter()
+            .enumerate()
+            .filter(|(_, &p)| p)
+            .map(|(i, _)| DeviceIdx(i as u32))
     }
 
     /// The columns, for bulk passes.
@@ -239,12 +318,13 @@ impl Fleet {
         self.last_seen[idx.index()] = i32::try_from(tick).unwrap_or(i32::MAX);
     }
 
-    /// Devices in `cohort`, in fleet order.
+    /// Devices in `cohort` that exist now, in fleet order.
     pub fn members(&self, cohort: CohortId) -> impl Iterator<Item = DeviceIdx> + '_ {
         self.cohort
             .iter()
+            .zip(&self.present)
             .enumerate()
-            .filter(move |(_, &c)| c == cohort)
+            .filter(move |(_, (&c, &p))| c == cohort && p)
             .map(|(i, _)| DeviceIdx(i as u32))
     }
 

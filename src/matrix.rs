@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::catalog::Catalog;
 use crate::fleet::{DeviceReport, Fleet};
-use crate::ids::{CohortId, DeviceIdx, SoftwareTypeId, VersionId};
+use crate::ids::{CohortId, SoftwareTypeId, VersionId};
 use crate::resolver::{self, Decision, NoTrail, Rule};
 
 /// Where a device ends up if nothing changes (R24).
@@ -80,8 +80,8 @@ pub fn version_matrix(catalog: &Catalog, fleet: &Fleet, only: Option<CohortId>) 
     let mut memo = Memo::default();
     let mut cells: HashMap<(CohortId, SoftwareTypeId, VersionId, VersionId, Rule, Final), u64> =
         HashMap::new();
-    for i in 0..fleet.len() {
-        let report = fleet.report(DeviceIdx(i as u32));
+    for device in fleet.present() {
+        let report = fleet.report(device);
         if only.is_some_and(|c| c != report.cohort) {
             continue;
         }

@@ -596,7 +596,7 @@ impl<'a> Lowerer<'a> {
                         if fleet.len() <= 100_000 {
                             crate::catalog::did_you_mean(
                                 d.get_ref(),
-                                fleet.ids().iter().map(String::as_str),
+                                fleet.ids(),
                             )
                         } else {
                             String::new()
