@@ -108,7 +108,7 @@ const NEVER: i32 = i32::MIN;
 /// All devices, column by column; a device is its row index ([`DeviceIdx`]).
 ///
 /// Optional fields are packed with sentinels (not `Option`) so that the hot columns
-/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 1 + 4 + 4 = 22 bytes per device, plus the id.
+/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 1 + 4 + 4 + 1 = 23 bytes per device, plus the id.
 #[derive(Clone, Default)]
 pub struct Fleet {
     ids: IdStore,
@@ -121,6 +121,7 @@ pub struct Fleet {
     staged: Vec<bool>,
     release_override: Vec<u32>,
     last_seen: Vec<i32>,
+    profile: Vec<u8>,
 }
 
 /// Read-only views of the columns the resolver needs, for bulk passes.
@@ -203,6 +204,7 @@ impl Fleet {
         self.release_override
             .push(r.release_override.map_or(NO_OVERRIDE, |o| o.0));
         self.last_seen.push(last_seen);
+        self.profile.push(0);
         Ok(idx)
     }
 
@@ -299,6 +301,16 @@ impl Fleet {
     pub fn last_seen(&self, idx: DeviceIdx) -> Option<i64> {
         let t = self.last_seen[idx.index()];
         (t != NEVER).then_some(i64::from(t))
+    }
+
+    /// A device's behaviour profile (index into the scenario's profiles; 0 is default).
+    #[inline]
+    pub fn profile(&self, idx: DeviceIdx) -> u8 {
+        self.profile[idx.index()]
+    }
+    /// Sets a device's behaviour profile.
+    pub fn set_profile(&mut self, idx: DeviceIdx, profile: u8) {
+        self.profile[idx.index()] = profile;
     }
 
     /// Sets a device's reported version (after an install is reported, R3).

@@ -5,6 +5,7 @@
 //! command lines: that is the binary's job (`src/main.rs`, `src/cli/`).
 #![deny(missing_docs)]
 
+pub mod behaviour;
 pub mod catalog;
 pub mod fleet;
 pub mod ids;

@@ -53,6 +53,8 @@ pub struct Lowered {
     pub fleet: Fleet,
     pub events: Vec<Event>,
     pub event_lines: Vec<Option<usize>>,
+    pub behaviour: Option<crate::behaviour::Behaviour>,
+    pub arrivals: Vec<(u64, DeviceIdx)>,
 }
 
 pub struct Lowerer<'a> {
@@ -61,23 +63,33 @@ pub struct Lowerer<'a> {
     tick_seconds: u64,
 }
 
+impl Lowerer<'_> {
+    pub fn tick_seconds(&self) -> u64 {
+        self.tick_seconds
+    }
+}
+
 /// A place and a prefix for messages (`release 3: `, `event 7 (activate): `).
-struct At<'s, 'a> {
+pub struct At<'s, 'a> {
     src: &'s Source<'a>,
-    what: String,
+    pub what: String,
 }
 
 impl<'s, 'a> At<'s, 'a> {
-    fn new(src: &'s Source<'a>, what: impl Into<String>) -> At<'s, 'a> {
+    pub fn new(src: &'s Source<'a>, what: impl Into<String>) -> At<'s, 'a> {
         At {
             src,
             what: what.into(),
         }
     }
-    fn err(&self, span: Range<usize>, message: impl std::fmt::Display) -> ScenarioError {
+    pub fn err(&self, span: Range<usize>, message: impl std::fmt::Display) -> ScenarioError {
         self.src.error(span, format!("{}: {message}", self.what))
     }
-    fn cat<T>(&self, span: Range<usize>, r: Result<T, CatalogError>) -> Result<T, ScenarioError> {
+    pub fn cat<T>(
+        &self,
+        span: Range<usize>,
+        r: Result<T, CatalogError>,
+    ) -> Result<T, ScenarioError> {
         r.map_err(|e| self.err(span, e))
     }
 }
@@ -91,6 +103,7 @@ pub fn lower(
     text: &str,
     raw: RawScenario,
     fleet_table: Option<&Path>,
+    scale_to: Option<u64>,
 ) -> Result<Lowered, ScenarioError> {
     let src = Source::new(path, text);
     let at_top = |span: Range<usize>, m: String| src.error(span, m);
@@ -126,13 +139,26 @@ pub fn lower(
     lw.users(&raw)?;
     lw.cohorts(&raw)?;
     lw.project_keys(&raw)?;
-    lw.releases(&raw)?;
+    let install_failure = lw.releases(&raw)?;
+    let behaviour = lw.behaviour(raw.behaviour.as_ref(), &raw.profiles, &install_failure)?;
     let mut fleet = Fleet::new();
+    let raw_fleet = raw.fleet.as_ref().map(|f| f.get_ref());
+    let no_groups: &[_] = &[];
+    let groups = raw_fleet.map_or(no_groups, |f| &f.groups[..]);
+    if let (Some(n), true) = (scale_to, groups.is_empty()) {
+        return Err(ScenarioError {
+            file: path.to_path_buf(),
+            line: None,
+            message: format!(
+                "--devices {n}: the scenario has no synthetic [[fleet.groups]] to scale"
+            ),
+        });
+    }
     match fleet_table {
         Some(table) => super::table::read_fleet_table(table, &mut lw.catalog, &mut fleet)?,
         None => {
             for (i, d) in raw.devices.iter().enumerate() {
-                lw.device(&mut fleet, i, d)?;
+                lw.device(&mut fleet, i, d, behaviour.as_ref())?;
             }
             if let Some(import) = raw.fleet.as_ref().and_then(|f| f.get_ref().import.as_ref()) {
                 let table = path
@@ -147,8 +173,20 @@ pub fn lower(
                 }
                 super::table::read_fleet_table(&table, &mut lw.catalog, &mut fleet)?;
             }
+            lw.groups(
+                &mut fleet,
+                groups,
+                raw_fleet.and_then(|f| f.devices.as_ref()),
+                scale_to,
+                seed,
+                behaviour.as_ref(),
+            )?;
         }
     }
+    let arrivals = match raw_fleet {
+        Some(f) => lw.arrivals(&mut fleet, &f.arrivals, duration_ticks, behaviour.as_ref())?,
+        None => Vec::new(),
+    };
     // Events come last: they name devices, and hardware versions that only releases
     // and devices define (R8).
     let mut events = Vec::with_capacity(raw.events.len());
@@ -167,11 +205,13 @@ pub fn lower(
         fleet,
         events,
         event_lines: lines.into_iter().map(Some).collect(),
+        behaviour,
+        arrivals,
     })
 }
 
 impl<'a> Lowerer<'a> {
-    fn time(&self, t: &Spanned<RawTime>) -> Result<u64, String> {
+    pub fn time(&self, t: &Spanned<RawTime>) -> Result<u64, String> {
         match t.get_ref() {
             RawTime::Ticks(n) => {
                 u64::try_from(*n).map_err(|_| format!("{n} is not a tick number (it is negative)"))
@@ -329,7 +369,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn releases(&mut self, raw: &RawScenario) -> Result<(), ScenarioError> {
+    /// Adds the releases; returns each one's install failure probability, if set.
+    fn releases(
+        &mut self,
+        raw: &RawScenario,
+    ) -> Result<Vec<Option<(f64, Range<usize>)>>, ScenarioError> {
+        let mut install_failure = Vec::new();
         for (i, r) in raw.releases.iter().enumerate() {
             let span = r.span();
             let r = r.get_ref();
@@ -383,9 +428,25 @@ impl<'a> Lowerer<'a> {
                 payloads,
                 deleted: false,
             });
-            At::new(&self.src, what).cat(span, added)?;
+            let at = At::new(&self.src, what);
+            at.cat(span, added)?;
+            install_failure.push(match &r.install_failure_probability {
+                None => None,
+                Some(p) => {
+                    let v = match *p.get_ref() {
+                        RawNumber::Int(i) => i as f64,
+                        RawNumber::Float(f) => f,
+                    };
+                    if !(0.0..=1.0).contains(&v) {
+                        return Err(
+                            at.err(p.span(), "install_failure_probability must be from 0 to 1")
+                        );
+                    }
+                    Some((v, p.span()))
+                }
+            });
         }
-        Ok(())
+        Ok(install_failure)
     }
 
     fn version(
@@ -403,6 +464,7 @@ impl<'a> Lowerer<'a> {
         fleet: &mut Fleet,
         i: usize,
         d: &Spanned<super::raw::RawDevice>,
+        behaviour: Option<&crate::behaviour::Behaviour>,
     ) -> Result<(), ScenarioError> {
         let span = d.span();
         let d = d.get_ref();
@@ -445,7 +507,7 @@ impl<'a> Lowerer<'a> {
                 })? as i64,
             }),
         };
-        fleet
+        let idx = fleet
             .push(NewDevice {
                 id: d.id.get_ref().clone(),
                 report: DeviceReport {
@@ -459,7 +521,10 @@ impl<'a> Lowerer<'a> {
                 },
                 last_seen,
             })
-            .map_err(|e| At::new(&self.src, what).err(span, e))?;
+            .map_err(|e| At::new(&self.src, what.clone()).err(span, e))?;
+        let at = At::new(&self.src, what);
+        let profile = self.profile_ref(&at, behaviour, d.profile.as_ref())?;
+        fleet.set_profile(idx, profile);
         Ok(())
     }
 
@@ -594,10 +659,7 @@ impl<'a> Lowerer<'a> {
                         "unknown device \"{}\"{}",
                         d.get_ref(),
                         if fleet.len() <= 100_000 {
-                            crate::catalog::did_you_mean(
-                                d.get_ref(),
-                                fleet.ids(),
-                            )
+                            crate::catalog::did_you_mean(d.get_ref(), fleet.ids())
                         } else {
                             String::new()
                         }

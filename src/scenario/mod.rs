@@ -3,6 +3,7 @@
 
 mod lower;
 mod raw;
+mod synth;
 pub mod table;
 pub mod time;
 
@@ -17,6 +18,8 @@ pub struct LoadOptions {
     pub fleet: Option<PathBuf>,
     /// `--seed`: replaces the scenario's seed.
     pub seed: Option<u64>,
+    /// `--devices`: scales the synthetic fleet groups to this many devices.
+    pub devices: Option<u64>,
 }
 
 /// An input error with its place: `file:line: message`.
@@ -48,6 +51,11 @@ pub struct Scenario {
     pub events: Vec<Event>,
     /// The line of each event in the file (same order as `events`), for errors.
     pub event_lines: Vec<Option<usize>>,
+    /// The device behaviour model; `None` for a static fleet (devices never poll).
+    pub behaviour: Option<crate::behaviour::Behaviour>,
+    /// Devices that arrive during the run: (tick, device), sorted. They are in the
+    /// fleet from the start but absent until their tick.
+    pub arrivals: Vec<(u64, crate::ids::DeviceIdx)>,
 }
 
 impl Scenario {
@@ -76,7 +84,7 @@ impl Scenario {
                 message: e.message().trim_end().to_string(),
             }
         })?;
-        let low = lower::lower(path, text, raw, options.fleet.as_deref())?;
+        let low = lower::lower(path, text, raw, options.fleet.as_deref(), options.devices)?;
         let scenario = Scenario {
             path: path.to_path_buf(),
             seed: options.seed.unwrap_or(low.seed),
@@ -88,6 +96,8 @@ impl Scenario {
             },
             events: low.events,
             event_lines: low.event_lines,
+            behaviour: low.behaviour,
+            arrivals: low.arrivals,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,

@@ -50,8 +50,57 @@ pub struct RawScenario {
     #[serde(default)]
     pub devices: Vec<Spanned<RawDevice>>,
     pub fleet: Option<Spanned<RawFleet>>,
+    pub behaviour: Option<Spanned<RawProfile>>,
+    #[serde(default)]
+    pub profiles: Vec<Spanned<RawProfile>>,
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
+}
+
+/// A behaviour profile: `[behaviour]` (the default) or one of `[[profiles]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub name: Option<Str>,
+    pub poll_interval: Option<Spanned<RawTime>>,
+    pub poll_jitter: Option<Spanned<RawTime>>,
+    pub online_probability: Option<Spanned<RawNumber>>,
+    pub link_bytes_per_second: Option<Spanned<RawNumber>>,
+    pub download_failure_probability: Option<Spanned<RawNumber>>,
+    pub resume_downloads: Option<bool>,
+    pub install_failure_probability: Option<Spanned<RawNumber>>,
+    pub retirement_rate_per_day: Option<Spanned<RawNumber>>,
+}
+
+/// A synthetic group of devices (`[[fleet.groups]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub name: Option<Str>,
+    pub count: Option<Spanned<i64>>,
+    pub share: Option<Spanned<RawNumber>>,
+    pub cohort: Option<Str>,
+    pub project_key: Option<Str>,
+    pub hardware_version: Str,
+    pub software_type: Option<Str>,
+    pub versions: Spanned<BTreeMap<String, Spanned<RawNumber>>>,
+    pub profile: Option<Str>,
+}
+
+/// New devices arriving over time (`[[fleet.arrivals]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrival {
+    pub name: Option<Str>,
+    pub per_day: Spanned<RawNumber>,
+    pub start: Option<Spanned<RawTime>>,
+    pub end: Option<Spanned<RawTime>>,
+    pub software_version: Str,
+    pub hardware_version: Str,
+    pub software_type: Option<Str>,
+    pub cohort: Option<Str>,
+    pub project_key: Option<Str>,
+    pub profile: Option<Str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +148,7 @@ pub struct RawRelease {
     pub software_type: Option<Str>,
     #[serde(default)]
     pub payloads: BTreeMap<String, Spanned<i64>>,
+    pub install_failure_probability: Option<Spanned<RawNumber>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,12 +163,18 @@ pub struct RawDevice {
     pub staged: Option<bool>,
     pub release_override: Option<Str>,
     pub last_seen: Option<Spanned<RawTime>>,
+    pub profile: Option<Str>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFleet {
     pub import: Option<Str>,
+    pub devices: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub groups: Vec<Spanned<RawGroup>>,
+    #[serde(default)]
+    pub arrivals: Vec<Spanned<RawArrival>>,
 }
 
 /// One `[[events]]` table: the union of every action's fields; `lower.rs` checks that

@@ -1,0 +1,67 @@
+//! The device behaviour model: how often devices poll, whether they are online, how fast
+//! they download, how often downloads and installs fail, and when they retire.
+
+/// One behaviour profile (a `[behaviour]` or `[[profiles]]` table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profile {
+    /// Its name; the `[behaviour]` table is `default`.
+    pub name: String,
+    /// Ticks between polls (at least 1).
+    pub poll_interval: u64,
+    /// Each interval is drawn uniformly from `poll_interval ± poll_jitter` ticks.
+    pub poll_jitter: u64,
+    /// Probability that a device is online at a poll; offline polls are missed.
+    pub online_probability: f64,
+    /// Bytes a device downloads per tick; 0 means unlimited (a download finishes in the
+    /// tick it starts).
+    pub link_bytes_per_tick: u64,
+    /// Probability that a download attempt fails part-way.
+    pub download_failure_probability: f64,
+    /// After a failed download, resume from the bytes fetched (byte-range requests) or
+    /// restart from zero.
+    pub resume_downloads: bool,
+    /// Probability that installing a downloaded payload fails (a release may override).
+    pub install_failure_probability: f64,
+    /// Probability that a device retires during one day.
+    pub retirement_per_day: f64,
+}
+
+impl Profile {
+    /// The profile used when a scenario declares `[behaviour]` without fields.
+    pub fn standard(tick_seconds: u64) -> Profile {
+        let day = (86_400 / tick_seconds).max(1);
+        Profile {
+            name: "default".to_string(),
+            poll_interval: day,
+            poll_jitter: 0,
+            online_probability: 1.0,
+            link_bytes_per_tick: 0,
+            download_failure_probability: 0.0,
+            resume_downloads: true,
+            install_failure_probability: 0.0,
+            retirement_per_day: 0.0,
+        }
+    }
+}
+
+/// Every profile of a scenario plus per-release install failure probabilities.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behaviour {
+    /// Profiles by index; index 0 is the default profile.
+    pub profiles: Vec<Profile>,
+    /// Per release (by release id): an install failure probability that replaces the
+    /// profile's, to model a bad release.
+    pub release_install_failure: Vec<Option<f64>>,
+    /// Seconds per tick (to turn daily rates into per-tick ones).
+    pub tick_seconds: u64,
+}
+
+impl Behaviour {
+    /// Finds a profile by name.
+    pub fn profile_id(&self, name: &str) -> Option<u8> {
+        self.profiles
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| i as u8)
+    }
+}

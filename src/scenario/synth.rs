@@ -1,0 +1,471 @@
+//! Behaviour profiles and synthetic fleets (`[behaviour]`, `[[profiles]]`,
+//! `[[fleet.groups]]`, `[[fleet.arrivals]]`).
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use toml::Spanned;
+
+use super::lower::{At, Lowerer};
+use super::raw::{RawArrival, RawGroup, RawNumber, RawProfile, RawTime, Str};
+use super::ScenarioError;
+use crate::behaviour::{Behaviour, Profile};
+use crate::fleet::{DeviceReport, Fleet, NewDevice};
+use crate::ids::{CohortId, DeviceIdx, SoftwareTypeId};
+
+fn number(n: &RawNumber) -> f64 {
+    match *n {
+        RawNumber::Int(i) => i as f64,
+        RawNumber::Float(f) => f,
+    }
+}
+
+fn probability(at: &At<'_, '_>, name: &str, p: &Spanned<RawNumber>) -> Result<f64, ScenarioError> {
+    let v = number(p.get_ref());
+    if !(0.0..=1.0).contains(&v) {
+        return Err(at.err(
+            p.span(),
+            format!("{name} must be a probability from 0 to 1, not {v}"),
+        ));
+    }
+    Ok(v)
+}
+
+impl Lowerer<'_> {
+    fn ticks(
+        &self,
+        at: &At<'_, '_>,
+        name: &str,
+        t: &Spanned<RawTime>,
+    ) -> Result<u64, ScenarioError> {
+        self.time(t)
+            .map_err(|m| at.err(t.span(), format!("{name}: {m}")))
+    }
+
+    fn profile(
+        &self,
+        at: &At<'_, '_>,
+        base: &Profile,
+        raw: &RawProfile,
+    ) -> Result<Profile, ScenarioError> {
+        let mut p = base.clone();
+        if let Some(t) = &raw.poll_interval {
+            p.poll_interval = self.ticks(at, "poll_interval", t)?;
+            if p.poll_interval == 0 {
+                return Err(at.err(t.span(), "poll_interval must be at least one tick"));
+            }
+        }
+        if let Some(t) = &raw.poll_jitter {
+            p.poll_jitter = self.ticks(at, "poll_jitter", t)?;
+        }
+        if let Some(v) = &raw.online_probability {
+            p.online_probability = probability(at, "online_probability", v)?;
+        }
+        if let Some(v) = &raw.link_bytes_per_second {
+            let rate = number(v.get_ref());
+            if !(rate >= 0.0 && rate.is_finite()) {
+                return Err(at.err(v.span(), "link_bytes_per_second must not be negative"));
+            }
+            p.link_bytes_per_tick = (rate * self.tick_seconds() as f64).round() as u64;
+            if rate > 0.0 && p.link_bytes_per_tick == 0 {
+                p.link_bytes_per_tick = 1;
+            }
+        }
+        if let Some(v) = &raw.download_failure_probability {
+            p.download_failure_probability = probability(at, "download_failure_probability", v)?;
+        }
+        if let Some(v) = raw.resume_downloads {
+            p.resume_downloads = v;
+        }
+        if let Some(v) = &raw.install_failure_probability {
+            p.install_failure_probability = probability(at, "install_failure_probability", v)?;
+        }
+        if let Some(v) = &raw.retirement_rate_per_day {
+            p.retirement_per_day = probability(at, "retirement_rate_per_day", v)?;
+        }
+        Ok(p)
+    }
+
+    /// Lowers `[behaviour]` and `[[profiles]]`; `None` when neither is declared (a
+    /// static fleet: devices never poll).
+    pub fn behaviour(
+        &self,
+        default: Option<&Spanned<RawProfile>>,
+        profiles: &[Spanned<RawProfile>],
+        releases: &[Option<(f64, std::ops::Range<usize>)>],
+    ) -> Result<Option<Behaviour>, ScenarioError> {
+        if default.is_none() && profiles.is_empty() {
+            if let Some((_, span)) = releases.iter().flatten().next() {
+                return Err(self.src.error(
+                    span.clone(),
+                    "install_failure_probability needs a device behaviour model: add a [behaviour] table",
+                ));
+            }
+            return Ok(None);
+        }
+        let standard = Profile::standard(self.tick_seconds());
+        let base = match default {
+            None => standard,
+            Some(d) => {
+                let at = At::new(&self.src, "behaviour");
+                if let Some(n) = &d.get_ref().name {
+                    return Err(at.err(
+                        n.span(),
+                        "[behaviour] is the default profile and takes no name",
+                    ));
+                }
+                self.profile(&at, &standard, d.get_ref())?
+            }
+        };
+        let mut all = vec![base.clone()];
+        for (i, p) in profiles.iter().enumerate() {
+            let at = At::new(&self.src, format!("profile {i}"));
+            let Some(name) = &p.get_ref().name else {
+                return Err(at.err(p.span(), "a profile needs a `name`"));
+            };
+            let at = At::new(&self.src, format!("profile \"{}\"", name.get_ref()));
+            if all.iter().any(|q| &q.name == name.get_ref()) {
+                return Err(at.err(
+                    name.span(),
+                    format!(
+                        "profile \"{}\" is defined twice (\"default\" is the [behaviour] table)",
+                        name.get_ref()
+                    ),
+                ));
+            }
+            if all.len() >= 255 {
+                return Err(at.err(name.span(), "too many profiles (at most 254)"));
+            }
+            let mut q = self.profile(&at, &base, p.get_ref())?;
+            q.name = name.get_ref().clone();
+            all.push(q);
+        }
+        Ok(Some(Behaviour {
+            profiles: all,
+            release_install_failure: releases
+                .iter()
+                .map(|r| r.as_ref().map(|(p, _)| *p))
+                .collect(),
+            tick_seconds: self.tick_seconds(),
+        }))
+    }
+
+    /// Resolves a `profile = "name"` reference (R8).
+    pub fn profile_ref(
+        &self,
+        at: &At<'_, '_>,
+        behaviour: Option<&Behaviour>,
+        name: Option<&Str>,
+    ) -> Result<u8, ScenarioError> {
+        let Some(name) = name else { return Ok(0) };
+        let Some(b) = behaviour else {
+            return Err(at.err(
+                name.span(),
+                "profile given but the scenario declares no [behaviour]",
+            ));
+        };
+        b.profile_id(name.get_ref()).ok_or_else(|| {
+            at.err(
+                name.span(),
+                format!(
+                    "unknown profile \"{}\"{}",
+                    name.get_ref(),
+                    crate::catalog::did_you_mean(
+                        name.get_ref(),
+                        b.profiles.iter().map(|p| p.name.as_str())
+                    )
+                ),
+            )
+        })
+    }
+
+    /// Common fields of a group or an arrival stream.
+    #[allow(clippy::too_many_arguments)]
+    fn template(
+        &mut self,
+        what: &str,
+        software_type: Option<&Str>,
+        cohort: Option<&Str>,
+        project_key: Option<&Str>,
+        hardware: &Str,
+    ) -> Result<
+        (
+            SoftwareTypeId,
+            CohortId,
+            Option<crate::ids::ProjectKeyId>,
+            crate::ids::HardwareId,
+        ),
+        ScenarioError,
+    > {
+        let at = At::new(&self.src, what);
+        let st = match software_type {
+            None => SoftwareTypeId(0),
+            Some(s) => at.cat(s.span(), self.catalog.need_software_type(s.get_ref()))?,
+        };
+        let cohort = match cohort {
+            None => CohortId(0),
+            Some(c) => at.cat(c.span(), self.catalog.need_cohort(c.get_ref()))?,
+        };
+        let key = match project_key {
+            None => None,
+            Some(k) => Some(at.cat(k.span(), self.catalog.need_project_key(k.get_ref()))?),
+        };
+        let hw = self.catalog.intern_hardware(hardware.get_ref());
+        let hw = at.cat(hardware.span(), hw)?;
+        Ok((st, cohort, key, hw))
+    }
+
+    /// Adds the synthetic groups to `fleet`. `total` is `--devices` (or `[fleet] devices`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn groups(
+        &mut self,
+        fleet: &mut Fleet,
+        groups: &[Spanned<RawGroup>],
+        declared_total: Option<&Spanned<i64>>,
+        scale_to: Option<u64>,
+        seed: u64,
+        behaviour: Option<&Behaviour>,
+    ) -> Result<(), ScenarioError> {
+        if groups.is_empty() {
+            return Ok(());
+        }
+        let total = match declared_total {
+            None => None,
+            Some(t) => Some(u64::try_from(*t.get_ref()).map_err(|_| {
+                self.src
+                    .error(t.span(), "fleet: devices must not be negative")
+            })?),
+        };
+        // Sizes before scaling: counts as given, shares of the declared total.
+        let mut sizes = Vec::with_capacity(groups.len());
+        for (i, g) in groups.iter().enumerate() {
+            let gr = g.get_ref();
+            let at = At::new(&self.src, format!("fleet group {i}"));
+            let size = match (&gr.count, &gr.share) {
+                (Some(c), None) => u64::try_from(*c.get_ref())
+                    .map_err(|_| at.err(c.span(), "count must not be negative"))?
+                    as f64,
+                (None, Some(s)) => {
+                    let share = number(s.get_ref());
+                    if !(0.0..=1.0).contains(&share) {
+                        return Err(at.err(s.span(), "share must be from 0 to 1"));
+                    }
+                    match total.or(scale_to) {
+                        Some(t) => share * t as f64,
+                        None => {
+                            return Err(at.err(
+                                s.span(),
+                                "a group given by share needs a total: set `devices` in [fleet] (or pass --devices)",
+                            ))
+                        }
+                    }
+                }
+                _ => {
+                    return Err(at.err(
+                        g.span(),
+                        "a fleet group needs exactly one of `count` or `share`",
+                    ))
+                }
+            };
+            sizes.push(size);
+        }
+        let target = scale_to
+            .map(|n| n as f64)
+            .unwrap_or_else(|| sizes.iter().sum());
+        let sum: f64 = sizes.iter().sum();
+        let weights: Vec<f64> = if sum > 0.0 {
+            sizes.iter().map(|s| s / sum).collect()
+        } else {
+            sizes.clone()
+        };
+        let counts = largest_remainder(&weights, target.round() as u64);
+        for (i, (g, &n)) in groups.iter().zip(&counts).enumerate() {
+            let gr = g.get_ref();
+            let what = format!("fleet group {i}");
+            let (st, cohort, key, hw) = self.template(
+                &what,
+                gr.software_type.as_ref(),
+                gr.cohort.as_ref(),
+                gr.project_key.as_ref(),
+                &gr.hardware_version,
+            )?;
+            let at = At::new(&self.src, what);
+            let profile = self.profile_ref(&at, behaviour, gr.profile.as_ref())?;
+            if gr.versions.get_ref().is_empty() {
+                return Err(at.err(
+                    gr.versions.span(),
+                    "versions is empty: give at least one version with a weight",
+                ));
+            }
+            let mut versions = Vec::new();
+            let mut vweights = Vec::new();
+            for (text, w) in gr.versions.get_ref() {
+                let v = self.catalog.intern_version(st, text);
+                versions.push(at.cat(w.span(), v)?);
+                let w = number(w.get_ref());
+                if !(w >= 0.0 && w.is_finite()) {
+                    return Err(at.err(
+                        gr.versions.span(),
+                        format!("weight of \"{text}\" must not be negative"),
+                    ));
+                }
+                vweights.push(w);
+            }
+            let wsum: f64 = vweights.iter().sum();
+            if wsum <= 0.0 {
+                return Err(at.err(gr.versions.span(), "version weights add up to zero"));
+            }
+            let vweights: Vec<f64> = vweights.iter().map(|w| w / wsum).collect();
+            let vcounts = largest_remainder(&vweights, n);
+            let mut assigned: Vec<u32> = Vec::with_capacity(n as usize);
+            for (k, &c) in vcounts.iter().enumerate() {
+                assigned.extend(std::iter::repeat_n(k as u32, c as usize));
+            }
+            // A seeded shuffle so that versions are spread through the group's ids (bulk
+            // actions in file order see a realistic mix), reproducibly (R22).
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(1 << 40 | i as u64);
+            assigned.shuffle(&mut rng);
+            let name = gr
+                .name
+                .as_ref()
+                .map_or_else(|| format!("g{i}"), |n| n.get_ref().clone());
+            let width = n.saturating_sub(1).to_string().len();
+            let mut id = String::new();
+            for (j, &k) in assigned.iter().enumerate() {
+                use std::fmt::Write;
+                id.clear();
+                let _ = write!(id, "{name}-{j:0width$}");
+                let idx = fleet
+                    .push(NewDevice {
+                        id: id.clone(),
+                        report: DeviceReport {
+                            software_type: st,
+                            version: versions[k as usize],
+                            hardware: hw,
+                            project_key: key,
+                            cohort,
+                            staged: false,
+                            release_override: None,
+                        },
+                        last_seen: None,
+                    })
+                    .map_err(|m| at.err(g.span(), m))?;
+                fleet.set_profile(idx, profile);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds arriving devices (absent until their tick) and returns (tick, device) pairs
+    /// sorted by tick.
+    pub fn arrivals(
+        &mut self,
+        fleet: &mut Fleet,
+        arrivals: &[Spanned<RawArrival>],
+        duration_ticks: u64,
+        behaviour: Option<&Behaviour>,
+    ) -> Result<Vec<(u64, DeviceIdx)>, ScenarioError> {
+        let mut out = Vec::new();
+        for (i, a) in arrivals.iter().enumerate() {
+            let ar = a.get_ref();
+            let what = format!("fleet arrivals {i}");
+            let (st, cohort, key, hw) = self.template(
+                &what,
+                ar.software_type.as_ref(),
+                ar.cohort.as_ref(),
+                ar.project_key.as_ref(),
+                &ar.hardware_version,
+            )?;
+            let at = At::new(&self.src, what);
+            let profile = self.profile_ref(&at, behaviour, ar.profile.as_ref())?;
+            let version = self
+                .catalog
+                .intern_version(st, ar.software_version.get_ref());
+            let version = at.cat(ar.software_version.span(), version)?;
+            let per_day = number(ar.per_day.get_ref());
+            if !(per_day >= 0.0 && per_day.is_finite()) {
+                return Err(at.err(ar.per_day.span(), "per_day must not be negative"));
+            }
+            let start = match &ar.start {
+                None => 0,
+                Some(t) => self.ticks(&at, "start", t)?,
+            };
+            let end = match &ar.end {
+                None => duration_ticks,
+                Some(t) => self.ticks(&at, "end", t)?,
+            };
+            let per_tick = per_day * self.tick_seconds() as f64 / 86_400.0;
+            let name = ar
+                .name
+                .as_ref()
+                .map_or_else(|| format!("new{i}"), |n| n.get_ref().clone());
+            let mut arrived: u64 = 0;
+            for t in start..end {
+                // Cumulative rounding keeps the long-run rate exact without drift.
+                let due = (per_tick * (t - start + 1) as f64).floor() as u64;
+                while arrived < due {
+                    let idx = fleet
+                        .push(NewDevice {
+                            id: format!("{name}-{arrived}"),
+                            report: DeviceReport {
+                                software_type: st,
+                                version,
+                                hardware: hw,
+                                project_key: key,
+                                cohort,
+                                staged: false,
+                                release_override: None,
+                            },
+                            last_seen: None,
+                        })
+                        .map_err(|m| at.err(a.span(), m))?;
+                    fleet.set_profile(idx, profile);
+                    fleet.set_present(idx, false);
+                    out.push((t, idx));
+                    arrived += 1;
+                }
+            }
+        }
+        out.sort_by_key(|&(t, d)| (t, d));
+        Ok(out)
+    }
+}
+
+/// Splits `total` into integer parts proportional to `weights` (summing to 1), exactly:
+/// floors first, then the largest remainders get one more (ties to the earlier part).
+pub fn largest_remainder(weights: &[f64], total: u64) -> Vec<u64> {
+    let raw: Vec<f64> = weights.iter().map(|w| w * total as f64).collect();
+    let mut parts: Vec<u64> = raw.iter().map(|r| r.floor() as u64).collect();
+    let assigned: u64 = parts.iter().sum();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = raw[a] - raw[a].floor();
+        let rb = raw[b] - raw[b].floor();
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for &i in order
+        .iter()
+        .cycle()
+        .take(total.saturating_sub(assigned) as usize)
+    {
+        parts[i] += 1;
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::largest_remainder;
+
+    #[test]
+    fn largest_remainder_is_exact() {
+        assert_eq!(largest_remainder(&[0.5, 0.5], 3), [2, 1]);
+        assert_eq!(largest_remainder(&[0.7, 0.2, 0.1], 10), [7, 2, 1]);
+        assert_eq!(
+            largest_remainder(&[1.0 / 3.0; 3], 100).iter().sum::<u64>(),
+            100
+        );
+        assert_eq!(largest_remainder(&[0.25; 4], 0), [0, 0, 0, 0]);
+    }
+}
