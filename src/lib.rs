@@ -7,6 +7,7 @@
 
 pub mod behaviour;
 pub mod catalog;
+pub mod engine;
 pub mod fleet;
 pub mod ids;
 pub mod matrix;

@@ -11,6 +11,14 @@ use crate::fleet::Fleet;
 use crate::ids::{CohortId, DeviceIdx, ProjectKeyId, ReleaseId, TeamId, UserId};
 use crate::staging::{self, Selection};
 
+impl Event {
+    /// Whether applying it can move devices between cohorts (so per-cohort counts must
+    /// be recomputed).
+    pub fn changes_fleet(&self) -> bool {
+        matches!(self.action, Action::Move { .. })
+    }
+}
+
 /// One validated event: references are interned ids, checked when loaded (R8).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {

@@ -126,14 +126,8 @@ impl Scenario {
         time::parse_time_arg(text, self.tick_seconds)
     }
 
-    /// The state at tick `t`: every event with `at <= t` applied in order.
+    /// The state at tick `t` (SPEC §8): see [`crate::engine::state_at`].
     pub fn state_at(&self, t: u64) -> Result<State, ScenarioError> {
-        let mut state = self.initial.clone();
-        for event in self.events.iter().take_while(|e| e.at <= t) {
-            state
-                .apply(event, self.seed)
-                .map_err(|e| self.event_error(e))?;
-        }
-        Ok(state)
+        crate::engine::state_at(self, t)
     }
 }

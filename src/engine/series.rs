@@ -1,0 +1,266 @@
+//! What a run records per tick: counters, bytes sent, and devices per (cohort, version).
+
+use crate::fleet::Fleet;
+use crate::ids::{CohortId, DeviceIdx, ReleaseId, VersionId};
+use crate::resolver::Rule;
+use crate::timeline::State;
+
+/// Counts of what happened in one tick, by rule where a rule applies (indexed by
+/// `Rule as usize`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Polls that reached the platform.
+    pub polls: u64,
+    /// Polls missed because the device was offline.
+    pub missed_polls: u64,
+    /// Installed versions reported (R3).
+    pub reports: u64,
+    /// Updates offered by the resolver.
+    pub offered: [u64; 5],
+    /// Downloads started (including resumed ones).
+    pub downloads_started: [u64; 5],
+    /// Downloads that fetched the whole payload.
+    pub downloads_completed: [u64; 5],
+    /// Downloads that failed part-way.
+    pub downloads_failed: [u64; 5],
+    /// Installs that succeeded.
+    pub installs_succeeded: [u64; 5],
+    /// Installs that failed.
+    pub installs_failed: [u64; 5],
+    /// Devices that arrived.
+    pub arrived: u64,
+    /// Devices that retired.
+    pub retired: u64,
+}
+
+impl Counters {
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &Counters) {
+        self.polls += other.polls;
+        self.missed_polls += other.missed_polls;
+        self.reports += other.reports;
+        for r in 0..5 {
+            self.offered[r] += other.offered[r];
+            self.downloads_started[r] += other.downloads_started[r];
+            self.downloads_completed[r] += other.downloads_completed[r];
+            self.downloads_failed[r] += other.downloads_failed[r];
+            self.installs_succeeded[r] += other.installs_succeeded[r];
+            self.installs_failed[r] += other.installs_failed[r];
+        }
+        self.arrived += other.arrived;
+        self.retired += other.retired;
+    }
+}
+
+/// One simulated tick, as recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TickRecord {
+    /// What happened.
+    pub counters: Counters,
+    /// Devices per (cohort, version) at the end of the tick, non-zero cells only.
+    pub versions: Vec<(CohortId, VersionId, u64)>,
+}
+
+/// A growable per-tick array of bytes, kept as a difference array plus point values so
+/// that a download spread over many ticks is recorded in O(1).
+#[derive(Clone, Debug, Default)]
+struct Spread {
+    rate_diff: Vec<i64>,
+    point: Vec<u64>,
+}
+
+impl Spread {
+    fn grow(&mut self, len: usize) {
+        if self.point.len() < len {
+            self.rate_diff.resize(len, 0);
+            self.point.resize(len, 0);
+        }
+    }
+
+    /// `bytes` sent from tick `start` at `per_tick` bytes per tick (0: all at once).
+    fn add(&mut self, start: u64, bytes: u64, per_tick: u64) {
+        let start = start as usize;
+        if per_tick == 0 || bytes <= per_tick {
+            self.grow(start + 1);
+            self.point[start] += bytes;
+            return;
+        }
+        let full = (bytes / per_tick) as usize;
+        let rest = bytes % per_tick;
+        self.grow(start + full + 1);
+        self.rate_diff[start] += per_tick as i64;
+        self.rate_diff[start + full] -= per_tick as i64;
+        self.point[start + full] += rest;
+    }
+
+    fn per_tick(&self, len: usize) -> Vec<u64> {
+        let mut out = Vec::with_capacity(len);
+        let mut rate: i64 = 0;
+        for t in 0..len {
+            rate += self.rate_diff.get(t).copied().unwrap_or(0);
+            out.push(rate as u64 + self.point.get(t).copied().unwrap_or(0));
+        }
+        out
+    }
+}
+
+/// Everything a run records.
+#[derive(Clone, Debug)]
+pub struct Series {
+    n_versions: usize,
+    /// Live devices per (cohort, version), dense.
+    counts: Vec<u64>,
+    /// Counters per tick; future ticks receive completions of downloads under way.
+    counters: Vec<Counters>,
+    /// Recorded ticks.
+    versions: Vec<Vec<(CohortId, VersionId, u64)>>,
+    bytes_by_rule: [Spread; 5],
+    bytes_by_release: Vec<Spread>,
+}
+
+impl Series {
+    /// An empty record for `state`'s fleet.
+    pub fn new(state: &State) -> Series {
+        let mut s = Series {
+            n_versions: state.catalog.n_versions(),
+            counts: Vec::new(),
+            counters: Vec::new(),
+            versions: Vec::new(),
+            bytes_by_rule: Default::default(),
+            bytes_by_release: vec![Spread::default(); state.catalog.releases().count()],
+        };
+        s.recount(&state.fleet);
+        s
+    }
+
+    fn cell(&self, cohort: CohortId, version: VersionId) -> usize {
+        cohort.index() * self.n_versions + version.index()
+    }
+
+    /// Recounts devices per (cohort, version) from scratch (after devices move).
+    pub fn recount(&mut self, fleet: &Fleet) {
+        let n_cohorts = fleet
+            .present()
+            .map(|d| fleet.cohort(d).index() + 1)
+            .max()
+            .unwrap_or(0)
+            .max(self.counts.len() / self.n_versions.max(1));
+        self.counts = vec![0; n_cohorts * self.n_versions];
+        for d in fleet.present() {
+            let c = self.cell(fleet.cohort(d), fleet.version(d));
+            self.counts[c] += 1;
+        }
+    }
+
+    fn ensure_cohort(&mut self, cohort: CohortId) {
+        let need = (cohort.index() + 1) * self.n_versions;
+        if self.counts.len() < need {
+            self.counts.resize(need, 0);
+        }
+    }
+
+    /// A device arrived.
+    pub fn arrive(&mut self, fleet: &Fleet, d: DeviceIdx) {
+        self.ensure_cohort(fleet.cohort(d));
+        let c = self.cell(fleet.cohort(d), fleet.version(d));
+        self.counts[c] += 1;
+    }
+
+    /// A device left (retired) from `cohort` on `version`.
+    pub fn leave(&mut self, cohort: CohortId, version: VersionId) {
+        let c = self.cell(cohort, version);
+        self.counts[c] -= 1;
+    }
+
+    /// A device of `cohort` now reports `new` instead of `old`.
+    pub fn change_version(&mut self, cohort: CohortId, old: VersionId, new: VersionId) {
+        self.ensure_cohort(cohort);
+        let (o, n) = (self.cell(cohort, old), self.cell(cohort, new));
+        self.counts[o] -= 1;
+        self.counts[n] += 1;
+    }
+
+    /// Counters of tick `t`, to add to (also for ticks not simulated yet).
+    pub fn counters_mut(&mut self, t: u64) -> &mut Counters {
+        let t = t as usize;
+        if self.counters.len() <= t {
+            self.counters.resize(t + 1, Counters::default());
+        }
+        &mut self.counters[t]
+    }
+
+    /// Records bytes of one download.
+    pub fn add_transfer(
+        &mut self,
+        start: u64,
+        bytes: u64,
+        per_tick: u64,
+        rule: Rule,
+        release: ReleaseId,
+    ) {
+        self.bytes_by_rule[rule as usize].add(start, bytes, per_tick);
+        self.bytes_by_release[release.index()].add(start, bytes, per_tick);
+    }
+
+    /// Closes tick `t`: adds `counters` and snapshots the version counts.
+    pub fn record(&mut self, t: u64, counters: Counters) {
+        self.counters_mut(t).add(&counters);
+        let n = self.n_versions.max(1);
+        let cells = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(|(i, &c)| (CohortId((i / n) as u16), VersionId((i % n) as u32), c))
+            .collect();
+        debug_assert_eq!(self.versions.len() as u64, t);
+        self.versions.push(cells);
+    }
+
+    /// Number of recorded ticks.
+    pub fn len(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+
+    /// The recorded ticks.
+    pub fn ticks(&self) -> Vec<TickRecord> {
+        (0..self.len())
+            .map(|t| TickRecord {
+                counters: self.counters.get(t).copied().unwrap_or_default(),
+                versions: self.versions[t].clone(),
+            })
+            .collect()
+    }
+
+    /// Bytes sent per recorded tick by each rule (indexed by `Rule as usize`).
+    pub fn bytes_by_rule(&self) -> [Vec<u64>; 5] {
+        std::array::from_fn(|r| self.bytes_by_rule[r].per_tick(self.len()))
+    }
+
+    /// Bytes sent per recorded tick by each release (indexed by release id).
+    pub fn bytes_by_release(&self) -> Vec<Vec<u64>> {
+        self.bytes_by_release
+            .iter()
+            .map(|s| s.per_tick(self.len()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Spread;
+
+    #[test]
+    fn spread_places_every_byte() {
+        let mut s = Spread::default();
+        s.add(2, 250, 100); // ticks 2, 3 full, 50 at tick 4
+        s.add(3, 40, 0); // all at tick 3
+        s.add(0, 100, 100); // exactly one tick
+        assert_eq!(s.per_tick(6), [100, 0, 100, 140, 50, 0]);
+    }
+}
