@@ -1,11 +1,17 @@
 //! The version matrix (R23) and where devices end up (R24).
+//!
+//! Devices are first counted per *class*: every field the resolver reads (stored cohort,
+//! project key, version, hardware, staged flag, override). A fleet of millions has a few
+//! thousand classes, so the resolver and the R24 walk run once per class, not per device.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::catalog::Catalog;
 use crate::fleet::{DeviceReport, Fleet};
-use crate::ids::{CohortId, SoftwareTypeId, VersionId};
+use crate::ids::{CohortId, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, VersionId};
 use crate::resolver::{self, Decision, NoTrail, Rule};
 
 /// Where a device ends up if nothing changes (R24).
@@ -36,6 +42,157 @@ pub fn final_version(catalog: &Catalog, device: &DeviceReport) -> Final {
     }
 }
 
+/// The dense index space of device classes without an override: (stored cohort,
+/// project key or none, version, hardware, staged).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ClassSpace {
+    n_keys: usize,
+    n_versions: usize,
+    n_hardware: usize,
+    size: usize,
+}
+
+/// Beyond this many classes the dense count array is not worth it; a hash map is used.
+const MAX_DENSE: usize = 1 << 24;
+
+impl ClassSpace {
+    /// The space for `catalog`'s current tables, if small enough to be dense.
+    pub fn new(catalog: &Catalog) -> Option<ClassSpace> {
+        let n_keys = catalog.project_keys().len() + 1;
+        let n_versions = catalog.n_versions().max(1);
+        let n_hardware = catalog.hardware_names().len().max(1);
+        let size = catalog
+            .cohorts()
+            .len()
+            .checked_mul(n_keys)?
+            .checked_mul(n_versions)?
+            .checked_mul(n_hardware)?
+            .checked_mul(2)?;
+        (size <= MAX_DENSE).then_some(ClassSpace {
+            n_keys,
+            n_versions,
+            n_hardware,
+            size,
+        })
+    }
+
+    /// The number of classes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The class of a device without an override.
+    #[inline]
+    pub fn index(&self, r: &DeviceReport) -> usize {
+        let key = r.project_key.map_or(0, |k| k.index() + 1);
+        (((r.cohort.index() * self.n_keys + key) * self.n_versions + r.version.index())
+            * self.n_hardware
+            + r.hardware.index())
+            * 2
+            + usize::from(r.staged)
+    }
+
+    /// The representative report of class `i` (`catalog` supplies the software type).
+    pub fn report(&self, catalog: &Catalog, i: usize) -> DeviceReport {
+        let staged = i % 2 == 1;
+        let i = i / 2;
+        let hardware = HardwareId((i % self.n_hardware) as u16);
+        let i = i / self.n_hardware;
+        let version = VersionId((i % self.n_versions) as u32);
+        let i = i / self.n_versions;
+        let key = i % self.n_keys;
+        let cohort = CohortId((i / self.n_keys) as u16);
+        DeviceReport {
+            software_type: catalog.version_software_type(version),
+            version,
+            hardware,
+            project_key: (key > 0).then(|| ProjectKeyId((key - 1) as u16)),
+            cohort,
+            staged,
+            release_override: None,
+        }
+    }
+}
+
+/// Devices counted per distinct report, for the present devices of one cohort or all.
+pub fn count_reports(
+    catalog: &Catalog,
+    fleet: &Fleet,
+    only: Option<CohortId>,
+) -> Vec<(DeviceReport, u64)> {
+    let cols = fleet.columns();
+    let keep = |i: usize| {
+        fleet.is_present(crate::ids::DeviceIdx(i as u32))
+            && only.is_none_or(|c| cols.cohort[i] == c)
+    };
+    let mut out: Vec<(DeviceReport, u64)> = Vec::new();
+    let mut sparse: HashMap<DeviceReport, u64> = HashMap::new();
+    match ClassSpace::new(catalog) {
+        Some(space) => {
+            const CHUNK: usize = 1 << 16;
+            let dense = (0..fleet.len())
+                .into_par_iter()
+                .chunks(CHUNK)
+                .fold(
+                    || (vec![0u64; space.size()], HashMap::new()),
+                    |(mut dense, mut sparse), rows: Vec<usize>| {
+                        for i in rows {
+                            if !keep(i) {
+                                continue;
+                            }
+                            let r = cols.report(i);
+                            if r.release_override.is_some() {
+                                *sparse.entry(r).or_insert(0u64) += 1;
+                            } else {
+                                dense[space.index(&r)] += 1;
+                            }
+                        }
+                        (dense, sparse)
+                    },
+                )
+                .reduce(
+                    || (vec![0u64; space.size()], HashMap::new()),
+                    |(mut a, mut sa), (b, sb)| {
+                        for (x, y) in a.iter_mut().zip(&b) {
+                            *x += y;
+                        }
+                        for (k, v) in sb {
+                            *sa.entry(k).or_insert(0) += v;
+                        }
+                        (a, sa)
+                    },
+                );
+            let (dense, s) = dense;
+            sparse = s;
+            out.extend(
+                dense
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &n)| n > 0)
+                    .map(|(i, &n)| (space.report(catalog, i), n)),
+            );
+        }
+        None => {
+            for i in (0..fleet.len()).filter(|&i| keep(i)) {
+                *sparse.entry(cols.report(i)).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut rest: Vec<(DeviceReport, u64)> = sparse.into_iter().collect();
+    rest.sort_by_key(|(r, _)| {
+        (
+            r.cohort,
+            r.project_key,
+            r.version,
+            r.hardware,
+            r.staged,
+            r.release_override,
+        )
+    });
+    out.extend(rest);
+    out
+}
+
 /// One row of a version matrix: devices of a cohort on `current` whose next version is
 /// `next` by `rule`, and who end at `final_version`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,36 +213,39 @@ pub struct MatrixRow {
     pub final_version: Final,
 }
 
-/// Resolver answer and final version for one device report; memoised because a fleet
-/// holds few distinct reports.
-#[derive(Default)]
-pub struct Memo {
-    cache: HashMap<DeviceReport, (Decision, Final)>,
+/// A matrix row split further by staged flag and release, for analytics snapshots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DetailedRow {
+    /// The row as in the matrix.
+    pub row: MatrixRow,
+    /// Whether these devices are staged (R10).
+    pub staged: bool,
+    /// The release of the answer.
+    pub release: Option<ReleaseId>,
 }
 
-impl Memo {
-    /// The decision and final version for `report`.
-    pub fn get(&mut self, catalog: &Catalog, report: &DeviceReport) -> (Decision, Final) {
-        *self.cache.entry(*report).or_insert_with(|| {
-            (
-                resolver::resolve(catalog, report, &mut NoTrail),
-                final_version(catalog, report),
-            )
-        })
-    }
-}
+type CellKey = (
+    CohortId,
+    SoftwareTypeId,
+    VersionId,
+    VersionId,
+    Rule,
+    Final,
+    bool,
+    Option<ReleaseId>,
+);
 
-/// The matrix of every cohort (or one), rows sorted as docs/semantics.md says.
-pub fn version_matrix(catalog: &Catalog, fleet: &Fleet, only: Option<CohortId>) -> Vec<MatrixRow> {
-    let mut memo = Memo::default();
-    let mut cells: HashMap<(CohortId, SoftwareTypeId, VersionId, VersionId, Rule, Final), u64> =
-        HashMap::new();
-    for device in fleet.present() {
-        let report = fleet.report(device);
-        if only.is_some_and(|c| c != report.cohort) {
-            continue;
-        }
-        let (decision, fin) = memo.get(catalog, &report);
+/// The matrix split by staged flag and release; rows sorted like [`version_matrix`]'s,
+/// then unstaged before staged.
+pub fn detailed_matrix(
+    catalog: &Catalog,
+    fleet: &Fleet,
+    only: Option<CohortId>,
+) -> Vec<DetailedRow> {
+    let mut cells: HashMap<CellKey, u64> = HashMap::new();
+    for (report, n) in count_reports(catalog, fleet, only) {
+        let decision = resolver::resolve(catalog, &report, &mut NoTrail);
+        let fin = final_version(catalog, &report);
         let next = decision
             .release
             .map_or(report.version, |r| catalog.release(r).target());
@@ -97,25 +257,70 @@ pub fn version_matrix(catalog: &Catalog, fleet: &Fleet, only: Option<CohortId>) 
                 next,
                 decision.rule,
                 fin,
+                report.staged,
+                decision.release,
             ))
-            .or_default() += 1;
+            .or_default() += n;
     }
-    let mut rows: Vec<MatrixRow> = cells
+    let mut rows: Vec<DetailedRow> = cells
         .into_iter()
         .map(
-            |((cohort, software_type, current, next, rule, final_version), devices)| MatrixRow {
-                cohort,
-                software_type,
-                current,
-                next,
-                rule,
+            |(
+                (cohort, software_type, current, next, rule, final_version, staged, release),
                 devices,
-                final_version,
+            )| {
+                DetailedRow {
+                    row: MatrixRow {
+                        cohort,
+                        software_type,
+                        current,
+                        next,
+                        rule,
+                        devices,
+                        final_version,
+                    },
+                    staged,
+                    release,
+                }
             },
         )
         .collect();
-    rows.sort_by(|a, b| compare_rows(catalog, a, b));
+    rows.sort_by(|a, b| {
+        compare_rows(catalog, &a.row, &b.row)
+            .then(a.staged.cmp(&b.staged))
+            .then(a.release.cmp(&b.release))
+    });
     rows
+}
+
+/// The matrix of every cohort (or one), rows sorted as docs/semantics.md says.
+pub fn version_matrix(catalog: &Catalog, fleet: &Fleet, only: Option<CohortId>) -> Vec<MatrixRow> {
+    let mut rows: Vec<MatrixRow> = Vec::new();
+    for d in detailed_matrix(catalog, fleet, only) {
+        match rows.last_mut() {
+            Some(last) if same_cell(last, &d.row) => last.devices += d.row.devices,
+            _ => rows.push(d.row),
+        }
+    }
+    rows
+}
+
+fn same_cell(a: &MatrixRow, b: &MatrixRow) -> bool {
+    (
+        a.cohort,
+        a.software_type,
+        a.current,
+        a.next,
+        a.rule,
+        a.final_version,
+    ) == (
+        b.cohort,
+        b.software_type,
+        b.current,
+        b.next,
+        b.rule,
+        b.final_version,
+    )
 }
 
 fn compare_rows(catalog: &Catalog, a: &MatrixRow, b: &MatrixRow) -> Ordering {

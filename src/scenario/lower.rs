@@ -94,6 +94,9 @@ impl<'s, 'a> At<'s, 'a> {
     }
 }
 
+/// A release's install failure probability and where it was written, if it was.
+pub type InstallFailure = Option<(f64, Range<usize>)>;
+
 const DEFAULT_DURATION_SECONDS: u64 = 30 * 86_400;
 
 /// Lowers a parsed file. `fleet_table` replaces the file's fleet (`--fleet`); without
@@ -370,10 +373,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Adds the releases; returns each one's install failure probability, if set.
-    fn releases(
-        &mut self,
-        raw: &RawScenario,
-    ) -> Result<Vec<Option<(f64, Range<usize>)>>, ScenarioError> {
+    fn releases(&mut self, raw: &RawScenario) -> Result<Vec<InstallFailure>, ScenarioError> {
         let mut install_failure = Vec::new();
         for (i, r) in raw.releases.iter().enumerate() {
             let span = r.span();

@@ -92,7 +92,7 @@ impl Lowerer<'_> {
         &self,
         default: Option<&Spanned<RawProfile>>,
         profiles: &[Spanned<RawProfile>],
-        releases: &[Option<(f64, std::ops::Range<usize>)>],
+        releases: &[super::lower::InstallFailure],
     ) -> Result<Option<Behaviour>, ScenarioError> {
         if default.is_none() && profiles.is_empty() {
             if let Some((_, span)) = releases.iter().flatten().next() {
