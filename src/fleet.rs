@@ -41,6 +41,60 @@ pub struct NewDevice {
     pub last_seen: Option<i64>,
 }
 
+/// Devices added in bulk by [`Fleet::push_many`], column by column: row `i` of every
+/// column is one device. Optional columns left `None` mean "none of these devices has
+/// one" (no project key, not staged, no override, never seen).
+#[derive(Clone, Debug, Default)]
+pub struct DeviceColumns {
+    /// Software type per device.
+    pub software_type: Vec<SoftwareTypeId>,
+    /// Hardware version per device.
+    pub hardware: Vec<HardwareId>,
+    /// Reported version per device.
+    pub version: Vec<VersionId>,
+    /// Stored cohort per device.
+    pub cohort: Vec<CohortId>,
+    /// Project key per device.
+    pub project_key: Option<Vec<Option<ProjectKeyId>>>,
+    /// Staged flag per device (R10).
+    pub staged: Option<Vec<bool>>,
+    /// Release override per device (R12).
+    pub release_override: Option<Vec<Option<ReleaseId>>>,
+    /// Tick last seen per device (R21).
+    pub last_seen: Option<Vec<Option<i64>>>,
+}
+
+impl DeviceColumns {
+    /// Number of devices (the length of the required columns).
+    pub fn len(&self) -> usize {
+        self.software_type.len()
+    }
+
+    /// Whether there are no devices.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why [`Fleet::push_many`] refused a batch; nothing of the batch was added.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BulkError {
+    /// The 0-based position in the batch of the device at fault.
+    pub row: usize,
+    /// What is wrong, phrased like [`Fleet::push`]'s errors.
+    pub message: String,
+}
+
+/// Appends `src` to `dst`, taking `src`'s allocation when `dst` is empty.
+fn append<T: Copy>(dst: &mut Vec<T>, src: Vec<T>) {
+    if dst.is_empty() && dst.capacity() < src.len() {
+        *dst = src;
+    } else {
+        dst.extend_from_slice(&src);
+    }
+}
+
 /// Device id strings packed into one buffer, with a hash index of row numbers: about
 /// 4 + len bytes per device instead of a `String` (24 + len) plus a map entry.
 #[derive(Clone, Default)]
@@ -90,11 +144,85 @@ impl IdStore {
     fn len(&self) -> usize {
         self.ends.len()
     }
+
+    /// Adds `ids` as rows `self.len()..`, in order. On a duplicate (of an earlier id of
+    /// the batch or of one already stored) everything the batch added is taken back and
+    /// the error gives the offending id's position in the batch.
+    fn extend<'s>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'s str>,
+    ) -> Result<usize, (usize, String)> {
+        let first_row = self.ends.len();
+        let IdStore {
+            buf,
+            ends,
+            index,
+            hasher,
+        } = self;
+        let mut added = 0;
+        for id in ids {
+            let hash = hasher.hash_one(id);
+            // One probe for both the duplicate check and the insertion; capacity was
+            // reserved by the caller, so the rehash closure is (almost) never called.
+            let entry = index.entry(
+                hash,
+                |&i| ids_get(buf, ends, i as usize) == id,
+                |&i| hasher.hash_one(ids_get(buf, ends, i as usize)),
+            );
+            match entry {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    self.truncate(first_row);
+                    return Err((added, id.to_string()));
+                }
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(ends.len() as u32);
+                    buf.push_str(id);
+                    ends.push(buf.len());
+                    added += 1;
+                }
+            }
+        }
+        Ok(added)
+    }
+
+    /// Drops rows `len..` (undoing a failed [`IdStore::extend`]).
+    fn truncate(&mut self, len: usize) {
+        for row in (len..self.ends.len()).rev() {
+            let hash = self.hasher.hash_one(self.get(row));
+            if let Ok(entry) = self.index.find_entry(hash, |&i| i as usize == row) {
+                entry.remove();
+            }
+        }
+        self.ends.truncate(len);
+        self.buf.truncate(self.ends.last().copied().unwrap_or(0));
+    }
+
+    fn reserve(&mut self, devices: usize, id_bytes: usize) {
+        self.buf.reserve(id_bytes);
+        self.ends.reserve(devices);
+        let IdStore {
+            buf,
+            ends,
+            index,
+            hasher,
+        } = self;
+        index.reserve(devices, |&i| {
+            hasher.hash_one(ids_get(buf, ends, i as usize))
+        });
+    }
+}
+
+#[inline]
+fn ids_get<'a>(buf: &'a str, ends: &[usize], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &buf[start..ends[i]]
 }
 
 impl std::fmt::Debug for Fleet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fleet").field("devices", &self.len()).finish()
+        f.debug_struct("Fleet")
+            .field("devices", &self.len())
+            .finish()
     }
 }
 
@@ -206,6 +334,113 @@ impl Fleet {
         self.last_seen.push(last_seen);
         self.profile.push(0);
         Ok(idx)
+    }
+
+    /// Reserves room for `devices` more devices whose ids take `id_bytes` bytes in
+    /// all, so that a bulk load ([`Fleet::push_many`]) never regrows its buffers.
+    pub fn reserve(&mut self, devices: usize, id_bytes: usize) {
+        self.ids.reserve(devices, id_bytes);
+    }
+
+    /// Adds many devices at once, in order: `ids` and every column of `columns` give one
+    /// row per device (`ids` must yield at least as many ids as the columns have rows).
+    /// The same checks as [`Fleet::push`] (unique ids, `last_seen` in
+    /// range, at most `u32::MAX - 1` devices); on an error nothing is added and the
+    /// error names the offending row of the batch.
+    ///
+    /// This is the import path for big fleet tables: ids go straight into the packed
+    /// store and its hash index (one probe each), columns are appended whole.
+    pub fn push_many<'s>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'s str>,
+        columns: DeviceColumns,
+    ) -> Result<(), BulkError> {
+        let n = columns.len();
+        let lens = [
+            columns.hardware.len(),
+            columns.version.len(),
+            columns.cohort.len(),
+            columns.project_key.as_ref().map_or(n, Vec::len),
+            columns.staged.as_ref().map_or(n, Vec::len),
+            columns.release_override.as_ref().map_or(n, Vec::len),
+            columns.last_seen.as_ref().map_or(n, Vec::len),
+        ];
+        assert!(
+            lens.iter().all(|&l| l == n),
+            "push_many: columns of different lengths"
+        );
+        if self
+            .len()
+            .checked_add(n)
+            .is_none_or(|total| total >= u32::MAX as usize)
+        {
+            return Err(BulkError {
+                row: (u32::MAX as usize - 1).saturating_sub(self.len()),
+                message: "too many devices".to_string(),
+            });
+        }
+        let last_seen = match &columns.last_seen {
+            None => None,
+            Some(ls) => {
+                let mut packed = Vec::with_capacity(n);
+                for (row, t) in ls.iter().enumerate() {
+                    packed.push(match *t {
+                        None => NEVER,
+                        Some(t) => {
+                            i32::try_from(t)
+                                .ok()
+                                .filter(|&t| t != NEVER)
+                                .ok_or_else(|| BulkError {
+                                    row,
+                                    message: format!("last_seen {t} is out of range"),
+                                })?
+                        }
+                    });
+                }
+                Some(packed)
+            }
+        };
+        let before = self.ids.len();
+        match self.ids.extend(ids.into_iter().take(n)) {
+            Ok(added) if added == n => {}
+            Ok(added) => {
+                self.ids.truncate(before);
+                panic!("push_many: {added} ids for {n} devices");
+            }
+            Err((row, id)) => {
+                return Err(BulkError {
+                    row,
+                    message: format!("device \"{id}\" is defined twice"),
+                });
+            }
+        }
+        self.present.resize(before + n, true);
+        append(&mut self.software_type, columns.software_type);
+        append(&mut self.hardware, columns.hardware);
+        append(&mut self.version, columns.version);
+        append(&mut self.cohort, columns.cohort);
+        match columns.project_key {
+            None => self.project_key.resize(before + n, NO_KEY),
+            Some(keys) => self
+                .project_key
+                .extend(keys.iter().map(|k| k.map_or(NO_KEY, |k| k.0))),
+        }
+        match columns.staged {
+            None => self.staged.resize(before + n, false),
+            Some(staged) => append(&mut self.staged, staged),
+        }
+        match columns.release_override {
+            None => self.release_override.resize(before + n, NO_OVERRIDE),
+            Some(o) => self
+                .release_override
+                .extend(o.iter().map(|r| r.map_or(NO_OVERRIDE, |r| r.0))),
+        }
+        match last_seen {
+            None => self.last_seen.resize(before + n, NEVER),
+            Some(ls) => append(&mut self.last_seen, ls),
+        }
+        self.profile.resize(before + n, 0);
+        Ok(())
     }
 
     /// Number of devices.

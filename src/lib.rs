@@ -5,8 +5,10 @@
 //! command lines: that is the binary's job (`src/main.rs`, `src/cli/`).
 #![deny(missing_docs)]
 
+pub mod analytics;
 pub mod behaviour;
 pub mod catalog;
+pub mod charts;
 pub mod engine;
 pub mod fleet;
 pub mod ids;
@@ -14,5 +16,6 @@ pub mod matrix;
 pub mod resolver;
 pub mod scenario;
 pub mod staging;
+pub mod table_out;
 pub mod timeline;
 pub mod version;

@@ -42,18 +42,20 @@ pub fn final_version(catalog: &Catalog, device: &DeviceReport) -> Final {
     }
 }
 
-/// The dense index space of device classes without an override: (stored cohort,
-/// project key or none, version, hardware, staged).
+/// The dense index space of device classes: (stored cohort, project key or none,
+/// version, hardware, staged, release override or none). Every field the resolver reads
+/// is there, so one class has one answer.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ClassSpace {
     n_keys: usize,
     n_versions: usize,
     n_hardware: usize,
+    n_overrides: usize,
     size: usize,
 }
 
 /// Beyond this many classes the dense count array is not worth it; a hash map is used.
-const MAX_DENSE: usize = 1 << 24;
+const MAX_DENSE: usize = 1 << 22;
 
 impl ClassSpace {
     /// The space for `catalog`'s current tables, if small enough to be dense.
@@ -61,17 +63,20 @@ impl ClassSpace {
         let n_keys = catalog.project_keys().len() + 1;
         let n_versions = catalog.n_versions().max(1);
         let n_hardware = catalog.hardware_names().len().max(1);
+        let n_overrides = catalog.releases().count() + 1;
         let size = catalog
             .cohorts()
             .len()
             .checked_mul(n_keys)?
             .checked_mul(n_versions)?
             .checked_mul(n_hardware)?
-            .checked_mul(2)?;
+            .checked_mul(2)?
+            .checked_mul(n_overrides)?;
         (size <= MAX_DENSE).then_some(ClassSpace {
             n_keys,
             n_versions,
             n_hardware,
+            n_overrides,
             size,
         })
     }
@@ -81,19 +86,32 @@ impl ClassSpace {
         self.size
     }
 
-    /// The class of a device without an override.
+    /// The class of a device.
     #[inline]
     pub fn index(&self, r: &DeviceReport) -> usize {
         let key = r.project_key.map_or(0, |k| k.index() + 1);
-        (((r.cohort.index() * self.n_keys + key) * self.n_versions + r.version.index())
+        let o = r.release_override.map_or(0, |o| o.index() + 1);
+        ((((r.cohort.index() * self.n_keys + key) * self.n_versions + r.version.index())
             * self.n_hardware
             + r.hardware.index())
             * 2
-            + usize::from(r.staged)
+            + usize::from(r.staged))
+            * self.n_overrides
+            + o
+    }
+
+    /// The stored cohort of class `i`.
+    #[inline]
+    pub fn cohort(&self, i: usize) -> CohortId {
+        CohortId(
+            (i / (self.n_overrides * 2 * self.n_hardware * self.n_versions * self.n_keys)) as u16,
+        )
     }
 
     /// The representative report of class `i` (`catalog` supplies the software type).
     pub fn report(&self, catalog: &Catalog, i: usize) -> DeviceReport {
+        let o = i % self.n_overrides;
+        let i = i / self.n_overrides;
         let staged = i % 2 == 1;
         let i = i / 2;
         let hardware = HardwareId((i % self.n_hardware) as u16);
@@ -109,7 +127,7 @@ impl ClassSpace {
             project_key: (key > 0).then(|| ProjectKeyId((key - 1) as u16)),
             cohort,
             staged,
-            release_override: None,
+            release_override: (o > 0).then(|| ReleaseId((o - 1) as u32)),
         }
     }
 }
@@ -125,72 +143,54 @@ pub fn count_reports(
         fleet.is_present(crate::ids::DeviceIdx(i as u32))
             && only.is_none_or(|c| cols.cohort[i] == c)
     };
-    let mut out: Vec<(DeviceReport, u64)> = Vec::new();
-    let mut sparse: HashMap<DeviceReport, u64> = HashMap::new();
-    match ClassSpace::new(catalog) {
-        Some(space) => {
-            const CHUNK: usize = 1 << 16;
-            let dense = (0..fleet.len())
-                .into_par_iter()
-                .chunks(CHUNK)
-                .fold(
-                    || (vec![0u64; space.size()], HashMap::new()),
-                    |(mut dense, mut sparse), rows: Vec<usize>| {
-                        for i in rows {
-                            if !keep(i) {
-                                continue;
-                            }
-                            let r = cols.report(i);
-                            if r.release_override.is_some() {
-                                *sparse.entry(r).or_insert(0u64) += 1;
-                            } else {
-                                dense[space.index(&r)] += 1;
-                            }
-                        }
-                        (dense, sparse)
-                    },
-                )
-                .reduce(
-                    || (vec![0u64; space.size()], HashMap::new()),
-                    |(mut a, mut sa), (b, sb)| {
-                        for (x, y) in a.iter_mut().zip(&b) {
-                            *x += y;
-                        }
-                        for (k, v) in sb {
-                            *sa.entry(k).or_insert(0) += v;
-                        }
-                        (a, sa)
-                    },
-                );
-            let (dense, s) = dense;
-            sparse = s;
-            out.extend(
+    let Some(space) = ClassSpace::new(catalog) else {
+        let mut sparse: HashMap<DeviceReport, u64> = HashMap::new();
+        for i in (0..fleet.len()).filter(|&i| keep(i)) {
+            *sparse.entry(cols.report(i)).or_insert(0) += 1;
+        }
+        let mut out: Vec<(DeviceReport, u64)> = sparse.into_iter().collect();
+        out.sort_by_key(|(r, _)| {
+            (
+                r.cohort,
+                r.project_key,
+                r.version,
+                r.hardware,
+                r.staged,
+                r.release_override,
+            )
+        });
+        return out;
+    };
+    const CHUNK: usize = 1 << 16;
+    let n = fleet.len();
+    let dense = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .fold(
+            || vec![0u64; space.size()],
+            |mut dense, chunk| {
+                for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
+                    if keep(i) {
+                        dense[space.index(&cols.report(i))] += 1;
+                    }
+                }
                 dense
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &n)| n > 0)
-                    .map(|(i, &n)| (space.report(catalog, i), n)),
-            );
-        }
-        None => {
-            for i in (0..fleet.len()).filter(|&i| keep(i)) {
-                *sparse.entry(cols.report(i)).or_insert(0) += 1;
-            }
-        }
-    }
-    let mut rest: Vec<(DeviceReport, u64)> = sparse.into_iter().collect();
-    rest.sort_by_key(|(r, _)| {
-        (
-            r.cohort,
-            r.project_key,
-            r.version,
-            r.hardware,
-            r.staged,
-            r.release_override,
+            },
         )
-    });
-    out.extend(rest);
-    out
+        .reduce(
+            || vec![0u64; space.size()],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    dense
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n > 0)
+        .map(|(i, &n)| (space.report(catalog, i), n))
+        .collect()
 }
 
 /// One row of a version matrix: devices of a cohort on `current` whose next version is

@@ -12,10 +12,22 @@ use crate::ids::{CohortId, DeviceIdx, ProjectKeyId, ReleaseId, TeamId, UserId};
 use crate::staging::{self, Selection};
 
 impl Event {
-    /// Whether applying it can move devices between cohorts (so per-cohort counts must
-    /// be recomputed).
+    /// Whether applying it can change devices (cohort, staged flag, override), so that
+    /// counts kept per device class must be recomputed.
     pub fn changes_fleet(&self) -> bool {
-        matches!(self.action, Action::Move { .. })
+        matches!(
+            self.action,
+            Action::Move { .. }
+                | Action::Stage { .. }
+                | Action::SetOverride { .. }
+                | Action::ClearOverride { .. }
+                | Action::Activate {
+                    rollout: Rollout::Staged(_),
+                    ..
+                }
+                | Action::SetRollout { .. }
+                | Action::Approve { .. }
+        )
     }
 }
 

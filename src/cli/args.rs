@@ -25,6 +25,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Checks a scenario file, its fleet and its whole timeline, and summarises it.
     Validate(ValidateArgs),
+    /// Simulates the whole duration and writes the outputs (tables, summary, charts).
+    Run(RunArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.
@@ -105,6 +107,42 @@ pub struct ExplainArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub input: ScenarioArgs,
+}
+
+/// Which table formats `run` writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// Parquet and CSV.
+    Both,
+    /// Parquet only.
+    Parquet,
+    /// CSV only.
+    Csv,
+}
+
+/// `otasim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    /// The output directory (created, or its files replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Also snapshot the version matrix every this often (`1d`, `12h`, or ticks).
+    #[arg(long, value_name = "DURATION")]
+    pub snapshot_every: Option<String>,
+    /// Table formats to write.
+    #[arg(long, value_enum, default_value_t = TableFormat::Both)]
+    pub format: TableFormat,
+    /// Skip the charts and the HTML report.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[cfg(test)]

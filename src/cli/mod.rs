@@ -24,6 +24,7 @@ pub fn dispatch(command: &Command, out: &mut impl Write) -> Result<()> {
         Command::Matrix(a) => commands::matrix::run(a, out),
         Command::Explain(a) => commands::explain::run(a, out),
         Command::Validate(a) => commands::validate::run(a, out),
+        Command::Run(a) => commands::run::run(a, out),
     }
 }
 

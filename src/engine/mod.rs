@@ -12,7 +12,7 @@ pub mod rng;
 mod series;
 mod step;
 
-pub use series::{Counters, Series, TickRecord};
+pub use series::{Counters, ReleaseTotals, Series, TickRecord};
 
 use crate::behaviour::Behaviour;
 use crate::ids::{DeviceIdx, ReleaseId, VersionId};
@@ -176,7 +176,8 @@ impl<'s> Engine<'s> {
                 break;
             }
             self.state.fleet.set_present(d, true);
-            self.series.arrive(&self.state.fleet, d);
+            self.series
+                .arrive(&self.state.catalog, &self.state.fleet, d);
             self.series.counters_mut(t).arrived += 1;
             if scenario.behaviour.is_some() {
                 self.schedule.push(
@@ -190,7 +191,9 @@ impl<'s> Engine<'s> {
             self.next_arrival += 1;
         }
         if fleet_changed {
-            self.series.recount(&self.state.fleet);
+            self.series.recount(&self.state.catalog, &self.state.fleet);
+        } else {
+            self.series.catalog_changed(&self.state.catalog);
         }
         self.begun = t + 1;
         Ok(())

@@ -1,9 +1,84 @@
 //! What a run records per tick: counters, bytes sent, and devices per (cohort, version).
 
+use crate::catalog::Catalog;
 use crate::fleet::Fleet;
 use crate::ids::{CohortId, DeviceIdx, ReleaseId, VersionId};
-use crate::resolver::Rule;
+use crate::matrix::ClassSpace;
+use crate::resolver::{self, NoTrail, Rule};
 use crate::timeline::State;
+
+/// Devices per class, kept up to date as devices change, so that the number of
+/// converged devices (whose resolver answer is "no update": they are at their final
+/// version, R24) is known every tick without visiting every device.
+#[derive(Clone, Debug)]
+struct Classes {
+    space: ClassSpace,
+    counts: Vec<u64>,
+    /// Per class: 0 unknown, 1 converged (no update), 2 not converged.
+    converged_cache: Vec<u8>,
+    revision: u64,
+    /// Converged devices per cohort.
+    converged: Vec<u64>,
+}
+
+impl Classes {
+    fn new(catalog: &Catalog, fleet: &Fleet) -> Option<Classes> {
+        let space = ClassSpace::new(catalog)?;
+        let mut c = Classes {
+            space,
+            counts: vec![0; space.size()],
+            converged_cache: vec![0; space.size()],
+            revision: catalog.revision(),
+            converged: vec![0; catalog.cohorts().len()],
+        };
+        c.recount(catalog, fleet);
+        Some(c)
+    }
+
+    fn is_converged(&mut self, catalog: &Catalog, class: usize) -> bool {
+        match self.converged_cache[class] {
+            1 => true,
+            2 => false,
+            _ => {
+                let report = self.space.report(catalog, class);
+                let none = resolver::resolve(catalog, &report, &mut NoTrail)
+                    .release
+                    .is_none();
+                self.converged_cache[class] = if none { 1 } else { 2 };
+                none
+            }
+        }
+    }
+
+    fn recount(&mut self, catalog: &Catalog, fleet: &Fleet) {
+        self.counts.iter_mut().for_each(|c| *c = 0);
+        for d in fleet.present() {
+            self.counts[self.space.index(&fleet.report(d))] += 1;
+        }
+        self.reconverge(catalog);
+    }
+
+    /// Recomputes the converged totals (after the catalog changed).
+    fn reconverge(&mut self, catalog: &Catalog) {
+        self.revision = catalog.revision();
+        self.converged_cache.iter_mut().for_each(|c| *c = 0);
+        self.converged.iter_mut().for_each(|c| *c = 0);
+        for class in 0..self.counts.len() {
+            let n = self.counts[class];
+            if n > 0 && self.is_converged(catalog, class) {
+                self.converged[self.space.cohort(class).index()] += n;
+            }
+        }
+    }
+
+    fn add(&mut self, catalog: &Catalog, class: usize, delta: i64) {
+        self.counts[class] = (self.counts[class] as i64 + delta) as u64;
+        if self.is_converged(catalog, class) {
+            let c = &mut self.converged[self.space.cohort(class).index()];
+            *c = (*c as i64 + delta) as u64;
+        }
+    }
+}
 
 /// Counts of what happened in one tick, by rule where a rule applies (indexed by
 /// `Rule as usize`).
@@ -50,6 +125,27 @@ impl Counters {
         self.arrived += other.arrived;
         self.retired += other.retired;
     }
+}
+
+/// Totals of one release over a run.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReleaseTotals {
+    /// Downloads started (including resumed ones).
+    pub downloads_started: u64,
+    /// Downloads that fetched the whole payload.
+    pub downloads_completed: u64,
+    /// Downloads that failed part-way.
+    pub downloads_failed: u64,
+    /// Installs that succeeded.
+    pub installs_succeeded: u64,
+    /// Installs that failed.
+    pub installs_failed: u64,
+    /// Bytes actually sent, retries and partial downloads included.
+    pub bytes: u64,
+    /// Bytes that would have been sent had every Delta been the Full payload of its To
+    /// version (scaled by the fraction actually fetched); equal to `bytes` for Full
+    /// releases.
+    pub full_equivalent_bytes: u64,
 }
 
 /// One simulated tick, as recorded.
@@ -116,6 +212,11 @@ pub struct Series {
     versions: Vec<Vec<(CohortId, VersionId, u64)>>,
     bytes_by_rule: [Spread; 5],
     bytes_by_release: Vec<Spread>,
+    release_totals: Vec<ReleaseTotals>,
+    classes: Option<Classes>,
+    /// Converged devices per cohort, per recorded tick (empty when the class space is
+    /// too large to track).
+    converged: Vec<Vec<u64>>,
 }
 
 impl Series {
@@ -128,17 +229,33 @@ impl Series {
             versions: Vec::new(),
             bytes_by_rule: Default::default(),
             bytes_by_release: vec![Spread::default(); state.catalog.releases().count()],
+            release_totals: vec![ReleaseTotals::default(); state.catalog.releases().count()],
+            classes: Classes::new(&state.catalog, &state.fleet),
+            converged: Vec::new(),
         };
-        s.recount(&state.fleet);
+        s.recount(&state.catalog, &state.fleet);
         s
+    }
+
+    /// Brings the converged counts up to date with a changed catalog.
+    pub fn catalog_changed(&mut self, catalog: &Catalog) {
+        if let Some(c) = &mut self.classes {
+            if c.revision != catalog.revision() {
+                c.reconverge(catalog);
+            }
+        }
     }
 
     fn cell(&self, cohort: CohortId, version: VersionId) -> usize {
         cohort.index() * self.n_versions + version.index()
     }
 
-    /// Recounts devices per (cohort, version) from scratch (after devices move).
-    pub fn recount(&mut self, fleet: &Fleet) {
+    /// Recounts devices per (cohort, version) and per class from scratch (after devices
+    /// move, or their staged flags or overrides change).
+    pub fn recount(&mut self, catalog: &Catalog, fleet: &Fleet) {
+        if let Some(c) = &mut self.classes {
+            c.recount(catalog, fleet);
+        }
         let n_cohorts = fleet
             .present()
             .map(|d| fleet.cohort(d).index() + 1)
@@ -159,25 +276,46 @@ impl Series {
         }
     }
 
-    /// A device arrived.
-    pub fn arrive(&mut self, fleet: &Fleet, d: DeviceIdx) {
+    /// A device arrived (call after it is marked present).
+    pub fn arrive(&mut self, catalog: &Catalog, fleet: &Fleet, d: DeviceIdx) {
         self.ensure_cohort(fleet.cohort(d));
         let c = self.cell(fleet.cohort(d), fleet.version(d));
         self.counts[c] += 1;
+        if let Some(cl) = &mut self.classes {
+            let class = cl.space.index(&fleet.report(d));
+            cl.add(catalog, class, 1);
+        }
     }
 
-    /// A device left (retired) from `cohort` on `version`.
-    pub fn leave(&mut self, cohort: CohortId, version: VersionId) {
-        let c = self.cell(cohort, version);
+    /// A device leaves (retires; call before it is marked absent).
+    pub fn leave(&mut self, catalog: &Catalog, fleet: &Fleet, d: DeviceIdx) {
+        let c = self.cell(fleet.cohort(d), fleet.version(d));
         self.counts[c] -= 1;
+        if let Some(cl) = &mut self.classes {
+            let class = cl.space.index(&fleet.report(d));
+            cl.add(catalog, class, -1);
+        }
     }
 
-    /// A device of `cohort` now reports `new` instead of `old`.
-    pub fn change_version(&mut self, cohort: CohortId, old: VersionId, new: VersionId) {
+    /// Device `d` is about to report `new` instead of its current version.
+    pub fn change_version(
+        &mut self,
+        catalog: &Catalog,
+        fleet: &Fleet,
+        d: DeviceIdx,
+        new: VersionId,
+    ) {
+        let cohort = fleet.cohort(d);
         self.ensure_cohort(cohort);
-        let (o, n) = (self.cell(cohort, old), self.cell(cohort, new));
+        let (o, n) = (self.cell(cohort, fleet.version(d)), self.cell(cohort, new));
         self.counts[o] -= 1;
         self.counts[n] += 1;
+        if let Some(cl) = &mut self.classes {
+            let mut report = fleet.report(d);
+            cl.add(catalog, cl.space.index(&report), -1);
+            report.version = new;
+            cl.add(catalog, cl.space.index(&report), 1);
+        }
     }
 
     /// Counters of tick `t`, to add to (also for ticks not simulated yet).
@@ -194,12 +332,27 @@ impl Series {
         &mut self,
         start: u64,
         bytes: u64,
+        full_equivalent: u64,
         per_tick: u64,
         rule: Rule,
         release: ReleaseId,
     ) {
         self.bytes_by_rule[rule as usize].add(start, bytes, per_tick);
         self.bytes_by_release[release.index()].add(start, bytes, per_tick);
+        let t = &mut self.release_totals[release.index()];
+        t.downloads_started += 1;
+        t.bytes += bytes;
+        t.full_equivalent_bytes += full_equivalent;
+    }
+
+    /// Per-release totals to add to.
+    pub fn release_totals_mut(&mut self, release: ReleaseId) -> &mut ReleaseTotals {
+        &mut self.release_totals[release.index()]
+    }
+
+    /// Totals per release (indexed by release id).
+    pub fn release_totals(&self) -> &[ReleaseTotals] {
+        &self.release_totals
     }
 
     /// Closes tick `t`: adds `counters` and snapshots the version counts.
@@ -215,6 +368,15 @@ impl Series {
             .collect();
         debug_assert_eq!(self.versions.len() as u64, t);
         self.versions.push(cells);
+        if let Some(cl) = &self.classes {
+            self.converged.push(cl.converged.clone());
+        }
+    }
+
+    /// Converged devices (at their final version, R24) per cohort per recorded tick;
+    /// `None` when the fleet's class space was too large to track.
+    pub fn converged(&self) -> Option<&[Vec<u64>]> {
+        self.classes.as_ref().map(|_| &self.converged[..])
     }
 
     /// Number of recorded ticks.

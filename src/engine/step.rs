@@ -16,19 +16,64 @@ use crate::timeline::State;
 /// Answers the resolver question for the engine, for one catalog revision.
 pub struct Decider {
     revision: u64,
+    /// Per Delta release: the Full release of its To version (for the "had every update
+    /// been Full" counterfactual).
+    full_of_target: Vec<Option<crate::ids::ReleaseId>>,
 }
 
 impl Decider {
     pub fn new(catalog: &Catalog) -> Decider {
-        Decider {
+        let mut d = Decider {
             revision: catalog.revision(),
-        }
+            full_of_target: Vec::new(),
+        };
+        d.rebuild(catalog);
+        d
+    }
+
+    fn rebuild(&mut self, catalog: &Catalog) {
+        self.revision = catalog.revision();
+        self.full_of_target = catalog
+            .releases()
+            .map(|(_, r)| match r.kind {
+                crate::catalog::ReleaseKind::Delta { to, .. } => catalog
+                    .releases()
+                    .find(|(_, f)| {
+                        !f.deleted
+                            && f.software_type == r.software_type
+                            && matches!(f.kind, crate::catalog::ReleaseKind::Full { version, .. } if version == to)
+                    })
+                    .map(|(id, _)| id),
+                crate::catalog::ReleaseKind::Full { .. } => None,
+            })
+            .collect();
     }
 
     /// Rebuilds derived tables if the catalog changed.
     pub fn refresh(&mut self, catalog: &Catalog) {
         if self.revision != catalog.revision() {
-            self.revision = catalog.revision();
+            self.rebuild(catalog);
+        }
+    }
+
+    /// What `bytes` of `release` would have been as the Full payload of the same
+    /// target version for `hardware`.
+    #[inline]
+    fn full_equivalent(
+        &self,
+        catalog: &Catalog,
+        release: crate::ids::ReleaseId,
+        hardware: crate::ids::HardwareId,
+        size: u64,
+        bytes: u64,
+    ) -> u64 {
+        let full_size =
+            self.full_of_target[release.index()].and_then(|f| catalog.release(f).payload(hardware));
+        match full_size {
+            Some(full) if size > 0 => {
+                (u128::from(bytes) * u128::from(full) / u128::from(size)) as u64
+            }
+            _ => bytes,
         }
     }
 
@@ -53,6 +98,7 @@ enum Change {
 struct Transfer {
     start: u64,
     bytes: u64,
+    full_equivalent: u64,
     per_tick: u64,
     rule: Rule,
     release: crate::ids::ReleaseId,
@@ -64,8 +110,8 @@ pub struct ChunkOut {
     wakes: Vec<(u64, Wake)>,
     changes: Vec<Change>,
     transfers: Vec<Transfer>,
-    /// Counter increments at future ticks (download ends): (tick, rule, kind).
-    later: Vec<(u64, Rule, Later)>,
+    /// Counter increments at future ticks (download ends): (tick, rule, release, kind).
+    later: Vec<(u64, Rule, crate::ids::ReleaseId, Later)>,
     now: Counters,
 }
 
@@ -205,11 +251,19 @@ fn wake_one(
         out.transfers.push(Transfer {
             start: t,
             bytes: sent,
+            full_equivalent: decider.full_equivalent(
+                catalog,
+                release_id,
+                report.hardware,
+                size,
+                sent,
+            ),
             per_tick,
             rule,
             release: release_id,
         });
-        out.later.push((end, rule, Later::DownloadFailed));
+        out.later
+            .push((end, rule, release_id, Later::DownloadFailed));
         let carry = if p.resume_downloads {
             Carry::Partial(release_id, fetched + sent)
         } else {
@@ -223,11 +277,19 @@ fn wake_one(
     out.transfers.push(Transfer {
         start: t,
         bytes: remaining,
+        full_equivalent: decider.full_equivalent(
+            catalog,
+            release_id,
+            report.hardware,
+            size,
+            remaining,
+        ),
         per_tick,
         rule,
         release: release_id,
     });
-    out.later.push((end, rule, Later::DownloadCompleted));
+    out.later
+        .push((end, rule, release_id, Later::DownloadCompleted));
     let p_install = behaviour
         .release_install_failure
         .get(release_id.index())
@@ -235,10 +297,12 @@ fn wake_one(
         .flatten()
         .unwrap_or(p.install_failure_probability);
     let carry = if rng::chance(p_install, seed, id, t, Purpose::InstallFails) {
-        out.later.push((end, rule, Later::InstallFailed));
+        out.later
+            .push((end, rule, release_id, Later::InstallFailed));
         Carry::Nothing
     } else {
-        out.later.push((end, rule, Later::InstallSucceeded));
+        out.later
+            .push((end, rule, release_id, Later::InstallSucceeded));
         // R3: the device reports the release's version at its next poll.
         Carry::Report(release.target())
     };
@@ -260,23 +324,29 @@ pub fn merge(
         for change in out.changes {
             match change {
                 Change::Version(d, v) => {
-                    let old = state.fleet.version(d);
-                    if old != v {
-                        series.change_version(state.fleet.cohort(d), old, v);
+                    if state.fleet.version(d) != v {
+                        series.change_version(&state.catalog, &state.fleet, d, v);
                         state.fleet.set_version(d, v);
                     }
                 }
                 Change::Seen(d) => state.fleet.set_last_seen(d, t as i64),
                 Change::Retire(d) => {
-                    series.leave(state.fleet.cohort(d), state.fleet.version(d));
+                    series.leave(&state.catalog, &state.fleet, d);
                     state.fleet.set_present(d, false);
                 }
             }
         }
         for tr in out.transfers {
-            series.add_transfer(tr.start, tr.bytes, tr.per_tick, tr.rule, tr.release);
+            series.add_transfer(
+                tr.start,
+                tr.bytes,
+                tr.full_equivalent,
+                tr.per_tick,
+                tr.rule,
+                tr.release,
+            );
         }
-        for (at, rule, kind) in out.later {
+        for (at, rule, release, kind) in out.later {
             let c = series.counters_mut(at);
             let r = rule as usize;
             match kind {
@@ -284,6 +354,13 @@ pub fn merge(
                 Later::DownloadFailed => c.downloads_failed[r] += 1,
                 Later::InstallSucceeded => c.installs_succeeded[r] += 1,
                 Later::InstallFailed => c.installs_failed[r] += 1,
+            }
+            let t = series.release_totals_mut(release);
+            match kind {
+                Later::DownloadCompleted => t.downloads_completed += 1,
+                Later::DownloadFailed => t.downloads_failed += 1,
+                Later::InstallSucceeded => t.installs_succeeded += 1,
+                Later::InstallFailed => t.installs_failed += 1,
             }
         }
         for (at, wake) in out.wakes {

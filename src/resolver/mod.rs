@@ -3,7 +3,10 @@
 //! [`reference`] is the plain resolver that reads like the SPEC, rule by rule, and
 //! records why it decided what it did. Faster paths elsewhere are proven equal to it.
 
+pub mod fast;
 pub mod reference;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 mod trail;
 
 pub use reference::{effective_cohort, resolve};

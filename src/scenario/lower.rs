@@ -55,6 +55,8 @@ pub struct Lowered {
     pub event_lines: Vec<Option<usize>>,
     pub behaviour: Option<crate::behaviour::Behaviour>,
     pub arrivals: Vec<(u64, DeviceIdx)>,
+    pub snapshots: Vec<u64>,
+    pub costs: super::Costs,
 }
 
 pub struct Lowerer<'a> {
@@ -138,6 +140,40 @@ pub fn lower(
             .time(d)
             .map_err(|e| lw.src.error(d.span(), format!("duration: {e}")))?,
     };
+    let mut snapshots = Vec::new();
+    for t in raw.snapshots.iter().flatten() {
+        snapshots.push(
+            lw.time(t)
+                .map_err(|e| lw.src.error(t.span(), format!("snapshots: {e}")))?,
+        );
+    }
+    snapshots.sort_unstable();
+    snapshots.dedup();
+    let mut costs = super::Costs::default();
+    if let Some(b) = &raw.bandwidth {
+        let b = b.get_ref();
+        let num = |n: &Spanned<RawNumber>| match *n.get_ref() {
+            RawNumber::Int(i) => i as f64,
+            RawNumber::Float(f) => f,
+        };
+        if let Some(p) = &b.price_per_gb {
+            costs.price_per_gb = num(p);
+            if !(costs.price_per_gb >= 0.0 && costs.price_per_gb.is_finite()) {
+                return Err(lw
+                    .src
+                    .error(p.span(), "bandwidth: price_per_gb must not be negative"));
+            }
+        }
+        if let Some(c) = &b.compression_ratio {
+            costs.compression_ratio = num(c);
+            if !(costs.compression_ratio > 0.0 && costs.compression_ratio <= 1.0) {
+                return Err(lw.src.error(
+                    c.span(),
+                    "bandwidth: compression_ratio must be more than 0 and at most 1 (bytes on the wire per payload byte)",
+                ));
+            }
+        }
+    }
     lw.software_types(&raw)?;
     lw.users(&raw)?;
     lw.cohorts(&raw)?;
@@ -210,6 +246,8 @@ pub fn lower(
         event_lines: lines.into_iter().map(Some).collect(),
         behaviour,
         arrivals,
+        snapshots,
+        costs,
     })
 }
 

@@ -34,6 +34,24 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+/// What egress costs: `[bandwidth]` in a scenario.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Costs {
+    /// Price of one GB (10⁹ bytes) leaving the CDN.
+    pub price_per_gb: f64,
+    /// Bytes on the wire per payload byte (transfer compression; 1 = none).
+    pub compression_ratio: f64,
+}
+
+impl Default for Costs {
+    fn default() -> Self {
+        Costs {
+            price_per_gb: 0.085,
+            compression_ratio: 1.0,
+        }
+    }
+}
+
 /// A validated scenario: the initial state, the timeline and the run settings.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -56,6 +74,10 @@ pub struct Scenario {
     /// Devices that arrive during the run: (tick, device), sorted. They are in the
     /// fleet from the start but absent until their tick.
     pub arrivals: Vec<(u64, crate::ids::DeviceIdx)>,
+    /// Ticks at which `run` records the version matrix (sorted, unique).
+    pub snapshots: Vec<u64>,
+    /// Egress pricing.
+    pub costs: Costs,
 }
 
 impl Scenario {
@@ -98,6 +120,8 @@ impl Scenario {
             event_lines: low.event_lines,
             behaviour: low.behaviour,
             arrivals: low.arrivals,
+            snapshots: low.snapshots,
+            costs: low.costs,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,

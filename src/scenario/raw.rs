@@ -37,6 +37,8 @@ pub struct RawScenario {
     pub seed: Option<Spanned<i64>>,
     pub tick: Option<Str>,
     pub duration: Option<Spanned<RawTime>>,
+    pub snapshots: Option<Vec<Spanned<RawTime>>>,
+    pub bandwidth: Option<Spanned<RawBandwidth>>,
     #[serde(default)]
     pub software_types: Vec<Spanned<RawSoftwareType>>,
     #[serde(default)]
@@ -55,6 +57,14 @@ pub struct RawScenario {
     pub profiles: Vec<Spanned<RawProfile>>,
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
+}
+
+/// How bytes become money (`[bandwidth]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBandwidth {
+    pub price_per_gb: Option<Spanned<RawNumber>>,
+    pub compression_ratio: Option<Spanned<RawNumber>>,
 }
 
 /// A behaviour profile: `[behaviour]` (the default) or one of `[[profiles]]`.

@@ -3,4 +3,5 @@
 pub mod explain;
 pub mod matrix;
 pub mod resolve;
+pub mod run;
 pub mod validate;

@@ -1,0 +1,254 @@
+//! `otasim run`: simulate the whole duration and write the outputs.
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use anyhow::{anyhow, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use otasim::analytics::{self, Snapshot, Summary, Timing};
+use otasim::engine::Engine;
+use otasim::matrix::detailed_matrix;
+use otasim::scenario::time::format_duration;
+use otasim::scenario::Scenario;
+use otasim::table_out::OutputDir;
+
+use crate::cli::args::{RunArgs, TableFormat};
+use crate::cli::load;
+
+/// The ticks at which to snapshot the matrix: the scenario's, every `every` ticks, and
+/// the end.
+fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<u64> {
+    let end = scenario.duration_ticks;
+    let mut ticks: Vec<u64> = scenario
+        .snapshots
+        .iter()
+        .copied()
+        .filter(|&t| t <= end)
+        .collect();
+    if let Some(k) = every.filter(|&k| k > 0) {
+        ticks.extend((0..=end).step_by(k as usize));
+    }
+    ticks.push(end);
+    ticks.sort_unstable();
+    ticks.dedup();
+    ticks
+}
+
+/// Runs `otasim run`.
+pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
+    let scenario = load(&args.input)?;
+    let every = args
+        .snapshot_every
+        .as_deref()
+        .map(|s| {
+            scenario
+                .parse_time(s)
+                .map_err(|m| anyhow!("--snapshot-every: {m}"))
+        })
+        .transpose()?;
+    let threads = args
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    if scenario.behaviour.is_none() && !args.quiet {
+        eprintln!(
+            "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",
+            scenario.path.display()
+        );
+    }
+
+    let progress = if args.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(scenario.duration_ticks), ProgressDrawTarget::hidden())
+    } else {
+        let pb = ProgressBar::new(scenario.duration_ticks);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} simulating [{bar:40}] tick {pos}/{len} ({percent}%) {elapsed} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        pb
+    };
+
+    let started = Instant::now();
+    let (end, series, snapshots) = pool.install(|| -> Result<_> {
+        let mut engine = Engine::new(&scenario, true);
+        let mut snapshots = Vec::new();
+        for tick in snapshot_ticks(&scenario, every) {
+            engine.advance_to(tick, |t| progress.set_position(t + 1))?;
+            let state = engine.state();
+            snapshots.push(Snapshot {
+                tick,
+                rows: detailed_matrix(&state.catalog, &state.fleet, None),
+            });
+        }
+        let (state, series) = engine.finish();
+        Ok((state, series, snapshots))
+    })?;
+    progress.finish_and_clear();
+    let timing = Timing {
+        wall_seconds: started.elapsed().as_secs_f64(),
+        threads,
+    };
+
+    let mut tables = analytics::tables(&scenario, &end, &series, &snapshots, timing)
+        .context("cannot build the output tables")?;
+    let mut dir = OutputDir::create(&args.out)?;
+    let frames = [
+        ("matrix", &mut tables.matrix),
+        ("series", &mut tables.series),
+        ("versions", &mut tables.versions),
+        ("bandwidth", &mut tables.bandwidth),
+        ("egress", &mut tables.egress),
+    ];
+    for (name, df) in frames {
+        if args.format != TableFormat::Csv {
+            dir.write_parquet(format!("{name}.parquet"), df)?;
+        }
+        if args.format != TableFormat::Parquet {
+            dir.write_csv(format!("{name}.csv"), df)?;
+        }
+    }
+    let json = serde_json::to_vec_pretty(&tables.summary).context("cannot encode summary")?;
+    dir.write_bytes("summary.json", &json)?;
+    let target = dir.target().to_path_buf();
+    dir.commit()?;
+
+    if !args.quiet {
+        print_summary(out, &tables.summary, &target)?;
+    }
+    Ok(())
+}
+
+/// Bytes with a decimal unit.
+fn bytes(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut x = n as f64;
+    let mut u = 0;
+    while x >= 1000.0 && u + 1 < units.len() {
+        x /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.2} {}", units[u])
+    }
+}
+
+/// A count with thousands separators.
+fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Result<()> {
+    let b = &s.bandwidth;
+    let sum = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
+    writeln!(
+        out,
+        "simulated {} ticks of {} ({}) for {} devices ({} at the end: +{} arrived, -{} retired)",
+        count(s.ticks),
+        format_duration(s.tick_seconds),
+        format_duration(s.ticks * s.tick_seconds),
+        count(s.devices_start),
+        count(s.devices_end),
+        count(s.arrived),
+        count(s.retired)
+    )?;
+    writeln!(
+        out,
+        "polls      {} ({} missed offline)",
+        count(s.polls),
+        count(s.missed_polls)
+    )?;
+    let rules = |m: &std::collections::BTreeMap<String, u64>| {
+        ["delta", "full", "must_pass_through", "override"]
+            .iter()
+            .filter_map(|r| {
+                m.get(*r)
+                    .filter(|&&n| n > 0)
+                    .map(|n| format!("{r} {}", count(*n)))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(
+        out,
+        "updates    {} installed ({}); {} install failures; {} failed downloads",
+        count(sum(&s.installs_succeeded)),
+        rules(&s.installs_succeeded),
+        count(sum(&s.installs_failed)),
+        count(sum(&s.downloads_failed))
+    )?;
+    if let (Some(c), Some(p)) = (s.converged_end, s.converged_percent) {
+        writeln!(
+            out,
+            "converged  {} devices at their final version ({p:.1}%)",
+            count(c)
+        )?;
+    }
+    writeln!(
+        out,
+        "egress     {} sent (delta {}, full {}, mpt {}, override {}); peak {} per tick at tick {}, p95 {}",
+        bytes(b.bytes_total),
+        bytes(b.bytes_by_rule.get("delta").copied().unwrap_or(0)),
+        bytes(b.bytes_by_rule.get("full").copied().unwrap_or(0)),
+        bytes(b.bytes_by_rule.get("must_pass_through").copied().unwrap_or(0)),
+        bytes(b.bytes_by_rule.get("override").copied().unwrap_or(0)),
+        bytes(b.peak_bytes_per_tick),
+        b.peak_tick,
+        bytes(b.p95_bytes_per_tick)
+    )?;
+    writeln!(
+        out,
+        "deltas     saved {} ({:.1}%) against all-full {}",
+        bytes(b.delta_savings_bytes),
+        b.delta_savings_percent,
+        bytes(b.full_counterfactual_bytes)
+    )?;
+    writeln!(
+        out,
+        "cost       {:.2} at {}/GB (wire bytes {}; all-full would cost {:.2})",
+        b.cost,
+        b.price_per_gb,
+        bytes(b.wire_bytes),
+        b.full_counterfactual_cost
+    )?;
+    writeln!(
+        out,
+        "speed      {:.2} s wall on {} threads: {:.1} M device-ticks/s, {:.2} M polls/s",
+        s.wall_seconds,
+        s.threads,
+        s.device_ticks_per_second / 1e6,
+        s.polls_per_second / 1e6
+    )?;
+    writeln!(out, "outputs    {}", dir.display())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bytes, count};
+
+    #[test]
+    fn human_numbers() {
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1_500_000), "1.50 MB");
+    }
+}
