@@ -97,23 +97,52 @@ fn append<T: Copy>(dst: &mut Vec<T>, src: Vec<T>) {
 
 /// Device id strings packed into one buffer, with a hash index of row numbers: about
 /// 4 + len bytes per device instead of a `String` (24 + len) plus a map entry.
-#[derive(Clone, Default)]
+///
+/// The index is split into [`N_SHARDS`] hash tables by bits of the id's hash, so that a
+/// bulk load ([`IdStore::extend`]) can partition the new ids by shard and fill the shards
+/// in parallel, each from a table small enough to stay in cache: inserting 10M ids into
+/// one big table costs a cache miss or two per id (`benches/import.rs`).
+#[derive(Clone)]
 struct IdStore {
     buf: String,
     ends: Vec<usize>,
-    index: HashTable<u32>,
+    shards: Vec<HashTable<u32>>,
     hasher: DefaultHashBuilder,
+}
+
+/// Shards of [`IdStore`]'s index.
+const N_SHARDS: usize = 256;
+
+/// The shard of a hash. hashbrown places by the low bits and tags by the top 7, so the
+/// shard takes bits from the middle, which neither uses for any table below 2^40
+/// buckets.
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    (hash >> 40) as usize % N_SHARDS
+}
+
+/// Below this many new ids, [`IdStore::extend`] inserts one by one.
+const PARALLEL_EXTEND_MIN: usize = 1 << 16;
+
+impl Default for IdStore {
+    fn default() -> Self {
+        IdStore {
+            buf: String::new(),
+            ends: Vec::new(),
+            shards: (0..N_SHARDS).map(|_| HashTable::new()).collect(),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
 }
 
 impl IdStore {
     fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.buf[start..self.ends[i]]
+        ids_get(&self.buf, &self.ends, i)
     }
 
     fn find(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
-        self.index
+        self.shards[shard_of(hash)]
             .find(hash, |&i| self.get(i as usize) == id)
             .copied()
     }
@@ -130,13 +159,11 @@ impl IdStore {
         let IdStore {
             buf,
             ends,
-            index,
+            shards,
             hasher,
         } = self;
-        index.insert_unique(hash, row, |&i| {
-            let i = i as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            hasher.hash_one(&buf[start..ends[i]])
+        shards[shard_of(hash)].insert_unique(hash, row, |&i| {
+            hasher.hash_one(ids_get(buf, ends, i as usize))
         });
         true
     }
@@ -147,50 +174,145 @@ impl IdStore {
 
     /// Adds `ids` as rows `self.len()..`, in order. On a duplicate (of an earlier id of
     /// the batch or of one already stored) everything the batch added is taken back and
-    /// the error gives the offending id's position in the batch.
+    /// the error gives the first offending id's position in the batch, and the id.
     fn extend<'s>(
         &mut self,
         ids: impl IntoIterator<Item = &'s str>,
     ) -> Result<usize, (usize, String)> {
         let first_row = self.ends.len();
+        for id in ids {
+            self.buf.push_str(id);
+            self.ends.push(self.buf.len());
+        }
+        let added = self.ends.len() - first_row;
+        let result = if added < PARALLEL_EXTEND_MIN {
+            self.index_one_by_one(first_row)
+        } else {
+            self.index_in_parallel(first_row)
+        };
+        match result {
+            Ok(()) => Ok(added),
+            Err(row) => {
+                let id = self.get(row).to_string();
+                self.truncate(first_row);
+                Err((row - first_row, id))
+            }
+        }
+    }
+
+    /// Indexes rows `first_row..`; on a duplicate, stops and returns its row (the rows
+    /// indexed so far stay indexed: the caller truncates).
+    fn index_one_by_one(&mut self, first_row: usize) -> Result<(), usize> {
         let IdStore {
             buf,
             ends,
-            index,
+            shards,
             hasher,
         } = self;
-        let mut added = 0;
-        for id in ids {
+        for row in first_row..ends.len() {
+            let id = ids_get(buf, ends, row);
             let hash = hasher.hash_one(id);
-            // One probe for both the duplicate check and the insertion; capacity was
-            // reserved by the caller, so the rehash closure is (almost) never called.
-            let entry = index.entry(
+            let entry = shards[shard_of(hash)].entry(
                 hash,
                 |&i| ids_get(buf, ends, i as usize) == id,
                 |&i| hasher.hash_one(ids_get(buf, ends, i as usize)),
             );
             match entry {
-                hashbrown::hash_table::Entry::Occupied(_) => {
-                    self.truncate(first_row);
-                    return Err((added, id.to_string()));
-                }
+                hashbrown::hash_table::Entry::Occupied(_) => return Err(row),
                 hashbrown::hash_table::Entry::Vacant(slot) => {
-                    slot.insert(ends.len() as u32);
-                    buf.push_str(id);
-                    ends.push(buf.len());
-                    added += 1;
+                    slot.insert(row as u32);
                 }
             }
         }
-        Ok(added)
+        Ok(())
+    }
+
+    /// Indexes rows `first_row..` shard by shard, in parallel: hash every new id, bucket
+    /// (hash, row) pairs by shard keeping row order, then let each shard insert its own
+    /// rows. A duplicate is always in the same shard as the id it repeats, and each
+    /// shard meets its rows in order, so the smallest duplicate row over all shards is
+    /// the first duplicate of the batch, as one-by-one insertion would find it.
+    fn index_in_parallel(&mut self, first_row: usize) -> Result<(), usize> {
+        use rayon::prelude::*;
+        let IdStore {
+            buf,
+            ends,
+            shards,
+            hasher,
+        } = self;
+        let (buf, ends, hasher) = (&*buf, &*ends, &*hasher);
+        let rows = first_row..ends.len();
+        let hashes: Vec<u64> = rows
+            .clone()
+            .into_par_iter()
+            .map(|row| hasher.hash_one(ids_get(buf, ends, row)))
+            .collect();
+        let mut starts = vec![0usize; N_SHARDS + 1];
+        for &h in &hashes {
+            starts[shard_of(h) + 1] += 1;
+        }
+        for s in 1..=N_SHARDS {
+            starts[s] += starts[s - 1];
+        }
+        let mut bucketed: Vec<(u64, u32)> = vec![(0, 0); hashes.len()];
+        let mut next = starts.clone();
+        for (row, &h) in rows.zip(&hashes) {
+            let s = shard_of(h);
+            bucketed[next[s]] = (h, row as u32);
+            next[s] += 1;
+        }
+        drop(hashes);
+        let mut parts: Vec<&[(u64, u32)]> = Vec::with_capacity(N_SHARDS);
+        let mut rest = &bucketed[..];
+        for s in 0..N_SHARDS {
+            let (part, tail) = rest.split_at(starts[s + 1] - starts[s]);
+            parts.push(part);
+            rest = tail;
+        }
+        let first_duplicate = shards
+            .par_iter_mut()
+            .zip(parts)
+            .filter_map(|(shard, part)| {
+                let rehash = |&i: &u32| hasher.hash_one(ids_get(buf, ends, i as usize));
+                shard.reserve(part.len(), rehash);
+                for &(hash, row) in part {
+                    // The id's bytes are read only to confirm a tag match: the loop
+                    // itself touches nothing but this shard's table.
+                    let same = |&i: &u32| {
+                        id_bytes(buf, ends, i as usize) == id_bytes(buf, ends, row as usize)
+                    };
+                    let entry = shard.entry(hash, same, rehash);
+                    match entry {
+                        hashbrown::hash_table::Entry::Occupied(_) => return Some(row as usize),
+                        hashbrown::hash_table::Entry::Vacant(slot) => {
+                            slot.insert(row);
+                        }
+                    }
+                }
+                None
+            })
+            .min();
+        match first_duplicate {
+            None => Ok(()),
+            Some(row) => Err(row),
+        }
     }
 
     /// Drops rows `len..` (undoing a failed [`IdStore::extend`]).
     fn truncate(&mut self, len: usize) {
-        for row in (len..self.ends.len()).rev() {
-            let hash = self.hasher.hash_one(self.get(row));
-            if let Ok(entry) = self.index.find_entry(hash, |&i| i as usize == row) {
-                entry.remove();
+        if len == 0 {
+            self.shards.iter_mut().for_each(HashTable::clear);
+        } else if self.ends.len() - len > PARALLEL_EXTEND_MIN {
+            for shard in &mut self.shards {
+                shard.retain(|&mut i| (i as usize) < len);
+            }
+        } else {
+            for row in (len..self.ends.len()).rev() {
+                let hash = self.hasher.hash_one(self.get(row));
+                let shard = &mut self.shards[shard_of(hash)];
+                if let Ok(entry) = shard.find_entry(hash, |&i| i as usize == row) {
+                    entry.remove();
+                }
             }
         }
         self.ends.truncate(len);
@@ -198,17 +320,9 @@ impl IdStore {
     }
 
     fn reserve(&mut self, devices: usize, id_bytes: usize) {
+        // The shards reserve their own share when a bulk load fills them.
         self.buf.reserve(id_bytes);
         self.ends.reserve(devices);
-        let IdStore {
-            buf,
-            ends,
-            index,
-            hasher,
-        } = self;
-        index.reserve(devices, |&i| {
-            hasher.hash_one(ids_get(buf, ends, i as usize))
-        });
     }
 }
 
@@ -216,6 +330,14 @@ impl IdStore {
 fn ids_get<'a>(buf: &'a str, ends: &[usize], i: usize) -> &'a str {
     let start = if i == 0 { 0 } else { ends[i - 1] };
     &buf[start..ends[i]]
+}
+
+/// [`ids_get`] as bytes, for comparisons: slicing bytes reads no byte of the buffer
+/// (slicing a `str` checks the char boundary, a cache miss on a cold id).
+#[inline]
+fn id_bytes<'a>(buf: &'a str, ends: &[usize], i: usize) -> &'a [u8] {
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &buf.as_bytes()[start..ends[i]]
 }
 
 impl std::fmt::Debug for Fleet {

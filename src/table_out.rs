@@ -206,20 +206,26 @@ impl OutputDir {
         self.staging.join(name)
     }
 
+    /// Registers `name`: a plain file name, or `SUBDIR/NAME` one level down (e.g.
+    /// `charts/egress.png`), whose subdirectory is created in the staging directory.
     fn add(&mut self, name: &Path) -> Result<PathBuf, OutputError> {
-        let ok = name.components().count() == 1
-            && matches!(
-                name.components().next(),
-                Some(std::path::Component::Normal(_))
-            );
+        let n = name.components().count();
+        let ok = (1..=2).contains(&n)
+            && name
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
         if !ok {
             return Err(OutputError::io(
                 &self.target.join(name),
                 io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    "an output file name must be a plain name, without directories",
+                    "an output file name must be a plain name or SUBDIR/NAME",
                 ),
             ));
+        }
+        if let Some(parent) = name.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(self.staging.join(parent))
+                .map_err(|e| OutputError::io(&self.target.join(parent), e))?;
         }
         if !self.files.iter().any(|f| f == name) {
             self.files.push(name.to_path_buf());
@@ -287,6 +293,9 @@ impl OutputDir {
         }
         for name in &self.files {
             let to = self.target.join(name);
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent).map_err(|e| OutputError::io(parent, e))?;
+            }
             if to.is_dir() {
                 return Err(OutputError::io(
                     &to,

@@ -4,8 +4,10 @@
 //! Tables are polars `DataFrame`s; writing them is `table_out`'s job, drawing them is
 //! `charts`'.
 
+mod figures;
 mod summary;
 
+pub use figures::{figures, heat, Figures};
 pub use summary::{BandwidthSummary, Summary};
 
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};

@@ -10,12 +10,14 @@ use crate::behaviour::{Behaviour, Profile};
 use crate::catalog::Catalog;
 use crate::fleet::DeviceReport;
 use crate::ids::{DeviceIdx, VersionId};
-use crate::resolver::{self, Decision, NoTrail, Rule};
+use crate::resolver::{Decision, Rule};
 use crate::timeline::State;
 
 /// Answers the resolver question for the engine, for one catalog revision.
 pub struct Decider {
     revision: u64,
+    /// The fast path (proven equal to the reference resolver by property tests).
+    table: crate::resolver::fast::DecisionTable,
     /// Per Delta release: the Full release of its To version (for the "had every update
     /// been Full" counterfactual).
     full_of_target: Vec<Option<crate::ids::ReleaseId>>,
@@ -25,6 +27,7 @@ impl Decider {
     pub fn new(catalog: &Catalog) -> Decider {
         let mut d = Decider {
             revision: catalog.revision(),
+            table: crate::resolver::fast::DecisionTable::new(catalog),
             full_of_target: Vec::new(),
         };
         d.rebuild(catalog);
@@ -33,6 +36,9 @@ impl Decider {
 
     fn rebuild(&mut self, catalog: &Catalog) {
         self.revision = catalog.revision();
+        if !self.table.is_current(catalog) {
+            self.table = crate::resolver::fast::DecisionTable::new(catalog);
+        }
         self.full_of_target = catalog
             .releases()
             .map(|(_, r)| match r.kind {
@@ -80,7 +86,7 @@ impl Decider {
     #[inline]
     pub fn decide(&self, catalog: &Catalog, report: &DeviceReport) -> Decision {
         debug_assert_eq!(self.revision, catalog.revision());
-        resolver::resolve(catalog, report, &mut NoTrail)
+        self.table.decide(catalog, report)
     }
 }
 

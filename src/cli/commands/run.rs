@@ -117,6 +117,32 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     }
     let json = serde_json::to_vec_pretty(&tables.summary).context("cannot encode summary")?;
     dir.write_bytes("summary.json", &json)?;
+    if !args.no_charts {
+        let figures = analytics::figures(
+            &scenario,
+            &end.catalog,
+            &series,
+            &snapshots,
+            &tables.summary,
+        );
+        let rendered: Vec<_> = pool.install(|| {
+            use rayon::prelude::*;
+            figures
+                .charts
+                .par_iter()
+                .map(|(stem, chart)| {
+                    let size = chart.default_size();
+                    Ok((stem, chart.to_png(size)?, chart.to_svg(size)?))
+                })
+                .collect::<Result<Vec<_>, otasim::charts::ChartError>>()
+        })?;
+        for (stem, png, svg) in rendered {
+            dir.write_bytes(format!("charts/{stem}.png"), &png)?;
+            dir.write_bytes(format!("charts/{stem}.svg"), svg.as_bytes())?;
+        }
+        let html = otasim::charts::render_report(&figures.report)?;
+        dir.write_bytes("report.html", html.as_bytes())?;
+    }
     let target = dir.target().to_path_buf();
     dir.commit()?;
 
