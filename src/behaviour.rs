@@ -54,9 +54,40 @@ pub struct Behaviour {
     pub release_install_failure: Vec<Option<f64>>,
     /// Seconds per tick (to turn daily rates into per-tick ones).
     pub tick_seconds: u64,
+    /// Per profile: the chance of retiring between two polls (computed once by
+    /// [`Behaviour::new`]; `powf` per poll would dominate a tick).
+    retire_per_poll: Vec<f64>,
 }
 
 impl Behaviour {
+    /// A behaviour model from its profiles (index 0 is the default).
+    pub fn new(
+        profiles: Vec<Profile>,
+        release_install_failure: Vec<Option<f64>>,
+        tick_seconds: u64,
+    ) -> Behaviour {
+        let retire_per_poll = profiles
+            .iter()
+            .map(|p| {
+                let days = (p.poll_interval * tick_seconds) as f64 / 86_400.0;
+                1.0 - (1.0 - p.retirement_per_day).powf(days)
+            })
+            .collect();
+        Behaviour {
+            profiles,
+            release_install_failure,
+            tick_seconds,
+            retire_per_poll,
+        }
+    }
+
+    /// The chance that a device of profile `p` retires between two polls (its daily
+    /// rate compounded over one poll interval).
+    #[inline]
+    pub fn retirement_per_poll(&self, p: u8) -> f64 {
+        self.retire_per_poll[p as usize]
+    }
+
     /// Finds a profile by name.
     pub fn profile_id(&self, name: &str) -> Option<u8> {
         self.profiles

@@ -60,8 +60,9 @@ pub struct DeviceColumns {
     pub staged: Option<Vec<bool>>,
     /// Release override per device (R12).
     pub release_override: Option<Vec<Option<ReleaseId>>>,
-    /// Tick last seen per device (R21).
-    pub last_seen: Option<Vec<Option<i64>>>,
+    /// Tick last seen per device (R21). The fleet keeps ticks as `i32` (as
+    /// [`Fleet::push`] does); `Some(i32::MIN)` is reserved and refused.
+    pub last_seen: Option<Vec<Option<i32>>>,
 }
 
 impl DeviceColumns {
@@ -241,9 +242,7 @@ impl IdStore {
             hasher,
         } = self;
         let (buf, ends, hasher) = (&*buf, &*ends, &*hasher);
-        let rows = first_row..ends.len();
-        let hashes: Vec<u64> = rows
-            .clone()
+        let hashes: Vec<u64> = (first_row..ends.len())
             .into_par_iter()
             .map(|row| hasher.hash_one(ids_get(buf, ends, row)))
             .collect();
@@ -254,35 +253,37 @@ impl IdStore {
         for s in 1..=N_SHARDS {
             starts[s] += starts[s - 1];
         }
-        let mut bucketed: Vec<(u64, u32)> = vec![(0, 0); hashes.len()];
+        // (hash, row) bucketed by shard, in row order within each shard; as two arrays
+        // (12 bytes a row rather than a padded 16), each read in order by its shard.
+        let mut bucket_hash: Vec<u64> = vec![0; hashes.len()];
+        let mut bucket_row: Vec<u32> = vec![0; hashes.len()];
         let mut next = starts.clone();
-        for (row, &h) in rows.zip(&hashes) {
+        for (row, &h) in (first_row..).zip(&hashes) {
             let s = shard_of(h);
-            bucketed[next[s]] = (h, row as u32);
+            bucket_hash[next[s]] = h;
+            bucket_row[next[s]] = row as u32;
             next[s] += 1;
         }
         drop(hashes);
-        let mut parts: Vec<&[(u64, u32)]> = Vec::with_capacity(N_SHARDS);
-        let mut rest = &bucketed[..];
-        for s in 0..N_SHARDS {
-            let (part, tail) = rest.split_at(starts[s + 1] - starts[s]);
-            parts.push(part);
-            rest = tail;
-        }
+        let parts: Vec<(&[u64], &[u32])> = (0..N_SHARDS)
+            .map(|s| {
+                let range = starts[s]..starts[s + 1];
+                (&bucket_hash[range.clone()], &bucket_row[range])
+            })
+            .collect();
         let first_duplicate = shards
             .par_iter_mut()
             .zip(parts)
-            .filter_map(|(shard, part)| {
+            .filter_map(|(shard, (hashes, rows))| {
                 let rehash = |&i: &u32| hasher.hash_one(ids_get(buf, ends, i as usize));
-                shard.reserve(part.len(), rehash);
-                for &(hash, row) in part {
+                shard.reserve(rows.len(), rehash);
+                for (&hash, &row) in hashes.iter().zip(rows) {
                     // The id's bytes are read only to confirm a tag match: the loop
-                    // itself touches nothing but this shard's table.
+                    // itself touches this shard's table and its two arrays, in order.
                     let same = |&i: &u32| {
                         id_bytes(buf, ends, i as usize) == id_bytes(buf, ends, row as usize)
                     };
-                    let entry = shard.entry(hash, same, rehash);
-                    match entry {
+                    match shard.entry(hash, same, rehash) {
                         hashbrown::hash_table::Entry::Occupied(_) => return Some(row as usize),
                         hashbrown::hash_table::Entry::Vacant(slot) => {
                             slot.insert(row);
@@ -508,15 +509,13 @@ impl Fleet {
                 for (row, t) in ls.iter().enumerate() {
                     packed.push(match *t {
                         None => NEVER,
-                        Some(t) => {
-                            i32::try_from(t)
-                                .ok()
-                                .filter(|&t| t != NEVER)
-                                .ok_or_else(|| BulkError {
-                                    row,
-                                    message: format!("last_seen {t} is out of range"),
-                                })?
+                        Some(NEVER) => {
+                            return Err(BulkError {
+                                row,
+                                message: format!("last_seen {NEVER} is out of range"),
+                            })
                         }
+                        Some(t) => t,
                     });
                 }
                 Some(packed)
@@ -721,5 +720,141 @@ impl Fleet {
             .iter()
             .filter(|&&o| o == release.0)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    use super::*;
+
+    fn columns(n: usize) -> DeviceColumns {
+        DeviceColumns {
+            software_type: vec![SoftwareTypeId(0); n],
+            hardware: (0..n).map(|i| HardwareId((i % 3) as u16)).collect(),
+            version: (0..n).map(|i| VersionId((i % 5) as u32)).collect(),
+            cohort: vec![CohortId(0); n],
+            project_key: None,
+            staged: Some((0..n).map(|i| i % 2 == 0).collect()),
+            release_override: None,
+            last_seen: Some((0..n).map(|i| (i % 4 != 0).then_some(i as i32)).collect()),
+        }
+    }
+
+    fn one(id: &str) -> NewDevice {
+        NewDevice {
+            id: id.to_string(),
+            report: DeviceReport {
+                software_type: SoftwareTypeId(0),
+                version: VersionId(9),
+                hardware: HardwareId(0),
+                project_key: Some(ProjectKeyId(1)),
+                cohort: CohortId(1),
+                staged: true,
+                release_override: Some(ReleaseId(2)),
+            },
+            last_seen: Some(-4),
+        }
+    }
+
+    /// Small batches are indexed one by one, big ones shard by shard in parallel: both
+    /// must agree with `push`.
+    #[test]
+    fn push_many_matches_push() {
+        for n in [0, 1, 10, PARALLEL_EXTEND_MIN + 10] {
+            let ids: Vec<String> = (0..n).map(|i| format!("D-{i}")).collect();
+            let mut bulk = Fleet::new();
+            bulk.push(one("first")).unwrap();
+            bulk.reserve(n, ids.iter().map(String::len).sum());
+            bulk.push_many(ids.iter().map(String::as_str), columns(n))
+                .unwrap();
+            let mut single = Fleet::new();
+            single.push(one("first")).unwrap();
+            let c = columns(n);
+            for (i, id) in ids.iter().enumerate() {
+                single
+                    .push(NewDevice {
+                        id: id.clone(),
+                        report: c_report(&c, i),
+                        last_seen: c.last_seen.as_ref().unwrap()[i].map(i64::from),
+                    })
+                    .unwrap();
+            }
+            assert_eq!(bulk.len(), single.len());
+            for i in 0..bulk.len() {
+                let d = DeviceIdx(i as u32);
+                assert_eq!(bulk.id(d), single.id(d));
+                assert_eq!(bulk.report(d), single.report(d));
+                assert_eq!(bulk.last_seen(d), single.last_seen(d));
+                assert_eq!(bulk.find(single.id(d)), Some(d));
+                assert!(bulk.is_present(d));
+                assert_eq!(bulk.profile(d), 0);
+            }
+            assert_eq!(bulk.find("D-missing"), None);
+            // And a push after a bulk load still finds duplicates.
+            assert!(bulk.push(one("first")).is_err());
+            if n > 0 {
+                assert!(bulk.push(one("D-0")).is_err());
+            }
+        }
+    }
+
+    fn c_report(c: &DeviceColumns, i: usize) -> DeviceReport {
+        DeviceReport {
+            software_type: c.software_type[i],
+            version: c.version[i],
+            hardware: c.hardware[i],
+            project_key: None,
+            cohort: c.cohort[i],
+            staged: c.staged.as_ref().unwrap()[i],
+            release_override: None,
+        }
+    }
+
+    #[test]
+    fn duplicates_name_the_first_repeated_row_and_add_nothing() {
+        for n in [20, PARALLEL_EXTEND_MIN * 2] {
+            let mut ids: Vec<String> = (0..n).map(|i| format!("D-{i}")).collect();
+            // Row n-3 repeats row 5, row n/2 repeats row 2: the first repeat is n/2.
+            ids[n - 3] = ids[5].clone();
+            ids[n / 2] = ids[2].clone();
+            let mut fleet = Fleet::new();
+            fleet.push(one("first")).unwrap();
+            let err = fleet
+                .push_many(ids.iter().map(String::as_str), columns(n))
+                .unwrap_err();
+            assert_eq!(err.row, n / 2);
+            assert_eq!(err.message, "device \"D-2\" is defined twice");
+            assert_eq!(fleet.len(), 1);
+            assert_eq!(fleet.find("D-2"), None);
+            assert_eq!(fleet.find("first"), Some(DeviceIdx(0)));
+            assert_eq!(fleet.report(DeviceIdx(0)), one("first").report);
+            // A repeat of a device already in the fleet.
+            let mut ids: Vec<String> = (0..n).map(|i| format!("D-{i}")).collect();
+            ids[n - 1] = "first".into();
+            let err = fleet
+                .push_many(ids.iter().map(String::as_str), columns(n))
+                .unwrap_err();
+            assert_eq!(
+                (err.row, err.message.as_str()),
+                (n - 1, "device \"first\" is defined twice")
+            );
+            assert_eq!(fleet.len(), 1);
+            // The fleet is still usable: the same batch without the repeat goes in.
+            ids[n - 1] = "last".into();
+            fleet
+                .push_many(ids.iter().map(String::as_str), columns(n))
+                .unwrap();
+            assert_eq!(fleet.len(), n + 1);
+            assert_eq!(fleet.find("last"), Some(DeviceIdx(n as u32)));
+        }
+    }
+
+    #[test]
+    fn reserved_last_seen_is_refused() {
+        let mut c = columns(3);
+        c.last_seen = Some(vec![Some(1), Some(i32::MIN), None]);
+        let err = Fleet::new().push_many(["a", "b", "c"], c).unwrap_err();
+        assert_eq!(err.row, 1);
+        assert!(err.message.contains("out of range"), "{err}");
     }
 }

@@ -318,3 +318,135 @@ impl Drop for OutputDir {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{Column, DataFrame, ParquetReader, SerReader};
+
+    use super::*;
+
+    fn frame() -> DataFrame {
+        DataFrame::new_infer_height(vec![
+            Column::new("cohort".into(), &["beta", "stable"]),
+            Column::new("devices".into(), &[3u64, 40]),
+        ])
+        .unwrap()
+    }
+
+    /// The names in `dir`, sorted (temporary files included: none may be left).
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn parquet_and_csv_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        write_parquet(&p, &mut frame()).unwrap();
+        let back = ParquetReader::new(File::open(&p).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals(&frame()));
+        let c = dir.path().join("t.csv");
+        write_csv(&c, &mut frame()).unwrap();
+        assert_eq!(
+            fs::read_to_string(&c).unwrap(),
+            "cohort,devices\nbeta,3\nstable,40\n"
+        );
+        assert_eq!(names(dir.path()), ["t.csv", "t.parquet"]);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        fs::write(&p, "old").unwrap();
+        let err = write_file(&p, |out| {
+            out.write_all(b"half a tab").unwrap();
+            Err(OutputError::Encode {
+                path: p.clone(),
+                message: "boom".into(),
+            })
+        })
+        .unwrap_err();
+        assert!(err.to_string().ends_with("t.csv: boom"), "{err}");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(names(dir.path()), ["t.csv"]);
+        // A directory that does not exist: the error names the final path.
+        let missing = dir.path().join("nope").join("t.csv");
+        let err = write_csv(&missing, &mut frame()).unwrap_err();
+        assert!(err.to_string().contains("nope/t.csv"), "{err}");
+    }
+
+    #[test]
+    fn a_new_directory_appears_whole_on_commit() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("out");
+        let mut out = OutputDir::create(&target).unwrap();
+        out.write_csv("matrix.csv", &mut frame()).unwrap();
+        out.write_parquet("devices.parquet", &mut frame()).unwrap();
+        out.write_bytes("summary.json", b"{}").unwrap();
+        out.write_bytes("charts/egress.svg", b"<svg/>").unwrap();
+        // Nothing under the final name before the commit.
+        assert!(!target.exists());
+        out.commit().unwrap();
+        assert_eq!(
+            names(&target),
+            ["charts", "devices.parquet", "matrix.csv", "summary.json"]
+        );
+        assert_eq!(names(&target.join("charts")), ["egress.svg"]);
+        assert_eq!(names(parent.path()), ["out"]);
+    }
+
+    #[test]
+    fn an_existing_directory_gets_its_files_replaced_and_keeps_the_others() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("out");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("matrix.csv"), "old").unwrap();
+        fs::write(target.join("notes.txt"), "mine").unwrap();
+        let mut out = OutputDir::create(&target).unwrap();
+        out.write_csv("matrix.csv", &mut frame()).unwrap();
+        assert_eq!(
+            fs::read_to_string(target.join("matrix.csv")).unwrap(),
+            "old"
+        );
+        out.commit().unwrap();
+        assert_eq!(names(&target), ["matrix.csv", "notes.txt"]);
+        assert_ne!(
+            fs::read_to_string(target.join("matrix.csv")).unwrap(),
+            "old"
+        );
+        assert_eq!(names(parent.path()), ["out"]);
+    }
+
+    #[test]
+    fn dropping_without_commit_leaves_nothing() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("out");
+        {
+            let mut out = OutputDir::create(&target).unwrap();
+            out.write_csv("matrix.csv", &mut frame()).unwrap();
+            assert_eq!(names(parent.path()).len(), 1, "the staging directory");
+        }
+        assert!(names(parent.path()).is_empty());
+    }
+
+    #[test]
+    fn bad_names_and_targets() {
+        let parent = tempfile::tempdir().unwrap();
+        let mut out = OutputDir::create(&parent.path().join("out")).unwrap();
+        for bad in ["../escape.csv", "/abs.csv", "a/b/c.csv", ""] {
+            assert!(out.write_bytes(bad, b"x").is_err(), "{bad}");
+        }
+        let file = parent.path().join("file");
+        fs::write(&file, "x").unwrap();
+        let err = OutputDir::create(&file).unwrap_err();
+        assert!(err.to_string().contains("not a directory"), "{err}");
+    }
+}

@@ -150,9 +150,10 @@ pub fn figures(
     };
 
     // Adoption: share of present devices on each version a release installs.
+    let totals_by_release = series.release_totals();
     let targets: BTreeSet<VersionId> = catalog
         .releases()
-        .filter(|(id, _)| series.release_totals()[id.index()].downloads_started > 0)
+        .filter(|(id, _)| totals_by_release[id.index()].downloads_started > 0)
         .map(|(_, r)| r.target())
         .collect();
     let adoption = Lines {

@@ -70,6 +70,17 @@ fn final_text(catalog: &Catalog, f: Final) -> String {
     }
 }
 
+/// A tick as a duration since the start (`36h`, `2d`); zero in the tick's own unit
+/// (`0h` for hourly ticks, `0s` for 10-second ticks).
+pub fn time_label(tick: u64, tick_seconds: u64) -> String {
+    if tick == 0 {
+        let unit = format_duration(tick_seconds);
+        format!("0{}", unit.trim_start_matches(|c: char| c.is_ascii_digit()))
+    } else {
+        format_duration(tick * tick_seconds)
+    }
+}
+
 /// The long matrix table across snapshots.
 pub fn matrix_table(
     catalog: &Catalog,
@@ -91,7 +102,7 @@ pub fn matrix_table(
         for d in &s.rows {
             let r = &d.row;
             tick.push(s.tick);
-            time.push(format_duration(s.tick * tick_seconds).replace("0s", "0h"));
+            time.push(time_label(s.tick, tick_seconds));
             cohort.push(catalog.cohort(r.cohort).name.clone());
             software_type.push(catalog.software_type(r.software_type).name.clone());
             current.push(catalog.version(r.current).to_string());

@@ -50,10 +50,16 @@ pub fn state_at(scenario: &Scenario, at: &str) -> Result<(u64, State)> {
 
 /// Finds a device by id, suggesting a close one when it is unknown.
 pub fn find_device(fleet: &Fleet, id: &str) -> Result<DeviceIdx> {
-    fleet.find(id).ok_or_else(|| {
+    let d = fleet.find(id).ok_or_else(|| {
         let hint = did_you_mean(id, fleet.ids());
         anyhow!("unknown device \"{id}\"{hint}")
-    })
+    })?;
+    if !fleet.is_present(d) {
+        return Err(anyhow!(
+            "device \"{id}\" is not in the fleet at that moment (it has not arrived yet, or it has retired)"
+        ));
+    }
+    Ok(d)
 }
 
 /// The format asked for, or the default: a table for a person at a terminal, CSV for a

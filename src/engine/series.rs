@@ -212,7 +212,14 @@ pub struct Series {
     versions: Vec<Vec<(CohortId, VersionId, u64)>>,
     bytes_by_rule: [Spread; 5],
     bytes_by_release: Vec<Spread>,
-    release_totals: Vec<ReleaseTotals>,
+    /// Per release: downloads started (all at simulated ticks).
+    release_started: Vec<u64>,
+    /// Per release, per tick: downloads completed, downloads failed, installs succeeded,
+    /// installs failed (events land at the tick a download ends, possibly after the
+    /// run's last tick: only recorded ticks count).
+    release_events: Vec<Vec<[u64; 4]>>,
+    /// Per release: the all-Full counterfactual bytes, spread like the bytes.
+    full_equivalent_by_release: Vec<Spread>,
     classes: Option<Classes>,
     /// Converged devices per cohort, per recorded tick (empty when the class space is
     /// too large to track).
@@ -229,7 +236,9 @@ impl Series {
             versions: Vec::new(),
             bytes_by_rule: Default::default(),
             bytes_by_release: vec![Spread::default(); state.catalog.releases().count()],
-            release_totals: vec![ReleaseTotals::default(); state.catalog.releases().count()],
+            release_started: vec![0; state.catalog.releases().count()],
+            release_events: vec![Vec::new(); state.catalog.releases().count()],
+            full_equivalent_by_release: vec![Spread::default(); state.catalog.releases().count()],
             classes: Classes::new(&state.catalog, &state.fleet),
             converged: Vec::new(),
         };
@@ -339,20 +348,47 @@ impl Series {
     ) {
         self.bytes_by_rule[rule as usize].add(start, bytes, per_tick);
         self.bytes_by_release[release.index()].add(start, bytes, per_tick);
-        let t = &mut self.release_totals[release.index()];
-        t.downloads_started += 1;
-        t.bytes += bytes;
-        t.full_equivalent_bytes += full_equivalent;
+        self.full_equivalent_by_release[release.index()].add(start, full_equivalent, per_tick);
+        self.release_started[release.index()] += 1;
     }
 
-    /// Per-release totals to add to.
-    pub fn release_totals_mut(&mut self, release: ReleaseId) -> &mut ReleaseTotals {
-        &mut self.release_totals[release.index()]
+    /// Records a download or install outcome of `release` at tick `t` (`kind`: 0
+    /// download completed, 1 download failed, 2 install succeeded, 3 install failed).
+    pub fn release_event(&mut self, t: u64, release: ReleaseId, kind: usize) {
+        let per_tick = &mut self.release_events[release.index()];
+        let t = t as usize;
+        if per_tick.len() <= t {
+            per_tick.resize(t + 1, [0; 4]);
+        }
+        per_tick[t][kind] += 1;
     }
 
-    /// Totals per release (indexed by release id).
-    pub fn release_totals(&self) -> &[ReleaseTotals] {
-        &self.release_totals
+    /// Totals per release (indexed by release id) over the recorded ticks: a download
+    /// still under way at the end counts only the bytes sent so far and no completion.
+    pub fn release_totals(&self) -> Vec<ReleaseTotals> {
+        let n = self.len();
+        (0..self.release_started.len())
+            .map(|r| {
+                let mut events = [0u64; 4];
+                for e in self.release_events[r].iter().take(n) {
+                    for (sum, x) in events.iter_mut().zip(e) {
+                        *sum += x;
+                    }
+                }
+                ReleaseTotals {
+                    downloads_started: self.release_started[r],
+                    downloads_completed: events[0],
+                    downloads_failed: events[1],
+                    installs_succeeded: events[2],
+                    installs_failed: events[3],
+                    bytes: self.bytes_by_release[r].per_tick(n).iter().sum(),
+                    full_equivalent_bytes: self.full_equivalent_by_release[r]
+                        .per_tick(n)
+                        .iter()
+                        .sum(),
+                }
+            })
+            .collect()
     }
 
     /// Closes tick `t`: adds `counters` and snapshots the version counts.

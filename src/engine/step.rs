@@ -197,8 +197,7 @@ fn wake_one(
     let id = wake.device;
 
     if p.retirement_per_day > 0.0 {
-        let days = (p.poll_interval * behaviour.tick_seconds) as f64 / 86_400.0;
-        let chance = 1.0 - (1.0 - p.retirement_per_day).powf(days);
+        let chance = behaviour.retirement_per_poll(fleet.profile(d));
         if rng::chance(chance, seed, id, t, Purpose::Retires) {
             out.changes.push(Change::Retire(d));
             out.now.retired += 1;
@@ -361,13 +360,13 @@ pub fn merge(
                 Later::InstallSucceeded => c.installs_succeeded[r] += 1,
                 Later::InstallFailed => c.installs_failed[r] += 1,
             }
-            let t = series.release_totals_mut(release);
-            match kind {
-                Later::DownloadCompleted => t.downloads_completed += 1,
-                Later::DownloadFailed => t.downloads_failed += 1,
-                Later::InstallSucceeded => t.installs_succeeded += 1,
-                Later::InstallFailed => t.installs_failed += 1,
-            }
+            let kind = match kind {
+                Later::DownloadCompleted => 0,
+                Later::DownloadFailed => 1,
+                Later::InstallSucceeded => 2,
+                Later::InstallFailed => 3,
+            };
+            series.release_event(at, release, kind);
         }
         for (at, wake) in out.wakes {
             schedule.push(at, wake);

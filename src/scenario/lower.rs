@@ -181,6 +181,7 @@ pub fn lower(
     let install_failure = lw.releases(&raw)?;
     let behaviour = lw.behaviour(raw.behaviour.as_ref(), &raw.profiles, &install_failure)?;
     let mut fleet = Fleet::new();
+    let mut batch = super::synth::Batch::default();
     let raw_fleet = raw.fleet.as_ref().map(|f| f.get_ref());
     let no_groups: &[_] = &[];
     let groups = raw_fleet.map_or(no_groups, |f| &f.groups[..]);
@@ -213,7 +214,7 @@ pub fn lower(
                 super::table::read_fleet_table(&table, &mut lw.catalog, &mut fleet)?;
             }
             lw.groups(
-                &mut fleet,
+                &mut batch,
                 groups,
                 raw_fleet.and_then(|f| f.devices.as_ref()),
                 scale_to,
@@ -223,9 +224,16 @@ pub fn lower(
         }
     }
     let arrivals = match raw_fleet {
-        Some(f) => lw.arrivals(&mut fleet, &f.arrivals, duration_ticks, behaviour.as_ref())?,
+        Some(f) => lw.arrivals(
+            &fleet,
+            &mut batch,
+            &f.arrivals,
+            duration_ticks,
+            behaviour.as_ref(),
+        )?,
         None => Vec::new(),
     };
+    batch.flush(&mut fleet, &lw.src)?;
     // Events come last: they name devices, and hardware versions that only releases
     // and devices define (R8).
     let mut events = Vec::with_capacity(raw.events.len());

@@ -10,7 +10,7 @@ use super::lower::{At, Lowerer};
 use super::raw::{RawArrival, RawGroup, RawNumber, RawProfile, RawTime, Str};
 use super::ScenarioError;
 use crate::behaviour::{Behaviour, Profile};
-use crate::fleet::{DeviceReport, Fleet, NewDevice};
+use crate::fleet::{DeviceColumns, Fleet};
 use crate::ids::{CohortId, DeviceIdx, SoftwareTypeId};
 
 fn number(n: &RawNumber) -> f64 {
@@ -140,14 +140,14 @@ impl Lowerer<'_> {
             q.name = name.get_ref().clone();
             all.push(q);
         }
-        Ok(Some(Behaviour {
-            profiles: all,
-            release_install_failure: releases
+        Ok(Some(Behaviour::new(
+            all,
+            releases
                 .iter()
                 .map(|r| r.as_ref().map(|(p, _)| *p))
                 .collect(),
-            tick_seconds: self.tick_seconds(),
-        }))
+            self.tick_seconds(),
+        )))
     }
 
     /// Resolves a `profile = "name"` reference (R8).
@@ -219,7 +219,7 @@ impl Lowerer<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn groups(
         &mut self,
-        fleet: &mut Fleet,
+        batch: &mut Batch,
         groups: &[Spanned<RawGroup>],
         declared_total: Option<&Spanned<i64>>,
         scale_to: Option<u64>,
@@ -331,28 +331,22 @@ impl Lowerer<'_> {
                 .as_ref()
                 .map_or_else(|| format!("g{i}"), |n| n.get_ref().clone());
             let width = n.saturating_sub(1).to_string().len();
-            let mut id = String::new();
-            for (j, &k) in assigned.iter().enumerate() {
-                use std::fmt::Write;
-                id.clear();
-                let _ = write!(id, "{name}-{j:0width$}");
-                let idx = fleet
-                    .push(NewDevice {
-                        id: id.clone(),
-                        report: DeviceReport {
-                            software_type: st,
-                            version: versions[k as usize],
-                            hardware: hw,
-                            project_key: key,
-                            cohort,
-                            staged: false,
-                            release_override: None,
-                        },
-                        last_seen: None,
-                    })
-                    .map_err(|m| at.err(g.span(), m))?;
-                fleet.set_profile(idx, profile);
-            }
+            batch.add(
+                &|j, out| {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{name}-{j:0width$}");
+                },
+                &Template {
+                    software_type: st,
+                    hardware: hw,
+                    cohort,
+                    project_key: key,
+                    profile,
+                    present: true,
+                },
+                assigned.iter().map(|&k| versions[k as usize]),
+                g.span(),
+            );
         }
         Ok(())
     }
@@ -361,7 +355,8 @@ impl Lowerer<'_> {
     /// sorted by tick.
     pub fn arrivals(
         &mut self,
-        fleet: &mut Fleet,
+        fleet: &Fleet,
+        batch: &mut Batch,
         arrivals: &[Spanned<RawArrival>],
         duration_ticks: u64,
         behaviour: Option<&Behaviour>,
@@ -400,35 +395,128 @@ impl Lowerer<'_> {
                 .name
                 .as_ref()
                 .map_or_else(|| format!("new{i}"), |n| n.get_ref().clone());
-            let mut arrived: u64 = 0;
+            let mut ticks: Vec<u64> = Vec::new();
             for t in start..end {
                 // Cumulative rounding keeps the long-run rate exact without drift.
-                let due = (per_tick * (t - start + 1) as f64).floor() as u64;
-                while arrived < due {
-                    let idx = fleet
-                        .push(NewDevice {
-                            id: format!("{name}-{arrived}"),
-                            report: DeviceReport {
-                                software_type: st,
-                                version,
-                                hardware: hw,
-                                project_key: key,
-                                cohort,
-                                staged: false,
-                                release_override: None,
-                            },
-                            last_seen: None,
-                        })
-                        .map_err(|m| at.err(a.span(), m))?;
-                    fleet.set_profile(idx, profile);
-                    fleet.set_present(idx, false);
-                    out.push((t, idx));
-                    arrived += 1;
-                }
+                let due = (per_tick * (t - start + 1) as f64).floor() as usize;
+                ticks.resize(due.max(ticks.len()), t);
             }
+            let first = fleet.len() + batch.len();
+            batch.add(
+                &|j, out| {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{name}-{j}");
+                },
+                &Template {
+                    software_type: st,
+                    hardware: hw,
+                    cohort,
+                    project_key: key,
+                    profile,
+                    present: false,
+                },
+                std::iter::repeat_n(version, ticks.len()),
+                a.span(),
+            );
+            out.extend(
+                ticks
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &t)| (t, DeviceIdx((first + j) as u32))),
+            );
         }
         out.sort_by_key(|&(t, d)| (t, d));
         Ok(out)
+    }
+}
+
+/// What the devices of one group or arrival stream share.
+pub struct Template {
+    software_type: SoftwareTypeId,
+    hardware: crate::ids::HardwareId,
+    cohort: CohortId,
+    project_key: Option<crate::ids::ProjectKeyId>,
+    profile: u8,
+    present: bool,
+}
+
+/// Synthetic devices gathered from every group and arrival stream, added to the fleet in
+/// one bulk load: growing the id index group by group would rehash it again and again.
+#[derive(Default)]
+pub struct Batch {
+    buf: String,
+    ends: Vec<usize>,
+    columns: DeviceColumns,
+    keys: Vec<Option<crate::ids::ProjectKeyId>>,
+    profiles: Vec<u8>,
+    present: Vec<bool>,
+    /// (first row, span of the group) for error messages.
+    spans: Vec<(usize, std::ops::Range<usize>)>,
+}
+
+impl Batch {
+    /// Devices gathered so far.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn add(
+        &mut self,
+        id: &dyn Fn(usize, &mut String),
+        t: &Template,
+        versions: impl ExactSizeIterator<Item = crate::ids::VersionId>,
+        span: std::ops::Range<usize>,
+    ) {
+        let n = versions.len();
+        self.spans.push((self.len(), span));
+        for j in 0..n {
+            id(j, &mut self.buf);
+            self.ends.push(self.buf.len());
+        }
+        let c = &mut self.columns;
+        c.version.extend(versions);
+        c.software_type.resize(c.version.len(), t.software_type);
+        c.hardware.resize(c.version.len(), t.hardware);
+        c.cohort.resize(c.version.len(), t.cohort);
+        self.keys.resize(c.version.len(), t.project_key);
+        self.profiles.resize(c.version.len(), t.profile);
+        self.present.resize(c.version.len(), t.present);
+    }
+
+    /// Adds every gathered device to `fleet`; a duplicate id names its group's line.
+    pub fn flush(
+        mut self,
+        fleet: &mut Fleet,
+        src: &super::lower::Source<'_>,
+    ) -> Result<(), ScenarioError> {
+        let n = self.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let first = fleet.len();
+        if self.keys.iter().any(Option::is_some) {
+            self.columns.project_key = Some(std::mem::take(&mut self.keys));
+        }
+        fleet.reserve(n, self.buf.len());
+        let (buf, ends) = (&self.buf, &self.ends);
+        let ids = (0..n).map(|j| &buf[if j == 0 { 0 } else { ends[j - 1] }..ends[j]]);
+        if let Err(e) = fleet.push_many(ids, std::mem::take(&mut self.columns)) {
+            let span = self
+                .spans
+                .iter()
+                .rev()
+                .find(|(start, _)| *start <= e.row)
+                .map_or(0..0, |(_, s)| s.clone());
+            return Err(src.error(span, e.message));
+        }
+        for (j, (&profile, &present)) in self.profiles.iter().zip(&self.present).enumerate() {
+            let d = DeviceIdx((first + j) as u32);
+            fleet.set_profile(d, profile);
+            if !present {
+                fleet.set_present(d, false);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -249,7 +249,8 @@ pub fn map_columns(
 ) -> Result<[Option<usize>; 9], ScenarioError> {
     let mut pos = [None; 9];
     for (i, name) in header.iter().enumerate() {
-        let name = name.trim();
+        // A UTF-8 byte order mark (spreadsheet exports) is not part of the first name.
+        let name = name.trim_start_matches('\u{feff}').trim();
         match COLUMNS.iter().position(|c| *c == name) {
             Some(c) if pos[c].is_some() => {
                 return Err(table_error(
@@ -791,9 +792,20 @@ fn parse_last_seen(text: &str) -> Result<Option<i64>, String> {
         .map_err(|_| format!("last_seen \"{text}\" is not a tick number"))
 }
 
-/// What [`Fleet::push`] accepts as `last_seen` (the fleet stores it in an `i32`).
-fn last_seen_in_range(t: i64) -> bool {
-    i32::try_from(t).is_ok_and(|t| t != i32::MIN)
+/// A tick as the fleet keeps it (an `i32`, what [`Fleet::push`] accepts), or an error
+/// noted for `row`.
+#[inline]
+fn tick(row: usize, t: Option<i64>, errors: &mut FirstError) -> Option<i32> {
+    let t = t?;
+    match i32::try_from(t) {
+        Ok(t) if t != i32::MIN => Some(t),
+        _ => {
+            errors.note(row, Check::LastSeenRange, || {
+                format!("last_seen {t} is out of range")
+            });
+            None
+        }
+    }
 }
 
 impl Table<'_> {
@@ -1007,21 +1019,14 @@ impl Table<'_> {
         &self,
         s: &Series,
         errors: &mut FirstError,
-    ) -> Result<Vec<Option<i64>>, ScenarioError> {
+    ) -> Result<Vec<Option<i32>>, ScenarioError> {
         let mut out = Vec::with_capacity(s.len());
         if s.dtype().is_integer() {
             let ticks = s
                 .cast(&DataType::Int64)
                 .map_err(|e| table_error(self.path, None, format!("last_seen: {e}")))?;
             for (row, t) in ticks.i64().expect("cast").iter().enumerate() {
-                if let Some(t) = t {
-                    if !last_seen_in_range(t) {
-                        errors.note(row, Check::LastSeenRange, || {
-                            format!("last_seen {t} is out of range")
-                        });
-                    }
-                }
-                out.push(t);
+                out.push(tick(row, t, errors));
             }
         } else {
             let text = s
@@ -1035,14 +1040,7 @@ impl Table<'_> {
                         None
                     }
                 };
-                if let Some(t) = t {
-                    if !last_seen_in_range(t) {
-                        errors.note(row, Check::LastSeenRange, || {
-                            format!("last_seen {t} is out of range")
-                        });
-                    }
-                }
-                out.push(t);
+                out.push(tick(row, t, errors));
             }
         }
         Ok(out)
@@ -1621,6 +1619,19 @@ mod tests {
             (e.line, e.message.as_str()),
             (Some(1), "column \"cohort\" appears twice")
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bom.csv");
+        std::fs::write(
+            &p,
+            "\u{feff}device_id,hardware_version,software_version\na,evt,1.0.0\n",
+        )
+        .unwrap();
+        let (_, f) = load(&p).unwrap();
+        assert_eq!(f.find("a"), Some(DeviceIdx(0)));
     }
 
     #[test]

@@ -6,11 +6,14 @@
 mod bundled;
 mod commands;
 mod differential;
+mod engine;
 mod errors;
 mod governance;
 mod matrix;
+mod outputs;
 mod resolve;
 mod robustness;
+mod runs;
 mod staging;
 mod versions;
 

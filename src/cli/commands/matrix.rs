@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use otasim::catalog::Catalog;
 use otasim::fleet::Fleet;
-use otasim::ids::{CohortId, DeviceIdx};
+use otasim::ids::CohortId;
 use otasim::matrix;
 use otasim::resolver;
 
@@ -92,8 +92,8 @@ pub fn run(args: &MatrixArgs, out: &mut impl Write) -> Result<()> {
 /// their OTA decisions to another cohort; say so under the cohort's heading.
 fn key_notes(catalog: &Catalog, fleet: &Fleet) -> HashMap<CohortId, String> {
     let mut elsewhere: BTreeMap<CohortId, BTreeMap<CohortId, u64>> = BTreeMap::new();
-    for i in 0..fleet.len() {
-        let report = fleet.report(DeviceIdx(i as u32));
+    for d in fleet.present() {
+        let report = fleet.report(d);
         let effective = resolver::effective_cohort(catalog, &report);
         if effective != report.cohort {
             *elsewhere

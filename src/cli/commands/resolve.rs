@@ -56,7 +56,8 @@ pub fn run(args: &ResolveArgs, out: &mut impl Write) -> Result<()> {
     let mut rows = RowWriter::new(format, &COLUMNS, out)?;
     let devices: Box<dyn Iterator<Item = DeviceIdx>> = match only {
         Some(d) => Box::new(std::iter::once(d)),
-        None => Box::new((0..fleet.len()).map(|i| DeviceIdx(i as u32))),
+        // Devices that have not arrived yet, or have retired, are not in the fleet now.
+        None => Box::new(fleet.present()),
     };
     for d in devices {
         let report = fleet.report(d);
