@@ -242,29 +242,47 @@ impl IdStore {
             hasher,
         } = self;
         let (buf, ends, hasher) = (&*buf, &*ends, &*hasher);
-        let hashes: Vec<u64> = (first_row..ends.len())
-            .into_par_iter()
-            .map(|row| hasher.hash_one(ids_get(buf, ends, row)))
-            .collect();
-        let mut starts = vec![0usize; N_SHARDS + 1];
-        for &h in &hashes {
-            starts[shard_of(h) + 1] += 1;
-        }
-        for s in 1..=N_SHARDS {
-            starts[s] += starts[s - 1];
-        }
+        let rows = first_row..ends.len();
+        let n = rows.len();
+        // Shard sizes first (hashing in parallel), then the ids are hashed again as they
+        // are bucketed: cheaper than keeping an array of 8-byte hashes, whose fresh pages
+        // cost more to fault in than the hashing.
+        let starts = {
+            let counts = rows
+                .clone()
+                .into_par_iter()
+                .fold(
+                    || vec![0usize; N_SHARDS],
+                    |mut counts, row| {
+                        counts[shard_of(hasher.hash_one(ids_get(buf, ends, row)))] += 1;
+                        counts
+                    },
+                )
+                .reduce(
+                    || vec![0usize; N_SHARDS],
+                    |mut a, b| {
+                        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                        a
+                    },
+                );
+            let mut starts = vec![0usize; N_SHARDS + 1];
+            for s in 0..N_SHARDS {
+                starts[s + 1] = starts[s] + counts[s];
+            }
+            starts
+        };
         // (hash, row) bucketed by shard, in row order within each shard; as two arrays
         // (12 bytes a row rather than a padded 16), each read in order by its shard.
-        let mut bucket_hash: Vec<u64> = vec![0; hashes.len()];
-        let mut bucket_row: Vec<u32> = vec![0; hashes.len()];
+        let mut bucket_hash: Vec<u64> = vec![0; n];
+        let mut bucket_row: Vec<u32> = vec![0; n];
         let mut next = starts.clone();
-        for (row, &h) in (first_row..).zip(&hashes) {
+        for row in rows {
+            let h = hasher.hash_one(ids_get(buf, ends, row));
             let s = shard_of(h);
             bucket_hash[next[s]] = h;
             bucket_row[next[s]] = row as u32;
             next[s] += 1;
         }
-        drop(hashes);
         let parts: Vec<(&[u64], &[u32])> = (0..N_SHARDS)
             .map(|s| {
                 let range = starts[s]..starts[s + 1];

@@ -9,6 +9,7 @@
 //! (seed, device, tick), so results are identical at any thread count (R22).
 
 pub mod rng;
+
 mod series;
 mod step;
 
