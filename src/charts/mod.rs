@@ -31,6 +31,7 @@ mod scale;
 mod tests;
 
 pub use report::{render_report, write_report, Figure, Report};
+pub use scale::group_thousands;
 
 /// The x axis of a time chart. Sample `i` of every series is drawn at `i × tick_seconds`
 /// since the start; the axis reads in minutes, hours or days, whichever suits its span.

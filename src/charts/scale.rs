@@ -147,7 +147,7 @@ fn nice_step(raw: f64) -> f64 {
 }
 
 /// `1234567` as `1,234,567`.
-pub(crate) fn group_thousands(n: u64) -> String {
+pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {

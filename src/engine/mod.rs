@@ -16,8 +16,8 @@ mod step;
 pub use series::{Counters, ReleaseTotals, Series, TickRecord};
 
 use crate::behaviour::Behaviour;
-use crate::ids::{DeviceIdx, ReleaseId, VersionId};
-use crate::resolver::{Decision, Rule};
+use crate::ids::{ReleaseId, VersionId};
+use crate::resolver::Rule;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::timeline::State;
 
@@ -168,7 +168,7 @@ impl<'s> Engine<'s> {
             }
             self.state
                 .apply(event, scenario.seed)
-                .map_err(|e| scenario_event_error(scenario, e))?;
+                .map_err(|e| scenario.event_error(e))?;
             fleet_changed |= event.changes_fleet();
             self.next_event += 1;
         }
@@ -262,31 +262,12 @@ impl<'s> Engine<'s> {
     }
 }
 
-fn scenario_event_error(scenario: &Scenario, e: crate::timeline::EventError) -> ScenarioError {
-    let line = scenario
-        .events
-        .iter()
-        .position(|ev| ev.index == e.index)
-        .and_then(|i| scenario.event_lines[i]);
-    ScenarioError {
-        file: scenario.path.clone(),
-        line,
-        message: e.to_string(),
-    }
-}
-
 /// The state at tick `t` (SPEC §8), simulating device behaviour when the scenario has
 /// any.
 pub fn state_at(scenario: &Scenario, t: u64) -> Result<State, ScenarioError> {
     let mut engine = Engine::new(scenario, false);
     engine.advance_to(t, |_| {})?;
     Ok(engine.finish().0)
-}
-
-/// A device's resolver answer as the engine sees it.
-pub fn decide(state: &State, device: DeviceIdx) -> Decision {
-    let report = state.fleet.report(device);
-    crate::resolver::resolve(&state.catalog, &report, &mut crate::resolver::NoTrail)
 }
 
 /// Rules that send a payload, in output order.

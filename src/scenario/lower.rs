@@ -99,6 +99,18 @@ impl<'s, 'a> At<'s, 'a> {
 /// A release's install failure probability and where it was written, if it was.
 pub type InstallFailure = Option<(f64, Range<usize>)>;
 
+/// The fields `stage` and `unstage` take: ids, or a bulk filter (R21).
+const BULK_FIELDS: &[&str] = &[
+    "devices",
+    "cohort",
+    "hardware_version",
+    "software_version",
+    "staged",
+    "limit",
+    "order",
+    "by",
+];
+
 const DEFAULT_DURATION_SECONDS: u64 = 30 * 86_400;
 
 /// Lowers a parsed file. `fleet_table` replaces the file's fleet (`--fleet`); without
@@ -605,34 +617,8 @@ impl<'a> Lowerer<'a> {
             ("delete_release", &["release"], &["by", "software_type"]),
             ("set_override", &["device", "release"], &["by"]),
             ("clear_override", &["device"], &["by"]),
-            (
-                "stage",
-                &[],
-                &[
-                    "devices",
-                    "cohort",
-                    "hardware_version",
-                    "software_version",
-                    "staged",
-                    "limit",
-                    "order",
-                    "by",
-                ],
-            ),
-            (
-                "unstage",
-                &[],
-                &[
-                    "devices",
-                    "cohort",
-                    "hardware_version",
-                    "software_version",
-                    "staged",
-                    "limit",
-                    "order",
-                    "by",
-                ],
-            ),
+            ("stage", &[], BULK_FIELDS),
+            ("unstage", &[], BULK_FIELDS),
             ("move", &["devices", "cohort"], &["by"]),
             (
                 "set_cohort",

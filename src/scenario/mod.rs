@@ -132,7 +132,8 @@ impl Scenario {
         Ok(scenario)
     }
 
-    fn event_error(&self, e: timeline::EventError) -> ScenarioError {
+    /// An event that failed to apply, placed at its line in the file.
+    pub fn event_error(&self, e: timeline::EventError) -> ScenarioError {
         let line = self
             .events
             .iter()

@@ -170,15 +170,7 @@ fn bytes(n: u64) -> String {
 
 /// A count with thousands separators.
 fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    otasim::charts::group_thousands(n)
 }
 
 fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Result<()> {
