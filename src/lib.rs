@@ -1,9 +1,11 @@
 //! otasim: an exact OTA release resolver run over fleets of millions of devices.
 //!
-//! Data flows `version` → `catalog` → `resolver` → `fleet` → `timeline` → `matrix`;
-//! `scenario` turns a TOML file into the validated model. Nothing here prints or parses
+//! Data flows `version` → `catalog` → `resolver` → `fleet` → `timeline` → `engine` →
+//! `matrix` / `analytics` → `charts`; `scenario` turns a TOML file into the validated
+//! model and `table_out` writes outputs atomically. Nothing here prints or parses
 //! command lines: that is the binary's job (`src/main.rs`, `src/cli/`).
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod analytics;
 pub mod behaviour;
