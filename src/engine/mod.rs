@@ -37,6 +37,11 @@ pub enum Carry {
 pub struct Wake {
     /// The device.
     pub device: u32,
+    /// The tick the device was last seen (polled while online), `i32::MIN` for never.
+    /// Kept here rather than written to the fleet at every poll: that write was a
+    /// cache miss per poll in the sequential merge. [`Engine::sync_last_seen`] copies it
+    /// to the fleet when something reads it.
+    pub seen: i32,
     /// What it carries.
     pub carry: Carry,
 }
@@ -66,6 +71,17 @@ impl Schedule {
     fn len(&self) -> usize {
         self.buckets.iter().map(Vec::len).sum()
     }
+
+    fn wakes(&self) -> impl Iterator<Item = &Wake> {
+        self.buckets.iter().flatten()
+    }
+}
+
+/// A fleet's packed last-seen tick as a wake carries it.
+fn seen_of(fleet: &crate::fleet::Fleet, d: crate::ids::DeviceIdx) -> i32 {
+    fleet
+        .last_seen(d)
+        .map_or(i32::MIN, |t| i32::try_from(t).unwrap_or(i32::MAX))
 }
 
 /// A simulation in progress over one scenario.
@@ -121,6 +137,7 @@ impl<'s> Engine<'s> {
                     t,
                     Wake {
                         device: d.0,
+                        seen: seen_of(fleet, d),
                         carry: Carry::Nothing,
                     },
                 )
@@ -166,6 +183,10 @@ impl<'s> Engine<'s> {
             if event.at > t {
                 break;
             }
+            if matches!(event.action, crate::timeline::Action::Stage { .. }) {
+                // Bulk staging may order devices by when they were last seen (R21).
+                self.sync_last_seen();
+            }
             self.state
                 .apply(event, scenario.seed)
                 .map_err(|e| scenario.event_error(e))?;
@@ -185,6 +206,7 @@ impl<'s> Engine<'s> {
                     t,
                     Wake {
                         device: d.0,
+                        seen: seen_of(&self.state.fleet, d),
                         carry: Carry::Nothing,
                     },
                 );
@@ -225,7 +247,6 @@ impl<'s> Engine<'s> {
                     &mut self.schedule,
                     &mut self.series,
                     &mut counters,
-                    t,
                 );
             }
         }
@@ -256,8 +277,20 @@ impl<'s> Engine<'s> {
         Ok(())
     }
 
+    /// Copies every scheduled device's last-seen tick into the fleet.
+    pub fn sync_last_seen(&mut self) {
+        for w in self.schedule.wakes() {
+            if w.seen != i32::MIN {
+                self.state
+                    .fleet
+                    .set_last_seen(crate::ids::DeviceIdx(w.device), i64::from(w.seen));
+            }
+        }
+    }
+
     /// Consumes the engine, returning its final state and series.
-    pub fn finish(self) -> (State, Series) {
+    pub fn finish(mut self) -> (State, Series) {
+        self.sync_last_seen();
         (self.state, self.series)
     }
 }

@@ -94,10 +94,8 @@ impl Decider {
 enum Change {
     /// The device reported an installed version.
     Version(DeviceIdx, VersionId),
-    /// The device was seen (polled) at this tick.
-    Seen(DeviceIdx),
-    /// The device retired.
-    Retire(DeviceIdx),
+    /// The device retired; it was last seen at this tick (`i32::MIN`: never).
+    Retire(DeviceIdx, i32),
 }
 
 /// A download: bytes sent from `start` at the profile's link rate.
@@ -199,7 +197,7 @@ fn wake_one(
     if p.retirement_per_day > 0.0 {
         let chance = behaviour.retirement_per_poll(fleet.profile(d));
         if rng::chance(chance, seed, id, t, Purpose::Retires) {
-            out.changes.push(Change::Retire(d));
+            out.changes.push(Change::Retire(d, wake.seen));
             out.now.retired += 1;
             return;
         }
@@ -210,7 +208,8 @@ fn wake_one(
         return;
     }
     out.now.polls += 1;
-    out.changes.push(Change::Seen(d));
+    let mut wake = wake;
+    wake.seen = i32::try_from(t).unwrap_or(i32::MAX);
     let mut report = fleet.report(d);
     if let Carry::Report(v) = wake.carry {
         out.now.reports += 1;
@@ -222,8 +221,8 @@ fn wake_one(
         out.wakes.push((
             next_poll(p, seed, id, t),
             Wake {
-                device: id,
                 carry: Carry::Nothing,
+                ..wake
             },
         ));
         return;
@@ -275,7 +274,7 @@ fn wake_one(
             Carry::Nothing
         };
         out.wakes
-            .push((next_poll(p, seed, id, end), Wake { device: id, carry }));
+            .push((next_poll(p, seed, id, end), Wake { carry, ..wake }));
         return;
     }
     let end = t + download_ticks(remaining, per_tick);
@@ -312,7 +311,7 @@ fn wake_one(
         Carry::Report(release.target())
     };
     out.wakes
-        .push((next_poll(p, seed, id, end), Wake { device: id, carry }));
+        .push((next_poll(p, seed, id, end), Wake { carry, ..wake }));
 }
 
 /// Applies the chunks' outputs in order.
@@ -322,7 +321,6 @@ pub fn merge(
     schedule: &mut Schedule,
     series: &mut Series,
     counters: &mut Counters,
-    t: u64,
 ) {
     for out in outs {
         counters.add(&out.now);
@@ -334,8 +332,10 @@ pub fn merge(
                         state.fleet.set_version(d, v);
                     }
                 }
-                Change::Seen(d) => state.fleet.set_last_seen(d, t as i64),
-                Change::Retire(d) => {
+                Change::Retire(d, seen) => {
+                    if seen != i32::MIN {
+                        state.fleet.set_last_seen(d, i64::from(seen));
+                    }
                     series.leave(&state.catalog, &state.fleet, d);
                     state.fleet.set_present(d, false);
                 }
