@@ -4,11 +4,6 @@
 
 mod cli;
 
-/// mimalloc returns freed pages for reuse instead of faulting fresh ones: loading a
-/// 10M-device table spends a third of its time in page faults with the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::{self, Write};
 use std::process::ExitCode;
 
