@@ -476,3 +476,25 @@ fn r26_pending_request_has_no_effect_until_approved() {
         ",
     );
 }
+
+#[test]
+fn fleet_import_matrix_from_a_csv_table_r12_r19() {
+    // scenarios/fleet-import.toml imports scenarios/fleet-import.csv (every optional
+    // column used); its comments explain each row.
+    check_matrix(
+        &matrix_ok(&bundled("fleet-import.toml"), "0"),
+        "
+        beta,1.0.0,1.1.0,must_pass_through,3,2.1.0
+        beta,2.0.0,2.1.0,delta,4,2.1.0
+        beta,2.0.0,2.1.0,full,1,2.1.0
+        beta,2.1.0,2.1.0,none,2,2.1.0
+        default,1.0.0,1.0.0,none,3,1.0.0
+        default,2.0.0,2.0.0,none,1,2.0.0
+        default,2.1.0,1.0.0,override,1,1.0.0
+        stable,1.0.0,1.1.0,must_pass_through,4,2.0.0
+        stable,2.0.0,2.0.0,none,10,2.0.0
+        stable,2.0.0,2.1.0,delta,1,2.1.0
+        stable,2.0.0,2.1.0,full,5,2.1.0
+        ",
+    );
+}
