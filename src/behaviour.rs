@@ -1,6 +1,8 @@
 //! The device behaviour model: how often devices poll, whether they are online, how fast
 //! they download, how often downloads and installs fail, and when they retire.
 
+use crate::engine::rng::Odds;
+
 /// One behaviour profile (a `[behaviour]` or `[[profiles]]` table).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
@@ -54,9 +56,25 @@ pub struct Behaviour {
     pub release_install_failure: Vec<Option<f64>>,
     /// Seconds per tick (to turn daily rates into per-tick ones).
     pub tick_seconds: u64,
-    /// Per profile: the chance of retiring between two polls (computed once by
-    /// [`Behaviour::new`]; `powf` per poll would dominate a tick).
-    retire_per_poll: Vec<f64>,
+    /// Per profile: its probabilities as integer odds, one comparison per draw, and
+    /// the daily retirement rate compounded over one poll interval (computed once here:
+    /// `powf` per poll would dominate a tick).
+    odds: Vec<ProfileOdds>,
+    /// Per release: `release_install_failure` as odds.
+    release_install_odds: Vec<Option<Odds>>,
+}
+
+/// A profile's per-poll probabilities as [`Odds`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ProfileOdds {
+    /// Retiring between two polls.
+    pub retire: Odds,
+    /// Being online at a poll.
+    pub online: Odds,
+    /// A download attempt failing.
+    pub download_failure: Odds,
+    /// An install failing (unless the release overrides it).
+    pub install_failure: Odds,
 }
 
 impl Behaviour {
@@ -72,20 +90,44 @@ impl Behaviour {
                 let days = (p.poll_interval * tick_seconds) as f64 / 86_400.0;
                 1.0 - (1.0 - p.retirement_per_day).powf(days)
             })
+            .collect::<Vec<f64>>();
+        let odds = profiles
+            .iter()
+            .zip(&retire_per_poll)
+            .map(|(p, &retire)| ProfileOdds {
+                retire: Odds::new(retire),
+                online: Odds::new(p.online_probability),
+                download_failure: Odds::new(p.download_failure_probability),
+                install_failure: Odds::new(p.install_failure_probability),
+            })
+            .collect();
+        let release_install_odds = release_install_failure
+            .iter()
+            .map(|p| p.map(Odds::new))
             .collect();
         Behaviour {
             profiles,
             release_install_failure,
             tick_seconds,
-            retire_per_poll,
+            odds,
+            release_install_odds,
         }
     }
 
-    /// The chance that a device of profile `p` retires between two polls (its daily
-    /// rate compounded over one poll interval).
+    /// Profile `p`'s probabilities as odds.
     #[inline]
-    pub fn retirement_per_poll(&self, p: u8) -> f64 {
-        self.retire_per_poll[p as usize]
+    pub fn odds(&self, p: u8) -> &ProfileOdds {
+        &self.odds[p as usize]
+    }
+
+    /// The odds that installing `release` fails on a device of profile `p`.
+    #[inline]
+    pub fn install_failure_odds(&self, p: u8, release: crate::ids::ReleaseId) -> Odds {
+        self.release_install_odds
+            .get(release.index())
+            .copied()
+            .flatten()
+            .unwrap_or(self.odds[p as usize].install_failure)
     }
 
     /// Finds a profile by name.

@@ -416,9 +416,15 @@ impl Columns<'_> {
     /// The report of row `i`.
     #[inline]
     pub fn report(&self, i: usize) -> DeviceReport {
+        self.report_at(i, self.version[i])
+    }
+
+    /// The report of row `i` with `version` as its version.
+    #[inline]
+    pub fn report_at(&self, i: usize, version: VersionId) -> DeviceReport {
         DeviceReport {
             software_type: self.software_type[i],
-            version: self.version[i],
+            version,
             hardware: self.hardware[i],
             project_key: unpack_key(self.project_key[i]),
             cohort: self.cohort[i],
@@ -626,6 +632,23 @@ impl Fleet {
             .enumerate()
             .filter(|(_, &p)| p)
             .map(|(i, _)| DeviceIdx(i as u32))
+    }
+
+    /// Every column but the versions to read, and the versions to write: what a
+    /// simulation tick needs to update devices' versions block by block in parallel.
+    /// The returned [`Columns::version`] is empty; [`Columns::report_at`] takes the
+    /// version from the caller.
+    pub fn split_versions(&mut self) -> (Columns<'_>, &mut [VersionId]) {
+        let columns = Columns {
+            software_type: &self.software_type,
+            hardware: &self.hardware,
+            version: &[],
+            cohort: &self.cohort,
+            project_key: &self.project_key,
+            staged: &self.staged,
+            release_override: &self.release_override,
+        };
+        (columns, &mut self.version)
     }
 
     /// The columns, for bulk passes.

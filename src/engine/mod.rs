@@ -10,78 +10,37 @@
 
 pub mod rng;
 
+mod calendar;
+mod hot;
 mod series;
 mod step;
 
+pub use calendar::{Carry, Wake};
 pub use series::{Counters, ReleaseTotals, Series, TickRecord};
 
+use calendar::{Block, BLOCK};
+use hot::Hot;
+
 use crate::behaviour::Behaviour;
-use crate::ids::{ReleaseId, VersionId};
+use crate::ids::DeviceIdx;
 use crate::resolver::Rule;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::timeline::State;
 
-/// What a device carries to its next wake.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Carry {
-    /// Nothing.
-    Nothing,
-    /// An installed version it reports at this poll (R3).
-    Report(VersionId),
-    /// Bytes of a release already fetched, to resume (byte-range requests).
-    Partial(ReleaseId, u64),
-}
-
-/// One scheduled wake: a poll of `device`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Wake {
-    /// The device.
-    pub device: u32,
-    /// The tick the device was last seen (polled while online), `i32::MIN` for never.
-    /// Kept here rather than written to the fleet at every poll: that write was a
-    /// cache miss per poll in the sequential merge. [`Engine::sync_last_seen`] copies it
-    /// to the fleet when something reads it.
-    pub seen: i32,
-    /// What it carries.
-    pub carry: Carry,
-}
-
-/// The calendar: one bucket of wakes per tick, grown on demand.
-#[derive(Default)]
-struct Schedule {
-    buckets: Vec<Vec<Wake>>,
-}
-
-impl Schedule {
-    fn push(&mut self, tick: u64, wake: Wake) {
-        let t = tick as usize;
-        if t >= self.buckets.len() {
-            self.buckets.resize_with(t + 1, Vec::new);
-        }
-        self.buckets[t].push(wake);
-    }
-
-    fn take(&mut self, tick: u64) -> Vec<Wake> {
-        self.buckets
-            .get_mut(tick as usize)
-            .map(std::mem::take)
-            .unwrap_or_default()
-    }
-
-    fn len(&self) -> usize {
-        self.buckets.iter().map(Vec::len).sum()
-    }
-
-    fn wakes(&self) -> impl Iterator<Item = &Wake> {
-        self.buckets.iter().flatten()
-    }
-}
+/// The largest payload the engine simulates: a resumed download carries its fetched
+/// bytes in 46 bits of a 16-byte calendar entry (scenario loading enforces it).
+pub const MAX_PAYLOAD: u64 = calendar::MAX_PARTIAL;
 
 /// A fleet's packed last-seen tick as a wake carries it.
-fn seen_of(fleet: &crate::fleet::Fleet, d: crate::ids::DeviceIdx) -> i32 {
+fn seen_of(fleet: &crate::fleet::Fleet, d: DeviceIdx) -> i32 {
     fleet
         .last_seen(d)
         .map_or(i32::MIN, |t| i32::try_from(t).unwrap_or(i32::MAX))
+}
+
+/// The block of device `d` and its offset in it.
+fn block_of(d: DeviceIdx) -> (usize, usize) {
+    (d.index() / BLOCK, d.index() % BLOCK)
 }
 
 /// A simulation in progress over one scenario.
@@ -94,7 +53,11 @@ pub struct Engine<'s> {
     simulated: u64,
     next_event: usize,
     next_arrival: usize,
-    schedule: Schedule,
+    /// One poll calendar per block of devices.
+    calendar: Vec<Block>,
+    /// Per device: what a poll reads, packed (see [`hot`]); rebuilt from the fleet
+    /// whenever events change it.
+    hot: Vec<Hot>,
     decider: step::Decider,
     series: Series,
     record_series: bool,
@@ -107,6 +70,10 @@ impl<'s> Engine<'s> {
         let state = scenario.initial.clone();
         let decider = step::Decider::new(&state.catalog);
         let series = Series::new(&state);
+        let calendar = (0..state.fleet.len().div_ceil(BLOCK))
+            .map(|_| Block::default())
+            .collect();
+        let hot = hot::build(&state.fleet);
         let mut engine = Engine {
             scenario,
             state,
@@ -114,7 +81,8 @@ impl<'s> Engine<'s> {
             simulated: 0,
             next_event: 0,
             next_arrival: 0,
-            schedule: Schedule::default(),
+            calendar,
+            hot,
             decider,
             series,
             record_series,
@@ -126,27 +94,24 @@ impl<'s> Engine<'s> {
     }
 
     fn schedule_first_polls(&mut self, behaviour: &Behaviour) {
+        use rayon::prelude::*;
         let seed = self.scenario.seed;
         let fleet = &self.state.fleet;
-        let mut wakes: Vec<(u64, Wake)> = fleet
-            .present()
-            .map(|d| {
-                let p = &behaviour.profiles[fleet.profile(d) as usize];
-                let t = rng::below(p.poll_interval, seed, d.0, 0, rng::Purpose::FirstPoll);
-                (
-                    t,
-                    Wake {
-                        device: d.0,
-                        seen: seen_of(fleet, d),
-                        carry: Carry::Nothing,
-                    },
-                )
-            })
-            .collect();
-        wakes.sort_by_key(|&(t, w)| (t, w.device));
-        for (t, w) in wakes {
-            self.schedule.push(t, w);
-        }
+        self.calendar
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(b, block)| {
+                let base = b * BLOCK;
+                for i in base..(base + BLOCK).min(fleet.len()) {
+                    let d = DeviceIdx(i as u32);
+                    if !fleet.is_present(d) {
+                        continue;
+                    }
+                    let p = &behaviour.profiles[fleet.profile(d) as usize];
+                    let t = rng::below(p.poll_interval, seed, d.0, 0, rng::Purpose::FirstPoll);
+                    block.push(t, Wake::new(i - base, seen_of(fleet, d), Carry::Nothing));
+                }
+            });
     }
 
     /// The current state (catalog and fleet).
@@ -171,7 +136,7 @@ impl<'s> Engine<'s> {
 
     /// Wakes currently scheduled (one per present, polling device).
     pub fn scheduled(&self) -> usize {
-        self.schedule.len()
+        self.calendar.iter().map(|b| b.wakes().count()).sum()
     }
 
     /// Applies the events and arrivals of tick `t` (the next one not begun).
@@ -198,22 +163,21 @@ impl<'s> Engine<'s> {
                 break;
             }
             self.state.fleet.set_present(d, true);
+            self.hot[d.index()] = Hot::of(&self.state.fleet, d);
             self.series
                 .arrive(&self.state.catalog, &self.state.fleet, d);
             self.series.counters_mut(t).arrived += 1;
             if scenario.behaviour.is_some() {
-                self.schedule.push(
+                let (b, off) = block_of(d);
+                self.calendar[b].push(
                     t,
-                    Wake {
-                        device: d.0,
-                        seen: seen_of(&self.state.fleet, d),
-                        carry: Carry::Nothing,
-                    },
+                    Wake::new(off, seen_of(&self.state.fleet, d), Carry::Nothing),
                 );
             }
             self.next_arrival += 1;
         }
         if fleet_changed {
+            self.hot = hot::build(&self.state.fleet);
             self.series.recount(&self.state.catalog, &self.state.fleet);
         } else {
             self.series.catalog_changed(&self.state.catalog);
@@ -227,28 +191,18 @@ impl<'s> Engine<'s> {
         debug_assert_eq!(t + 1, self.begun);
         let mut counters = Counters::default();
         if let Some(behaviour) = &self.scenario.behaviour {
-            let mut wakes = self.schedule.take(t);
-            // Device order makes the column reads of a tick sweep memory forwards; a
-            // bucket is a few runs already in that order, which a stable sort merges.
-            wakes.sort_by_key(|w| w.device);
-            if !wakes.is_empty() {
-                self.decider.refresh(&self.state.catalog);
-                let out = step::process(
-                    &self.state,
-                    &self.decider,
-                    behaviour,
-                    self.scenario.seed,
-                    t,
-                    &wakes,
-                );
-                step::merge(
-                    out,
-                    &mut self.state,
-                    &mut self.schedule,
-                    &mut self.series,
-                    &mut counters,
-                );
-            }
+            self.decider.refresh(&self.state.catalog);
+            let (columns, versions) = self.state.fleet.split_versions();
+            let tick = step::Tick {
+                catalog: &self.state.catalog,
+                columns,
+                decider: &self.decider,
+                behaviour,
+                rng: rng::Stream::new(self.scenario.seed),
+                t,
+            };
+            let out = step::process(&tick, &mut self.calendar, &mut self.hot, versions);
+            step::merge(out, &mut self.state, &mut self.series, &mut counters);
         }
         if self.record_series {
             self.series.record(t, counters);
@@ -279,11 +233,12 @@ impl<'s> Engine<'s> {
 
     /// Copies every scheduled device's last-seen tick into the fleet.
     pub fn sync_last_seen(&mut self) {
-        for w in self.schedule.wakes() {
-            if w.seen != i32::MIN {
-                self.state
-                    .fleet
-                    .set_last_seen(crate::ids::DeviceIdx(w.device), i64::from(w.seen));
+        for (b, block) in self.calendar.iter().enumerate() {
+            for w in block.wakes() {
+                if w.seen != i32::MIN {
+                    let d = DeviceIdx((b * BLOCK + w.off()) as u32);
+                    self.state.fleet.set_last_seen(d, i64::from(w.seen));
+                }
             }
         }
     }

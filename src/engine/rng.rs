@@ -32,12 +32,66 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The draws of one run: the seed's share of the mixing is done once, not per draw.
+#[derive(Copy, Clone, Debug)]
+pub struct Stream {
+    seed_mix: u64,
+}
+
+impl Stream {
+    /// The stream of `seed`.
+    pub fn new(seed: u64) -> Stream {
+        Stream {
+            seed_mix: mix(seed ^ 0x9e37_79b9_7f4a_7c15),
+        }
+    }
+
+    /// A uniformly distributed `u64` for (device, tick, purpose).
+    #[inline]
+    pub fn draw(self, device: u32, tick: u64, purpose: Purpose) -> u64 {
+        let b = mix(self.seed_mix ^ (u64::from(device) << 8) ^ purpose as u64);
+        mix(b ^ tick.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// True with the probability `odds` stand for.
+    #[inline]
+    pub fn hits(self, odds: Odds, device: u32, tick: u64, purpose: Purpose) -> bool {
+        odds.0 > 0 && (self.draw(device, tick, purpose) >> 11) < odds.0
+    }
+
+    /// A uniform integer in `0..n` (`n > 0`), as [`below`].
+    #[inline]
+    pub fn below(self, n: u64, device: u32, tick: u64, purpose: Purpose) -> u64 {
+        ((u128::from(self.draw(device, tick, purpose)) * u128::from(n)) >> 64) as u64
+    }
+}
+
+/// A probability as an integer threshold on a draw's top 53 bits, so that a
+/// per-poll chance is one integer comparison. [`Stream::hits`] with `Odds::new(p)` is
+/// exactly [`chance`] with `p`: a draw's top 53 bits `n` give `unit = n / 2^53`
+/// exactly, and for an integer `n`, `n / 2^53 < p` holds iff `n < ceil(p * 2^53)`,
+/// a product that scaling by a power of two keeps exact.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Odds(u64);
+
+impl Odds {
+    /// The odds of probability `p` (at most 0 or NaN: never; at least 1: always).
+    pub fn new(p: f64) -> Odds {
+        const SCALE: f64 = (1u64 << 53) as f64;
+        if p.is_nan() || p <= 0.0 {
+            Odds(0)
+        } else if p >= 1.0 {
+            Odds(1 << 53)
+        } else {
+            Odds((p * SCALE).ceil() as u64)
+        }
+    }
+}
+
 /// A uniformly distributed `u64` for (seed, device, tick, purpose).
 #[inline]
 pub fn draw(seed: u64, device: u32, tick: u64, purpose: Purpose) -> u64 {
-    let a = mix(seed ^ 0x9e37_79b9_7f4a_7c15);
-    let b = mix(a ^ (u64::from(device) << 8) ^ purpose as u64);
-    mix(b ^ tick.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    Stream::new(seed).draw(device, tick, purpose)
 }
 
 /// A uniform float in `[0, 1)`.
@@ -56,7 +110,7 @@ pub fn chance(p: f64, seed: u64, device: u32, tick: u64, purpose: Purpose) -> bo
 /// small ranges used here (Lemire's multiply-shift).
 #[inline]
 pub fn below(n: u64, seed: u64, device: u32, tick: u64, purpose: Purpose) -> u64 {
-    ((u128::from(draw(seed, device, tick, purpose)) * u128::from(n)) >> 64) as u64
+    Stream::new(seed).below(n, device, tick, purpose)
 }
 
 #[cfg(test)]
@@ -85,6 +139,42 @@ mod tests {
             draw(1, 2, 3, Purpose::Online),
             draw(2, 2, 3, Purpose::Online)
         );
+    }
+
+    #[test]
+    fn odds_hit_exactly_when_chance_does() {
+        let mut probabilities = vec![
+            0.0,
+            -1.0,
+            f64::NAN,
+            1.0,
+            2.0,
+            0.5,
+            0.92,
+            1e-300,
+            f64::MIN_POSITIVE,
+            1.0 - f64::EPSILON,
+        ];
+        // Probabilities that land exactly on, and next to, a draw's value.
+        for d in 0..200u32 {
+            let n = draw(3, d, 9, Purpose::Online) >> 11;
+            let p = n as f64 / (1u64 << 53) as f64;
+            probabilities.extend([p, f64::from_bits(p.to_bits() + 1), p * 0.999_999]);
+        }
+        for d in 0..2_000u32 {
+            probabilities.push(unit(11, d, 1, Purpose::Jitter));
+        }
+        let stream = Stream::new(3);
+        for &p in &probabilities {
+            let odds = Odds::new(p);
+            for d in 0..200u32 {
+                assert_eq!(
+                    stream.hits(odds, d, 9, Purpose::Online),
+                    chance(p, 3, d, 9, Purpose::Online),
+                    "p = {p:e}, device {d}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What a run records per tick: counters, bytes sent, and devices per (cohort, version).
 
 use crate::catalog::Catalog;
-use crate::fleet::Fleet;
+use crate::fleet::{DeviceReport, Fleet};
 use crate::ids::{CohortId, DeviceIdx, ReleaseId, VersionId};
 use crate::matrix::ClassSpace;
 use crate::resolver::{self, NoTrail, Rule};
@@ -306,21 +306,17 @@ impl Series {
         }
     }
 
-    /// Device `d` is about to report `new` instead of its current version.
-    pub fn change_version(
-        &mut self,
-        catalog: &Catalog,
-        fleet: &Fleet,
-        d: DeviceIdx,
-        new: VersionId,
-    ) {
-        let cohort = fleet.cohort(d);
+    /// A device whose report was `old` now reports `new` instead (the caller passes
+    /// the report it already has: reading it from the fleet's columns here would cost
+    /// a cache miss per column per install).
+    pub fn change_version(&mut self, catalog: &Catalog, old: &DeviceReport, new: VersionId) {
+        let cohort = old.cohort;
         self.ensure_cohort(cohort);
-        let (o, n) = (self.cell(cohort, fleet.version(d)), self.cell(cohort, new));
+        let (o, n) = (self.cell(cohort, old.version), self.cell(cohort, new));
         self.counts[o] -= 1;
         self.counts[n] += 1;
         if let Some(cl) = &mut self.classes {
-            let mut report = fleet.report(d);
+            let mut report = *old;
             cl.add(catalog, cl.space.index(&report), -1);
             report.version = new;
             cl.add(catalog, cl.space.index(&report), 1);

@@ -1,14 +1,15 @@
 //! One tick of device behaviour: what every waking device does, computed in parallel
-//! and merged in order.
+//! block by block, then the few changes that touch shared totals applied in order.
 
 use rayon::prelude::*;
 
-use super::rng::{self, Purpose};
+use super::calendar::{Block, Carry, Wake, BLOCK};
+use super::hot::Hot;
+use super::rng::{Purpose, Stream};
 use super::series::{Counters, Series};
-use super::{Carry, Schedule, Wake};
 use crate::behaviour::{Behaviour, Profile};
 use crate::catalog::Catalog;
-use crate::fleet::DeviceReport;
+use crate::fleet::{Columns, DeviceReport};
 use crate::ids::{DeviceIdx, VersionId};
 use crate::resolver::{Decision, Rule};
 use crate::timeline::State;
@@ -90,10 +91,11 @@ impl Decider {
     }
 }
 
-/// A change to apply to the state, in order.
+/// A change to apply to the fleet and the series, in order.
 enum Change {
-    /// The device reported an installed version.
-    Version(DeviceIdx, VersionId),
+    /// A device reported an installed version other than the one in its report (the
+    /// fleet has it already; the series must learn it).
+    Version(DeviceReport, VersionId),
     /// The device retired; it was last seen at this tick (`i32::MIN`: never).
     Retire(DeviceIdx, i32),
 }
@@ -108,10 +110,10 @@ struct Transfer {
     release: crate::ids::ReleaseId,
 }
 
-/// What one chunk of wakes produced.
+/// What one block produced in a tick that touches shared state: the fleet's columns
+/// and the series. One entry per report, retirement or download, not per poll.
 #[derive(Default)]
-pub struct ChunkOut {
-    wakes: Vec<(u64, Wake)>,
+pub struct BlockOut {
     changes: Vec<Change>,
     transfers: Vec<Transfer>,
     /// Counter increments at future ticks (download ends): (tick, rule, release, kind).
@@ -119,24 +121,24 @@ pub struct ChunkOut {
     now: Counters,
 }
 
+/// An outcome counted at the tick a download ends; the value is the `kind` of
+/// [`Series::release_event`].
 #[derive(Copy, Clone)]
 enum Later {
-    DownloadCompleted,
-    DownloadFailed,
-    InstallSucceeded,
-    InstallFailed,
+    DownloadCompleted = 0,
+    DownloadFailed = 1,
+    InstallSucceeded = 2,
+    InstallFailed = 3,
 }
-
-const CHUNK: usize = 2048;
 
 /// The next poll after `t` for a device of profile `p`.
 #[inline]
-fn next_poll(p: &Profile, seed: u64, device: u32, t: u64) -> u64 {
+fn next_poll(p: &Profile, rng: Stream, device: u32, t: u64) -> u64 {
     let interval = if p.poll_jitter == 0 {
         p.poll_interval
     } else {
         let span = 2 * p.poll_jitter + 1;
-        let offset = rng::below(span, seed, device, t, Purpose::Jitter);
+        let offset = rng.below(span, device, t, Purpose::Jitter);
         (p.poll_interval + offset)
             .saturating_sub(p.poll_jitter)
             .max(1)
@@ -155,76 +157,121 @@ fn download_ticks(bytes: u64, per_tick: u64) -> u64 {
     }
 }
 
-/// Processes the wakes of tick `t` in parallel; outputs are in wake order.
+/// How many wakes ahead a device's hot word is fetched.
+const PREFETCH_DISTANCE: usize = 12;
+
+/// Hints the CPU to bring `x` into cache (no effect on results).
+#[inline(always)]
+pub(super) fn prefetch<T>(x: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch never faults nor
+        // changes memory, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(x.cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// What every wake of one tick reads and does not change.
+pub struct Tick<'a> {
+    pub catalog: &'a Catalog,
+    /// The fleet's columns but the versions (see [`crate::fleet::Fleet::split_versions`]).
+    pub columns: Columns<'a>,
+    pub decider: &'a Decider,
+    pub behaviour: &'a Behaviour,
+    pub rng: Stream,
+    pub t: u64,
+}
+
+/// Processes the wakes of tick `t` in every block, in parallel; each block updates its
+/// own calendar, hot words and fleet versions, and returns what must be applied to
+/// shared totals.
 pub fn process(
-    state: &State,
-    decider: &Decider,
-    behaviour: &Behaviour,
-    seed: u64,
-    t: u64,
-    wakes: &[Wake],
-) -> Vec<ChunkOut> {
-    wakes
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut out = ChunkOut::default();
-            for &wake in chunk {
-                wake_one(state, decider, behaviour, seed, t, wake, &mut out);
+    tick: &Tick<'_>,
+    calendar: &mut [Block],
+    hot: &mut [Hot],
+    versions: &mut [VersionId],
+) -> Vec<BlockOut> {
+    calendar
+        .par_iter_mut()
+        .zip(hot.par_chunks_mut(BLOCK))
+        .zip(versions.par_chunks_mut(BLOCK))
+        .enumerate()
+        .map(|(b, ((block, hot), versions))| {
+            let mut out = BlockOut::default();
+            let wakes = block.take(tick.t);
+            let base = b * BLOCK;
+            for (i, &wake) in wakes.iter().enumerate() {
+                // A bucket visits its block's devices in no particular order, and a
+                // poll does too much work for the CPU to run ahead to the next
+                // device's load by itself: fetch it a few wakes early.
+                if let Some(ahead) = wakes.get(i + PREFETCH_DISTANCE) {
+                    prefetch(hot.as_ptr().wrapping_add(ahead.off()));
+                }
+                wake_one(tick, base, hot, versions, block, wake, &mut out);
             }
+            block.recycle(wakes);
             out
         })
         .collect()
 }
 
 fn wake_one(
-    state: &State,
-    decider: &Decider,
-    behaviour: &Behaviour,
-    seed: u64,
-    t: u64,
+    tick: &Tick<'_>,
+    base: usize,
+    hot: &mut [Hot],
+    versions: &mut [VersionId],
+    block: &mut Block,
     wake: Wake,
-    out: &mut ChunkOut,
+    out: &mut BlockOut,
 ) {
-    let catalog = &state.catalog;
-    let fleet = &state.fleet;
-    let d = DeviceIdx(wake.device);
-    if !fleet.is_present(d) {
+    let Tick {
+        catalog,
+        ref columns,
+        decider,
+        behaviour,
+        rng,
+        t,
+    } = *tick;
+    let off = wake.off();
+    let h = &mut hot[off];
+    if !h.present() {
         return;
     }
-    let p = &behaviour.profiles[fleet.profile(d) as usize];
-    let id = wake.device;
+    let id = (base + off) as u32;
+    let d = DeviceIdx(id);
+    let p = &behaviour.profiles[h.profile() as usize];
+    let odds = behaviour.odds(h.profile());
 
-    if p.retirement_per_day > 0.0 {
-        let chance = behaviour.retirement_per_poll(fleet.profile(d));
-        if rng::chance(chance, seed, id, t, Purpose::Retires) {
-            out.changes.push(Change::Retire(d, wake.seen));
-            out.now.retired += 1;
-            return;
-        }
+    if rng.hits(odds.retire, id, t, Purpose::Retires) {
+        h.retire();
+        out.changes.push(Change::Retire(d, wake.seen));
+        out.now.retired += 1;
+        return;
     }
-    if !rng::chance(p.online_probability, seed, id, t, Purpose::Online) {
+    if !rng.hits(odds.online, id, t, Purpose::Online) {
         out.now.missed_polls += 1;
-        out.wakes.push((next_poll(p, seed, id, t), wake));
+        block.push(next_poll(p, rng, id, t), wake);
         return;
     }
     out.now.polls += 1;
-    let mut wake = wake;
-    wake.seen = i32::try_from(t).unwrap_or(i32::MAX);
-    let mut report = fleet.report(d);
-    if let Carry::Report(v) = wake.carry {
+    let seen = i32::try_from(t).unwrap_or(i32::MAX);
+    let carry = wake.carry();
+    let mut report = h.report(catalog, columns, base + off, || versions[off]);
+    if let Carry::Report(v) = carry {
         out.now.reports += 1;
-        out.changes.push(Change::Version(d, v));
-        report.version = v;
+        if report.version != v {
+            out.changes.push(Change::Version(report, v));
+            h.set_version(v);
+            versions[off] = v;
+            report.version = v;
+        }
     }
     let decision = decider.decide(catalog, &report);
     let Some(release_id) = decision.release else {
-        out.wakes.push((
-            next_poll(p, seed, id, t),
-            Wake {
-                carry: Carry::Nothing,
-                ..wake
-            },
-        ));
+        block.push(next_poll(p, rng, id, t), wake.with(seen, Carry::Nothing));
         return;
     };
     let rule = decision.rule;
@@ -235,22 +282,15 @@ fn wake_one(
     let size = release
         .payload(report.hardware)
         .expect("the resolver only answers releases with a payload for the hardware");
-    let fetched = match wake.carry {
+    let fetched = match carry {
         Carry::Partial(pr, f) if pr == release_id && f < size => f,
         _ => 0,
     };
     let remaining = size - fetched;
     let per_tick = p.link_bytes_per_tick;
-    let fails = remaining > 0
-        && rng::chance(
-            p.download_failure_probability,
-            seed,
-            id,
-            t,
-            Purpose::DownloadFails,
-        );
+    let fails = remaining > 0 && rng.hits(odds.download_failure, id, t, Purpose::DownloadFails);
     if fails {
-        let sent = rng::below(remaining, seed, id, t, Purpose::DownloadFailPoint);
+        let sent = rng.below(remaining, id, t, Purpose::DownloadFailPoint);
         let end = t + download_ticks(sent, per_tick);
         out.transfers.push(Transfer {
             start: t,
@@ -273,8 +313,7 @@ fn wake_one(
         } else {
             Carry::Nothing
         };
-        out.wakes
-            .push((next_poll(p, seed, id, end), Wake { carry, ..wake }));
+        block.push(next_poll(p, rng, id, end), wake.with(seen, carry));
         return;
     }
     let end = t + download_ticks(remaining, per_tick);
@@ -294,13 +333,8 @@ fn wake_one(
     });
     out.later
         .push((end, rule, release_id, Later::DownloadCompleted));
-    let p_install = behaviour
-        .release_install_failure
-        .get(release_id.index())
-        .copied()
-        .flatten()
-        .unwrap_or(p.install_failure_probability);
-    let carry = if rng::chance(p_install, seed, id, t, Purpose::InstallFails) {
+    let install_fails = behaviour.install_failure_odds(h.profile(), release_id);
+    let carry = if rng.hits(install_fails, id, t, Purpose::InstallFails) {
         out.later
             .push((end, rule, release_id, Later::InstallFailed));
         Carry::Nothing
@@ -310,28 +344,16 @@ fn wake_one(
         // R3: the device reports the release's version at its next poll.
         Carry::Report(release.target())
     };
-    out.wakes
-        .push((next_poll(p, seed, id, end), Wake { carry, ..wake }));
+    block.push(next_poll(p, rng, id, end), wake.with(seen, carry));
 }
 
-/// Applies the chunks' outputs in order.
-pub fn merge(
-    outs: Vec<ChunkOut>,
-    state: &mut State,
-    schedule: &mut Schedule,
-    series: &mut Series,
-    counters: &mut Counters,
-) {
+/// Applies the blocks' outputs to the fleet and the series, in block order.
+pub fn merge(outs: Vec<BlockOut>, state: &mut State, series: &mut Series, counters: &mut Counters) {
     for out in outs {
         counters.add(&out.now);
         for change in out.changes {
             match change {
-                Change::Version(d, v) => {
-                    if state.fleet.version(d) != v {
-                        series.change_version(&state.catalog, &state.fleet, d, v);
-                        state.fleet.set_version(d, v);
-                    }
-                }
+                Change::Version(old, v) => series.change_version(&state.catalog, &old, v),
                 Change::Retire(d, seen) => {
                     if seen != i32::MIN {
                         state.fleet.set_last_seen(d, i64::from(seen));
@@ -360,16 +382,7 @@ pub fn merge(
                 Later::InstallSucceeded => c.installs_succeeded[r] += 1,
                 Later::InstallFailed => c.installs_failed[r] += 1,
             }
-            let kind = match kind {
-                Later::DownloadCompleted => 0,
-                Later::DownloadFailed => 1,
-                Later::InstallSucceeded => 2,
-                Later::InstallFailed => 3,
-            };
-            series.release_event(at, release, kind);
-        }
-        for (at, wake) in out.wakes {
-            schedule.push(at, wake);
+            series.release_event(at, release, kind as usize);
         }
     }
 }

@@ -476,6 +476,15 @@ impl<'a> Lowerer<'a> {
                         format!("payload size for \"{hw}\" must not be negative"),
                     )
                 })?;
+                if bytes > crate::engine::MAX_PAYLOAD {
+                    return Err(At::new(&self.src, what.clone()).err(
+                        size.span(),
+                        format!(
+                            "payload size for \"{hw}\" is more than the {} bytes (64 TiB) otasim supports",
+                            crate::engine::MAX_PAYLOAD
+                        ),
+                    ));
+                }
                 let h = self.catalog.intern_hardware(hw);
                 let h = At::new(&self.src, what.clone()).cat(size.span(), h)?;
                 payloads.push((h, bytes));

@@ -1,0 +1,191 @@
+//! The poll calendar: every present device's next wake, in per-tick buckets, one
+//! calendar per block of [`BLOCK`] consecutive devices.
+//!
+//! Splitting by block is what lets a tick run in parallel without a merge: the wakes a
+//! block's devices schedule land in that block's own buckets, so each block is processed
+//! by one thread start to finish, and the block's hot words (512 KiB) stay in cache while
+//! it is. Within a bucket the order is whatever order the wakes were pushed in; it does
+//! not matter, because every device wakes at most once per tick and everything it does
+//! depends only on its own state and (seed, device, tick) (R22).
+
+use crate::ids::{ReleaseId, VersionId};
+
+/// Devices per block: wakes store a device as a 16-bit offset into its block.
+pub const BLOCK: usize = 1 << 16;
+
+/// Largest number of bytes a device can carry over as a partial download (64 TiB).
+pub const MAX_PARTIAL: u64 = (1 << 46) - 1;
+
+/// What a device carries to its next wake.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Carry {
+    /// Nothing.
+    Nothing,
+    /// An installed version it reports at this poll (R3).
+    Report(VersionId),
+    /// Bytes of a release already fetched, to resume (byte-range requests).
+    Partial(ReleaseId, u64),
+}
+
+const TAG_NOTHING: u16 = 0;
+const TAG_REPORT: u16 = 1 << 14;
+const TAG_PARTIAL: u16 = 2 << 14;
+const TAG_MASK: u16 = 3 << 14;
+
+/// One scheduled wake, packed in 16 bytes: the device's offset in its block, the tick
+/// it was last seen, and what it carries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Wake {
+    off: u16,
+    /// Carry tag (top two bits) and bits 32..46 of a partial download's bytes.
+    hi: u16,
+    /// The tick the device was last seen (polled while online), `i32::MIN` for never.
+    /// Kept here rather than written to the fleet at every poll, which would be a
+    /// cache miss per poll; [`super::Engine::sync_last_seen`] copies it to the fleet
+    /// when something reads it.
+    pub seen: i32,
+    /// A reported version or a partial download's release.
+    value: u32,
+    /// Bits 0..32 of a partial download's bytes.
+    lo: u32,
+}
+
+impl Wake {
+    /// A wake of the device at `off` in its block. A partial download carries at most
+    /// [`MAX_PARTIAL`] bytes (payload sizes are checked against it at load).
+    #[inline]
+    pub fn new(off: usize, seen: i32, carry: Carry) -> Wake {
+        debug_assert!(off < BLOCK);
+        let (hi, value, lo) = match carry {
+            Carry::Nothing => (TAG_NOTHING, 0, 0),
+            Carry::Report(v) => (TAG_REPORT, v.0, 0),
+            Carry::Partial(r, bytes) => {
+                debug_assert!(bytes <= MAX_PARTIAL);
+                (TAG_PARTIAL | (bytes >> 32) as u16, r.0, bytes as u32)
+            }
+        };
+        Wake {
+            off: off as u16,
+            hi,
+            seen,
+            value,
+            lo,
+        }
+    }
+
+    /// The device's offset in its block.
+    #[inline]
+    pub fn off(&self) -> usize {
+        usize::from(self.off)
+    }
+
+    /// What it carries.
+    #[inline]
+    pub fn carry(&self) -> Carry {
+        match self.hi & TAG_MASK {
+            TAG_REPORT => Carry::Report(VersionId(self.value)),
+            TAG_PARTIAL => Carry::Partial(
+                ReleaseId(self.value),
+                (u64::from(self.hi & !TAG_MASK) << 32) | u64::from(self.lo),
+            ),
+            _ => Carry::Nothing,
+        }
+    }
+
+    /// The same wake carrying `carry`, last seen at `seen`.
+    #[inline]
+    pub fn with(self, seen: i32, carry: Carry) -> Wake {
+        Wake::new(self.off(), seen, carry)
+    }
+}
+
+/// Wakes ahead (one cache line) to prefetch a bucket's tail.
+const LINE_AHEAD: usize = 4;
+
+/// One block's calendar: a bucket of wakes per tick, grown on demand.
+#[derive(Default)]
+pub struct Block {
+    buckets: Vec<Vec<Wake>>,
+    /// Emptied buckets kept for reuse, so a run does not allocate per bucket per tick.
+    spare: Vec<Vec<Wake>>,
+}
+
+impl Block {
+    /// Schedules `wake` at tick `t`.
+    #[inline]
+    pub fn push(&mut self, t: u64, wake: Wake) {
+        let t = t as usize;
+        if t >= self.buckets.len() {
+            self.buckets.resize_with(t + 1, Vec::new);
+        }
+        let bucket = &mut self.buckets[t];
+        if bucket.capacity() == 0 {
+            if let Some(spare) = self.spare.pop() {
+                *bucket = spare;
+            }
+        }
+        bucket.push(wake);
+        // Pushes interleave over dozens of buckets, too many write streams for the
+        // hardware prefetcher: ask for the bucket's next cache line before it is needed.
+        let next = bucket.len() + LINE_AHEAD;
+        if next < bucket.capacity() {
+            super::step::prefetch(bucket.as_ptr().wrapping_add(next));
+        }
+    }
+
+    /// Removes and returns the wakes of tick `t`.
+    pub fn take(&mut self, t: u64) -> Vec<Wake> {
+        self.buckets
+            .get_mut(t as usize)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Returns a processed bucket for reuse.
+    pub fn recycle(&mut self, mut bucket: Vec<Wake>) {
+        if bucket.capacity() > 0 && self.spare.len() < 64 {
+            bucket.clear();
+            self.spare.push(bucket);
+        }
+    }
+
+    /// Every scheduled wake.
+    pub fn wakes(&self) -> impl Iterator<Item = &Wake> {
+        self.buckets.iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wake_is_16_bytes_and_round_trips_every_carry() {
+        assert_eq!(std::mem::size_of::<Wake>(), 16);
+        for carry in [
+            Carry::Nothing,
+            Carry::Report(VersionId(u32::MAX)),
+            Carry::Partial(ReleaseId(7), 0),
+            Carry::Partial(ReleaseId(u32::MAX), MAX_PARTIAL),
+            Carry::Partial(ReleaseId(3), (1 << 32) + 5),
+        ] {
+            let w = Wake::new(BLOCK - 1, -4, carry);
+            assert_eq!((w.off(), w.seen, w.carry()), (BLOCK - 1, -4, carry));
+            assert_eq!(w.with(9, Carry::Nothing).carry(), Carry::Nothing);
+        }
+    }
+
+    #[test]
+    fn buckets_are_reused() {
+        let mut b = Block::default();
+        b.push(3, Wake::new(1, 0, Carry::Nothing));
+        b.push(3, Wake::new(2, 0, Carry::Nothing));
+        let taken = b.take(3);
+        assert_eq!(taken.len(), 2);
+        assert!(b.take(3).is_empty() && b.take(99).is_empty());
+        b.recycle(taken);
+        b.push(5, Wake::new(4, 0, Carry::Nothing));
+        assert_eq!(b.wakes().count(), 1);
+        assert!(b.buckets[5].capacity() >= 2, "the spare bucket was reused");
+    }
+}

@@ -1,0 +1,195 @@
+//! The engine's hot word: everything a poll reads about a device, packed in 8 bytes.
+//!
+//! The fleet keeps one column per attribute, so a poll that reads them all touches
+//! seven or more cache lines in different arrays; at 10M devices each is a miss. The
+//! engine instead keeps one `u64` per device holding what a poll needs, so a poll costs
+//! one line, and a block of 65,536 devices (512 KiB) stays in a core's L2 cache while
+//! that block's wakes are processed. The fleet stays the source of truth: the words are
+//! rebuilt from it whenever events change it, and every change the engine makes is
+//! written to both.
+//!
+//! A device whose ids do not fit (more than 2^24 versions or 2^12 hardware versions)
+//! is marked *cold*: its report is then read from the fleet's columns, which the engine
+//! keeps current at every tick boundary, so the result is the same, only slower.
+
+use crate::catalog::Catalog;
+use crate::fleet::{Columns, DeviceReport, Fleet};
+use crate::ids::{CohortId, DeviceIdx, HardwareId, VersionId};
+
+const VERSION_BITS: u32 = 24;
+const HARDWARE_BITS: u32 = 12;
+const VERSION_SHIFT: u32 = 0;
+const COHORT_SHIFT: u32 = 24;
+const HARDWARE_SHIFT: u32 = 40;
+const PROFILE_SHIFT: u32 = 52;
+const PRESENT: u64 = 1 << 60;
+const STAGED: u64 = 1 << 61;
+/// The device has a project key or a release override (read from the fleet), or ids
+/// too large to pack (read everything from the fleet).
+const COLD: u64 = 1 << 62;
+const VERSION_MASK: u64 = (1 << VERSION_BITS) - 1;
+const HARDWARE_MASK: u64 = (1 << HARDWARE_BITS) - 1;
+
+/// One device's hot word.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Hot(u64);
+
+impl Hot {
+    /// The word of device `d` as the fleet has it now.
+    pub fn of(fleet: &Fleet, d: DeviceIdx) -> Hot {
+        let r = fleet.report(d);
+        let mut w = (u64::from(fleet.profile(d)) << PROFILE_SHIFT)
+            | (u64::from(r.cohort.0) << COHORT_SHIFT);
+        if fleet.is_present(d) {
+            w |= PRESENT;
+        }
+        if r.staged {
+            w |= STAGED;
+        }
+        let fits =
+            u64::from(r.version.0) <= VERSION_MASK && u64::from(r.hardware.0) <= HARDWARE_MASK;
+        if fits {
+            w |= (u64::from(r.version.0) << VERSION_SHIFT)
+                | (u64::from(r.hardware.0) << HARDWARE_SHIFT);
+        }
+        if !fits || r.project_key.is_some() || r.release_override.is_some() {
+            w |= COLD;
+        }
+        Hot(w)
+    }
+
+    /// Whether the device exists now (arrived and not retired).
+    #[inline]
+    pub fn present(self) -> bool {
+        self.0 & PRESENT != 0
+    }
+
+    /// Its behaviour profile.
+    #[inline]
+    pub fn profile(self) -> u8 {
+        (self.0 >> PROFILE_SHIFT) as u8
+    }
+
+    /// Marks the device retired.
+    #[inline]
+    pub fn retire(&mut self) {
+        self.0 &= !PRESENT;
+    }
+
+    /// Records a newly reported version; a version too large to pack makes the word
+    /// cold (the fleet's column then answers).
+    #[inline]
+    pub fn set_version(&mut self, v: VersionId) {
+        if u64::from(v.0) <= VERSION_MASK {
+            self.0 =
+                (self.0 & !(VERSION_MASK << VERSION_SHIFT)) | (u64::from(v.0) << VERSION_SHIFT);
+        } else {
+            self.0 |= COLD;
+        }
+    }
+
+    /// The report of device `i`: read from the fleet's `columns` and `version` (called
+    /// only then, so a poll of a device that is not cold touches no fleet column) when
+    /// the word is cold.
+    #[inline]
+    pub fn report(
+        self,
+        catalog: &Catalog,
+        columns: &Columns<'_>,
+        i: usize,
+        version: impl FnOnce() -> VersionId,
+    ) -> DeviceReport {
+        if self.0 & COLD != 0 {
+            return columns.report_at(i, version());
+        }
+        let (version, hardware, cohort, staged) = self.fields();
+        DeviceReport {
+            // Every device's version is interned for its software type (a fleet
+            // invariant), so the type need not be stored.
+            software_type: catalog.version_software_type(version),
+            version,
+            hardware,
+            project_key: None,
+            cohort,
+            staged,
+            release_override: None,
+        }
+    }
+
+    /// The packed fields of a word that is not cold.
+    #[inline]
+    fn fields(self) -> (VersionId, HardwareId, CohortId, bool) {
+        (
+            VersionId(((self.0 >> VERSION_SHIFT) & VERSION_MASK) as u32),
+            HardwareId(((self.0 >> HARDWARE_SHIFT) & HARDWARE_MASK) as u16),
+            CohortId((self.0 >> COHORT_SHIFT) as u16),
+            self.0 & STAGED != 0,
+        )
+    }
+}
+
+/// The words of every device of `fleet`, in fleet order.
+pub fn build(fleet: &Fleet) -> Vec<Hot> {
+    use rayon::prelude::*;
+    (0..fleet.len() as u32)
+        .into_par_iter()
+        .map(|i| Hot::of(fleet, DeviceIdx(i)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::NewDevice;
+    use crate::ids::{ProjectKeyId, SoftwareTypeId};
+
+    fn device(version: u32, hardware: u16, key: Option<u16>) -> NewDevice {
+        NewDevice {
+            id: format!("d{version}-{hardware}-{key:?}"),
+            report: DeviceReport {
+                software_type: SoftwareTypeId(0),
+                version: VersionId(version),
+                hardware: HardwareId(hardware),
+                project_key: key.map(ProjectKeyId),
+                cohort: CohortId(3),
+                staged: true,
+                release_override: None,
+            },
+            last_seen: None,
+        }
+    }
+
+    #[test]
+    fn packs_and_unpacks_every_field() {
+        let mut fleet = Fleet::new();
+        let d = fleet.push(device(5, 2, None)).unwrap();
+        fleet.set_profile(d, 7);
+        let mut h = Hot::of(&fleet, d);
+        assert!(h.present());
+        assert_eq!(h.profile(), 7);
+        assert_eq!(h.0 & COLD, 0);
+        assert_eq!(h.fields(), (VersionId(5), HardwareId(2), CohortId(3), true));
+        h.set_version(VersionId(9));
+        assert_eq!(h.fields(), (VersionId(9), HardwareId(2), CohortId(3), true));
+        assert_eq!(h.profile(), 7);
+        h.set_version(VersionId(1 << 24));
+        assert_ne!(
+            h.0 & COLD,
+            0,
+            "a version too large to pack makes the word cold"
+        );
+        h.retire();
+        assert!(!h.present());
+    }
+
+    #[test]
+    fn keys_overrides_and_large_ids_are_cold() {
+        let mut fleet = Fleet::new();
+        let keyed = fleet.push(device(1, 1, Some(0))).unwrap();
+        let big = fleet.push(device(1 << 24, 1, None)).unwrap();
+        let wide = fleet.push(device(1, 1 << 12, None)).unwrap();
+        for d in [keyed, big, wide] {
+            assert_ne!(Hot::of(&fleet, d).0 & COLD, 0);
+        }
+    }
+}
