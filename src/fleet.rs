@@ -391,6 +391,9 @@ pub struct Fleet {
     release_override: Vec<u32>,
     last_seen: Vec<i32>,
     profile: Vec<u8>,
+    /// While `Some`, every device whose report, presence or profile a setter changes
+    /// (see [`Fleet::log_changes`]).
+    changes: Option<Vec<u32>>,
 }
 
 /// Read-only views of the columns the resolver needs, for bulk passes.
@@ -623,6 +626,29 @@ impl Fleet {
     /// Marks a device as arrived (true) or retired / not yet arrived (false).
     pub fn set_present(&mut self, idx: DeviceIdx, present: bool) {
         self.present[idx.index()] = present;
+        self.logged(idx);
+    }
+
+    /// Starts (or restarts) a log of the devices that setters change; what a
+    /// simulation uses to update its derived state for a few devices instead of all.
+    pub fn log_changes(&mut self) {
+        self.changes = Some(Vec::new());
+    }
+
+    /// Stops the log and returns the devices changed since [`Fleet::log_changes`],
+    /// sorted, each once (`None` if no log was running).
+    pub fn take_changes(&mut self) -> Option<Vec<u32>> {
+        let mut changes = self.changes.take()?;
+        changes.sort_unstable();
+        changes.dedup();
+        Some(changes)
+    }
+
+    #[inline]
+    fn logged(&mut self, idx: DeviceIdx) {
+        if let Some(log) = &mut self.changes {
+            log.push(idx.0);
+        }
     }
 
     /// Devices that exist now, in fleet order.
@@ -708,19 +734,23 @@ impl Fleet {
     /// Sets a device's behaviour profile.
     pub fn set_profile(&mut self, idx: DeviceIdx, profile: u8) {
         self.profile[idx.index()] = profile;
+        self.logged(idx);
     }
 
     /// Sets a device's reported version (after an install is reported, R3).
     pub fn set_version(&mut self, idx: DeviceIdx, version: VersionId) {
         self.version[idx.index()] = version;
+        self.logged(idx);
     }
     /// Sets a device's staged flag.
     pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
         self.staged[idx.index()] = staged;
+        self.logged(idx);
     }
     /// Sets or clears a device's release override (R7 checked by the caller).
     pub fn set_release_override(&mut self, idx: DeviceIdx, release: Option<ReleaseId>) {
         self.release_override[idx.index()] = release.map_or(NO_OVERRIDE, |r| r.0);
+        self.logged(idx);
     }
     /// Records that a device was seen at `tick`.
     pub fn set_last_seen(&mut self, idx: DeviceIdx, tick: i64) {
@@ -743,6 +773,7 @@ impl Fleet {
         if self.cohort[i] != cohort {
             self.cohort[i] = cohort;
             self.staged[i] = false;
+            self.logged(idx);
         }
     }
 

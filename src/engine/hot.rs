@@ -99,13 +99,25 @@ impl Hot {
         i: usize,
         version: impl FnOnce() -> VersionId,
     ) -> DeviceReport {
-        if self.0 & COLD != 0 {
+        if self.is_cold() {
             return columns.report_at(i, version());
         }
+        // Every device's version is interned for its software type (a fleet
+        // invariant), so the type need not be stored.
+        self.plain_report(catalog)
+    }
+
+    /// Whether the word sends its device's report to the fleet's columns.
+    #[inline]
+    pub fn is_cold(self) -> bool {
+        self.0 & COLD != 0
+    }
+
+    /// The report packed in a word that is not cold (no project key, no override).
+    pub fn plain_report(self, catalog: &Catalog) -> DeviceReport {
+        debug_assert!(!self.is_cold());
         let (version, hardware, cohort, staged) = self.fields();
         DeviceReport {
-            // Every device's version is interned for its software type (a fleet
-            // invariant), so the type need not be stored.
             software_type: catalog.version_software_type(version),
             version,
             hardware,

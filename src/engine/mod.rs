@@ -144,6 +144,7 @@ impl<'s> Engine<'s> {
         debug_assert_eq!(t, self.begun);
         let scenario = self.scenario;
         let mut fleet_changed = false;
+        self.state.fleet.log_changes();
         while let Some(event) = scenario.events.get(self.next_event) {
             if event.at > t {
                 break;
@@ -157,6 +158,11 @@ impl<'s> Engine<'s> {
                 .map_err(|e| scenario.event_error(e))?;
             fleet_changed |= event.changes_fleet();
             self.next_event += 1;
+        }
+        let changes = self.state.fleet.take_changes();
+        self.series.catalog_changed(&self.state.catalog);
+        if fleet_changed || changes.as_ref().is_some_and(|c| !c.is_empty()) {
+            self.fleet_changed(changes);
         }
         while let Some(&(at, d)) = scenario.arrivals.get(self.next_arrival) {
             if at > t {
@@ -176,14 +182,57 @@ impl<'s> Engine<'s> {
             }
             self.next_arrival += 1;
         }
-        if fleet_changed {
-            self.hot = hot::build(&self.state.fleet);
-            self.series.recount(&self.state.catalog, &self.state.fleet);
-        } else {
-            self.series.catalog_changed(&self.state.catalog);
-        }
         self.begun = t + 1;
         Ok(())
+    }
+
+    /// Brings the hot words and the series up to date after events changed the fleet:
+    /// for just the devices the fleet logged when it can (their old reports are in
+    /// their hot words), else by rebuilding and recounting everything.
+    fn fleet_changed(&mut self, changes: Option<Vec<u32>>) {
+        let fleet = &self.state.fleet;
+        let catalog = &self.state.catalog;
+        let incremental = changes.filter(|changes| {
+            fleet.len() == self.hot.len()
+                && changes.iter().all(|&i| {
+                    let (h, d) = (self.hot[i as usize], DeviceIdx(i));
+                    // A cold word does not hold the old report; presence and profile
+                    // are not the events' to change.
+                    !h.is_cold()
+                        && h.present() == fleet.is_present(d)
+                        && h.profile() == fleet.profile(d)
+                })
+        });
+        let Some(changes) = incremental else {
+            self.hot = hot::build(fleet);
+            self.calendar
+                .resize_with(fleet.len().div_ceil(BLOCK), Block::default);
+            self.series.recount(catalog, fleet);
+            return;
+        };
+        for i in changes {
+            let d = DeviceIdx(i);
+            let h = &mut self.hot[d.index()];
+            if h.present() {
+                let old = h.plain_report(catalog);
+                let new = fleet.report(d);
+                if old != new {
+                    self.series.change_report(catalog, &old, &new);
+                }
+            }
+            *h = Hot::of(fleet, d);
+        }
+        #[cfg(debug_assertions)]
+        {
+            // Debug builds (the tests) check the incremental update against the full one.
+            debug_assert!(self.hot == hot::build(fleet), "hot words out of date");
+            let mut fresh = self.series.clone();
+            fresh.recount(catalog, fleet);
+            debug_assert!(
+                fresh.same_counts(&self.series),
+                "incremental counts differ from a recount"
+            );
+        }
     }
 
     /// Simulates tick `t` (events of `t` already applied).

@@ -218,6 +218,9 @@ pub fn process(
         .collect()
 }
 
+/// One device's poll. Kept out of line: the per-block loop that prefetches stays
+/// small, and it measured no slower.
+#[inline(never)]
 fn wake_one(
     tick: &Tick<'_>,
     base: usize,

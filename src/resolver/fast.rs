@@ -271,6 +271,7 @@ impl DecisionTable {
 
     /// The reference resolver's answer for `device`, [`reference::resolve`] with no trail.
     /// `catalog` must be the one the table was built for ([`DecisionTable::is_current`]).
+    #[inline]
     pub fn decide(&self, catalog: &Catalog, device: &DeviceReport) -> Decision {
         debug_assert!(
             self.is_current(catalog),
@@ -416,6 +417,7 @@ impl DecisionTable {
             + usize::from(class.staged)
     }
 
+    #[inline]
     fn lookup(&self, catalog: &Catalog, class: Class) -> PackedDecision {
         match &self.storage {
             Storage::Dense(entries) => {
@@ -425,23 +427,31 @@ impl DecisionTable {
                     code => PackedDecision(code),
                 }
             }
-            Storage::Sparse(shards) => {
-                let shard = &shards[shard_of(class)];
-                let cached = shard
-                    .read()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get(&class)
-                    .copied();
-                cached.unwrap_or_else(|| {
-                    let packed = PackedDecision::new(representative_decision(catalog, class));
-                    shard
-                        .write()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(class, packed);
-                    packed
-                })
-            }
+            Storage::Sparse(shards) => Self::lookup_sparse(catalog, shards, class),
         }
+    }
+
+    /// The sparse table's lookup, kept out of line so that the dense one inlines small.
+    #[inline(never)]
+    fn lookup_sparse(
+        catalog: &Catalog,
+        shards: &[RwLock<HashMap<Class, PackedDecision>>],
+        class: Class,
+    ) -> PackedDecision {
+        let shard = &shards[shard_of(class)];
+        let cached = shard
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&class)
+            .copied();
+        cached.unwrap_or_else(|| {
+            let packed = PackedDecision::new(representative_decision(catalog, class));
+            shard
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(class, packed);
+            packed
+        })
     }
 
     #[cold]
@@ -475,6 +485,7 @@ pub fn column_bytes_per_device(fleet: &Fleet) -> usize {
 
 /// R12, exactly as [`reference::resolve`] decides for a device with an override: the
 /// override release unless it is the current version or has no payload for the hardware.
+#[cold]
 fn override_decision(
     catalog: &Catalog,
     id: ReleaseId,

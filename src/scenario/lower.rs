@@ -480,8 +480,9 @@ impl<'a> Lowerer<'a> {
                     return Err(At::new(&self.src, what.clone()).err(
                         size.span(),
                         format!(
-                            "payload size for \"{hw}\" is more than the {} bytes (64 TiB) otasim supports",
-                            crate::engine::MAX_PAYLOAD
+                            "payload size for \"{hw}\" is more than the {} bytes ({} TiB) otasim supports",
+                            crate::engine::MAX_PAYLOAD,
+                            (crate::engine::MAX_PAYLOAD + 1) >> 40
                         ),
                     ));
                 }
