@@ -46,11 +46,11 @@ fn bench(c: &mut Criterion) {
     for (name, devices, days) in [("run_100k_90d", 100_000, 90), ("run_1m_7d", 1_000_000, 7)] {
         let s = scenario(devices, days);
         let n_polls = polls(&s);
-        // Fleet columns (23 bytes) plus one 24-byte calendar entry per polling device.
         eprintln!(
-            "{name}: {} devices, {} ticks, {n_polls} polls; hot state 23 + 24 bytes per device",
+            "{name}: {} devices, {} ticks, {n_polls} polls; hot state {} bytes per device",
             s.initial.fleet.len(),
-            s.duration_ticks
+            s.duration_ticks,
+            otasim::engine::HOT_BYTES_PER_DEVICE
         );
         let mut g = c.benchmark_group(name);
         g.sampling_mode(SamplingMode::Flat)

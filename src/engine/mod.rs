@@ -31,6 +31,11 @@ use crate::timeline::State;
 /// bytes in 46 bits of a 16-byte calendar entry (scenario loading enforces it).
 pub const MAX_PAYLOAD: u64 = calendar::MAX_PARTIAL;
 
+/// Bytes of state the engine touches per poll of a device: its hot word and its
+/// calendar entry (the fleet's columns are read only for devices with a project key or
+/// an override, and written only when a device installs or retires).
+pub const HOT_BYTES_PER_DEVICE: usize = std::mem::size_of::<Hot>() + std::mem::size_of::<Wake>();
+
 /// A fleet's packed last-seen tick as a wake carries it.
 fn seen_of(fleet: &crate::fleet::Fleet, d: DeviceIdx) -> i32 {
     fleet

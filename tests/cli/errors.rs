@@ -565,3 +565,14 @@ fn r8_unknown_project_key_in_an_event() {
     );
     assert_input_error(&sc.validate(), &sc, "nokey", &["nokey"]);
 }
+
+#[test]
+fn payload_larger_than_the_engine_supports_is_an_input_error() {
+    // 2^46 bytes: one more than a resumed download can carry (docs/semantics.md).
+    let text = [base(), full("3.0.0", "\"evt\" = 70368744177664")].concat();
+    let sc = Scenario::new("huge-payload.toml", &text);
+    assert_input_error(&sc.validate(), &sc, "70368744177664", &["evt", "64 TiB"]);
+    let ok = [base(), full("3.0.0", "\"evt\" = 70368744177663")].concat();
+    let sc = Scenario::new("largest-payload.toml", &ok);
+    assert!(sc.validate().status.success());
+}
