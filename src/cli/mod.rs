@@ -39,12 +39,13 @@ pub fn load(input: &ScenarioArgs) -> Result<Scenario> {
     Ok(Scenario::load(&input.scenario, &options)?)
 }
 
-/// Parses `--at` and computes the state at that tick.
-pub fn state_at(scenario: &Scenario, at: &str) -> Result<(u64, State)> {
+/// Parses `--at` and computes the state at that tick, taking the scenario's initial
+/// fleet (commands query one state and have no other use for it).
+pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
     let tick = scenario
         .parse_time(at)
         .map_err(|msg| anyhow!("--at: {msg}"))?;
-    let state = scenario.state_at(tick)?;
+    let state = scenario.take_state_at(tick)?;
     Ok((tick, state))
 }
 

@@ -155,4 +155,14 @@ impl Scenario {
     pub fn state_at(&self, t: u64) -> Result<State, ScenarioError> {
         crate::engine::state_at(self, t)
     }
+
+    /// As [`Scenario::state_at`], taking the initial fleet instead of copying it (a
+    /// 10M-device fleet is hundreds of megabytes): afterwards `initial.fleet` is empty.
+    pub fn take_state_at(&mut self, t: u64) -> Result<State, ScenarioError> {
+        let initial = State {
+            catalog: self.initial.catalog.clone(),
+            fleet: std::mem::take(&mut self.initial.fleet),
+        };
+        crate::engine::state_from(self, initial, t)
+    }
 }

@@ -17,8 +17,8 @@ use crate::cli::output::{tick_label, write_aligned, Align};
 
 /// Runs the command.
 pub fn run(args: &ExplainArgs, out: &mut impl Write) -> Result<()> {
-    let scenario = crate::cli::load(&args.input)?;
-    let (tick, state) = crate::cli::state_at(&scenario, &args.at)?;
+    let mut scenario = crate::cli::load(&args.input)?;
+    let (tick, state) = crate::cli::state_at(&mut scenario, &args.at)?;
     let device = crate::cli::for_flag(
         crate::cli::find_device(&state.fleet, &args.device),
         "--device",

@@ -27,8 +27,8 @@ pub const COLUMNS: [&str; 6] = [
 
 /// Runs the command.
 pub fn run(args: &MatrixArgs, out: &mut impl Write) -> Result<()> {
-    let scenario = crate::cli::load(&args.input)?;
-    let (tick, state) = crate::cli::state_at(&scenario, &args.at)?;
+    let mut scenario = crate::cli::load(&args.input)?;
+    let (tick, state) = crate::cli::state_at(&mut scenario, &args.at)?;
     let (catalog, fleet) = (&state.catalog, &state.fleet);
     let only = match &args.cohort {
         Some(name) => Some(crate::cli::for_flag(catalog.need_cohort(name), "--cohort")?),

@@ -26,8 +26,8 @@ pub const COLUMNS: [&str; 8] = [
 
 /// Runs the command.
 pub fn run(args: &ResolveArgs, out: &mut impl Write) -> Result<()> {
-    let scenario = crate::cli::load(&args.input)?;
-    let (_, state) = crate::cli::state_at(&scenario, &args.at)?;
+    let mut scenario = crate::cli::load(&args.input)?;
+    let (_, state) = crate::cli::state_at(&mut scenario, &args.at)?;
     let (catalog, fleet) = (&state.catalog, &state.fleet);
     let only = match &args.device {
         Some(id) => Some(crate::cli::for_flag(
