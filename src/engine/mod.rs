@@ -63,6 +63,8 @@ pub struct Engine<'s> {
     /// Per device: what a poll reads, packed (see [`hot`]); rebuilt from the fleet
     /// whenever events change it.
     hot: Vec<Hot>,
+    /// Per block: what its last tick produced for the sequential part (buffers reused).
+    outs: Vec<step::BlockOut>,
     decider: step::Decider,
     series: Series,
     record_series: bool,
@@ -84,6 +86,9 @@ impl<'s> Engine<'s> {
             .map(|_| Block::default())
             .collect();
         let hot = hot::build(&state.fleet);
+        let outs = (0..state.fleet.len().div_ceil(BLOCK))
+            .map(|_| step::BlockOut::default())
+            .collect();
         let mut engine = Engine {
             scenario,
             state,
@@ -93,6 +98,7 @@ impl<'s> Engine<'s> {
             next_arrival: 0,
             calendar,
             hot,
+            outs,
             decider,
             series,
             record_series,
@@ -217,6 +223,8 @@ impl<'s> Engine<'s> {
             self.hot = hot::build(fleet);
             self.calendar
                 .resize_with(fleet.len().div_ceil(BLOCK), Block::default);
+            self.outs
+                .resize_with(fleet.len().div_ceil(BLOCK), step::BlockOut::default);
             self.series.recount(catalog, fleet);
             return;
         };
@@ -260,8 +268,19 @@ impl<'s> Engine<'s> {
                 rng: rng::Stream::new(self.scenario.seed),
                 t,
             };
-            let out = step::process(&tick, &mut self.calendar, &mut self.hot, versions);
-            step::merge(out, &mut self.state, &mut self.series, &mut counters);
+            step::process(
+                &tick,
+                &mut self.calendar,
+                &mut self.hot,
+                versions,
+                &mut self.outs,
+            );
+            step::merge(
+                &mut self.outs,
+                &mut self.state,
+                &mut self.series,
+                &mut counters,
+            );
         }
         if self.record_series {
             self.series.record(t, counters);

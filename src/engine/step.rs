@@ -100,14 +100,28 @@ enum Change {
     Retire(DeviceIdx, i32),
 }
 
-/// A download: bytes sent from `start` at the profile's link rate.
-struct Transfer {
+/// A download: bytes sent from `start` at the profile's link rate, ending at `end`
+/// with `outcome` (counted at `end`).
+struct Download {
     start: u64,
+    end: u64,
     bytes: u64,
     full_equivalent: u64,
     per_tick: u64,
     rule: Rule,
     release: crate::ids::ReleaseId,
+    outcome: Outcome,
+}
+
+/// How a download ends.
+#[derive(Copy, Clone)]
+enum Outcome {
+    /// It failed part-way.
+    Failed,
+    /// It completed and the install succeeded.
+    Installed,
+    /// It completed and the install failed.
+    InstallFailed,
 }
 
 /// What one block produced in a tick that touches shared state: the fleet's columns
@@ -115,21 +129,15 @@ struct Transfer {
 #[derive(Default)]
 pub struct BlockOut {
     changes: Vec<Change>,
-    transfers: Vec<Transfer>,
-    /// Counter increments at future ticks (download ends): (tick, rule, release, kind).
-    later: Vec<(u64, Rule, crate::ids::ReleaseId, Later)>,
+    downloads: Vec<Download>,
     now: Counters,
 }
 
-/// An outcome counted at the tick a download ends; the value is the `kind` of
-/// [`Series::release_event`].
-#[derive(Copy, Clone)]
-enum Later {
-    DownloadCompleted = 0,
-    DownloadFailed = 1,
-    InstallSucceeded = 2,
-    InstallFailed = 3,
-}
+/// The `kind`s of [`Series::release_event`].
+const DOWNLOAD_COMPLETED: usize = 0;
+const DOWNLOAD_FAILED: usize = 1;
+const INSTALL_SUCCEEDED: usize = 2;
+const INSTALL_FAILED: usize = 3;
 
 /// The next poll after `t` for a device of profile `p`.
 #[inline]
@@ -193,14 +201,16 @@ pub fn process(
     calendar: &mut [Block],
     hot: &mut [Hot],
     versions: &mut [VersionId],
-) -> Vec<BlockOut> {
+    outs: &mut [BlockOut],
+) {
     calendar
         .par_iter_mut()
         .zip(hot.par_chunks_mut(BLOCK))
         .zip(versions.par_chunks_mut(BLOCK))
+        .zip(outs.par_iter_mut())
         .enumerate()
-        .map(|(b, ((block, hot), versions))| {
-            let mut out = BlockOut::default();
+        .for_each(|(b, (((block, hot), versions), out))| {
+            out.now = Counters::default();
             let wakes = block.take(tick.t);
             let base = b * BLOCK;
             for (i, &wake) in wakes.iter().enumerate() {
@@ -210,12 +220,10 @@ pub fn process(
                 if let Some(ahead) = wakes.get(i + PREFETCH_DISTANCE) {
                     prefetch(hot.as_ptr().wrapping_add(ahead.off()));
                 }
-                wake_one(tick, base, hot, versions, block, wake, &mut out);
+                wake_one(tick, base, hot, versions, block, wake, out);
             }
             block.recycle(wakes);
-            out
-        })
-        .collect()
+        });
 }
 
 /// One device's poll. Kept out of line: the per-block loop that prefetches stays
@@ -295,8 +303,9 @@ fn wake_one(
     if fails {
         let sent = rng.below(remaining, id, t, Purpose::DownloadFailPoint);
         let end = t + download_ticks(sent, per_tick);
-        out.transfers.push(Transfer {
+        out.downloads.push(Download {
             start: t,
+            end,
             bytes: sent,
             full_equivalent: decider.full_equivalent(
                 catalog,
@@ -308,9 +317,8 @@ fn wake_one(
             per_tick,
             rule,
             release: release_id,
+            outcome: Outcome::Failed,
         });
-        out.later
-            .push((end, rule, release_id, Later::DownloadFailed));
         let carry = if p.resume_downloads {
             Carry::Partial(release_id, fetched + sent)
         } else {
@@ -320,8 +328,16 @@ fn wake_one(
         return;
     }
     let end = t + download_ticks(remaining, per_tick);
-    out.transfers.push(Transfer {
+    let install_fails = behaviour.install_failure_odds(h.profile(), release_id);
+    let (outcome, carry) = if rng.hits(install_fails, id, t, Purpose::InstallFails) {
+        (Outcome::InstallFailed, Carry::Nothing)
+    } else {
+        // R3: the device reports the release's version at its next poll.
+        (Outcome::Installed, Carry::Report(release.target()))
+    };
+    out.downloads.push(Download {
         start: t,
+        end,
         bytes: remaining,
         full_equivalent: decider.full_equivalent(
             catalog,
@@ -333,28 +349,22 @@ fn wake_one(
         per_tick,
         rule,
         release: release_id,
+        outcome,
     });
-    out.later
-        .push((end, rule, release_id, Later::DownloadCompleted));
-    let install_fails = behaviour.install_failure_odds(h.profile(), release_id);
-    let carry = if rng.hits(install_fails, id, t, Purpose::InstallFails) {
-        out.later
-            .push((end, rule, release_id, Later::InstallFailed));
-        Carry::Nothing
-    } else {
-        out.later
-            .push((end, rule, release_id, Later::InstallSucceeded));
-        // R3: the device reports the release's version at its next poll.
-        Carry::Report(release.target())
-    };
     block.push(next_poll(p, rng, id, end), wake.with(seen, carry));
 }
 
-/// Applies the blocks' outputs to the fleet and the series, in block order.
-pub fn merge(outs: Vec<BlockOut>, state: &mut State, series: &mut Series, counters: &mut Counters) {
+/// Applies the blocks' outputs to the fleet and the series, in block order, emptying
+/// them (their buffers are reused next tick).
+pub fn merge(
+    outs: &mut [BlockOut],
+    state: &mut State,
+    series: &mut Series,
+    counters: &mut Counters,
+) {
     for out in outs {
         counters.add(&out.now);
-        for change in out.changes {
+        for change in out.changes.drain(..) {
             match change {
                 Change::Version(old, v) => series.change_version(&state.catalog, &old, v),
                 Change::Retire(d, seen) => {
@@ -366,26 +376,36 @@ pub fn merge(outs: Vec<BlockOut>, state: &mut State, series: &mut Series, counte
                 }
             }
         }
-        for tr in out.transfers {
+        for dl in out.downloads.drain(..) {
             series.add_transfer(
-                tr.start,
-                tr.bytes,
-                tr.full_equivalent,
-                tr.per_tick,
-                tr.rule,
-                tr.release,
+                dl.start,
+                dl.bytes,
+                dl.full_equivalent,
+                dl.per_tick,
+                dl.rule,
+                dl.release,
             );
-        }
-        for (at, rule, release, kind) in out.later {
-            let c = series.counters_mut(at);
-            let r = rule as usize;
-            match kind {
-                Later::DownloadCompleted => c.downloads_completed[r] += 1,
-                Later::DownloadFailed => c.downloads_failed[r] += 1,
-                Later::InstallSucceeded => c.installs_succeeded[r] += 1,
-                Later::InstallFailed => c.installs_failed[r] += 1,
+            let c = series.counters_mut(dl.end);
+            let r = dl.rule as usize;
+            let kinds: &[usize] = match dl.outcome {
+                Outcome::Failed => {
+                    c.downloads_failed[r] += 1;
+                    &[DOWNLOAD_FAILED]
+                }
+                Outcome::Installed => {
+                    c.downloads_completed[r] += 1;
+                    c.installs_succeeded[r] += 1;
+                    &[DOWNLOAD_COMPLETED, INSTALL_SUCCEEDED]
+                }
+                Outcome::InstallFailed => {
+                    c.downloads_completed[r] += 1;
+                    c.installs_failed[r] += 1;
+                    &[DOWNLOAD_COMPLETED, INSTALL_FAILED]
+                }
+            };
+            for &kind in kinds {
+                series.release_event(dl.end, dl.release, kind);
             }
-            series.release_event(at, release, kind as usize);
         }
     }
 }
