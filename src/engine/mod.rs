@@ -376,3 +376,94 @@ pub const UPDATE_RULES: [Rule; 4] = [
     Rule::MustPassThrough,
     Rule::Full,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::LoadOptions;
+
+    /// A scenario without behaviour: groups, arrivals, and events (a staged rollout,
+    /// bulk staging, a move) at ticks where devices also arrive.
+    const NO_BEHAVIOUR: &str = r#"
+seed = 5
+tick = "1h"
+duration = "2d"
+
+[[cohorts]]
+name = "beta"
+
+[[releases]]
+version = "1.0.0"
+payloads = { "evt" = 10 }
+
+[[releases]]
+version = "2.0.0"
+payloads = { "evt" = 20 }
+
+[fleet]
+devices = 3_000
+
+[[fleet.groups]]
+name = "main"
+share = 1
+hardware_version = "evt"
+versions = { "1.0.0" = 1 }
+
+[[fleet.arrivals]]
+name = "factory"
+per_day = 1_200
+software_version = "1.0.0"
+hardware_version = "evt"
+
+[[events]]
+at = "3h"
+action = "activate"
+release = "2.0.0"
+cohort = "default"
+rollout_percent = 10
+
+[[events]]
+at = "5h"
+action = "stage"
+cohort = "default"
+software_version = "1.0.0"
+limit = 700
+order = "random"
+
+[[events]]
+at = "5h"
+action = "set_rollout"
+release = "2.0.0"
+cohort = "default"
+rollout_percent = 40
+"#;
+
+    #[test]
+    fn without_behaviour_events_and_arrivals_apply_as_the_engine_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-behaviour.toml");
+        std::fs::write(&path, NO_BEHAVIOUR).unwrap();
+        let sc = Scenario::load(&path, &LoadOptions::default()).unwrap();
+        assert!(sc.behaviour.is_none() && !sc.arrivals.is_empty());
+        for t in [0, 3, 4, 5, 6, 20, 48] {
+            let quick = apply_until(&sc, sc.initial.clone(), t).unwrap();
+            let mut engine = Engine::with_state(&sc, sc.initial.clone(), false);
+            engine.advance_to(t, |_| {}).unwrap();
+            let slow = engine.finish().0;
+            let devices = |s: &State| -> Vec<_> {
+                (0..s.fleet.len() as u32)
+                    .map(|i| {
+                        let d = DeviceIdx(i);
+                        (s.fleet.is_present(d), s.fleet.report(d))
+                    })
+                    .collect()
+            };
+            assert_eq!(devices(&quick), devices(&slow), "tick {t}");
+            assert_eq!(
+                crate::matrix::version_matrix(&quick.catalog, &quick.fleet, None),
+                crate::matrix::version_matrix(&slow.catalog, &slow.fleet, None),
+                "tick {t}"
+            );
+        }
+    }
+}
