@@ -4,9 +4,10 @@
 //!
 //! Devices are only touched when they wake (poll): a calendar of per-tick buckets holds
 //! every present device exactly once, so the cost of a run grows with the number of
-//! polls, not with ticks × devices. A bucket is processed in parallel chunks whose
-//! outputs are merged in chunk order, and every random draw is a pure function of
-//! (seed, device, tick), so results are identical at any thread count (R22).
+//! polls, not with ticks × devices. Devices are split into blocks, each with its own
+//! calendar and hot words, and a tick processes its blocks in parallel; what touches
+//! shared totals is applied in block order afterwards. Every random draw is a pure
+//! function of (seed, device, tick), so results are identical at any thread count (R22).
 
 pub mod rng;
 
@@ -15,10 +16,9 @@ mod hot;
 mod series;
 mod step;
 
-pub use calendar::{Carry, Wake};
 pub use series::{Counters, ReleaseTotals, Series, TickRecord};
 
-use calendar::{Block, BLOCK};
+use calendar::{Block, Carry, Wake, BLOCK};
 use hot::Hot;
 
 use crate::behaviour::Behaviour;
