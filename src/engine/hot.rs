@@ -5,12 +5,13 @@
 //! engine instead keeps one `u64` per device holding what a poll needs, so a poll costs
 //! one line, and a block of 65,536 devices (512 KiB) stays in a core's L2 cache while
 //! that block's wakes are processed. The fleet stays the source of truth: the words are
-//! rebuilt from it whenever events change it, and every change the engine makes is
+//! updated from it whenever events change it, and every change the engine makes is
 //! written to both.
 //!
-//! A device whose ids do not fit (more than 2^24 versions or 2^12 hardware versions)
-//! is marked *cold*: its report is then read from the fleet's columns, which the engine
-//! keeps current at every tick boundary, so the result is the same, only slower.
+//! A device with a project key or a release override, or whose ids do not fit (more
+//! than 2^24 versions or 2^12 hardware versions), is marked *cold*: its report is then
+//! read from the fleet's columns, which are always current, so the result is the same,
+//! only slower. Few devices have keys or overrides.
 
 use crate::catalog::Catalog;
 use crate::fleet::{Columns, DeviceReport, Fleet};

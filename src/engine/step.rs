@@ -194,8 +194,8 @@ pub struct Tick<'a> {
 }
 
 /// Processes the wakes of tick `t` in every block, in parallel; each block updates its
-/// own calendar, hot words and fleet versions, and returns what must be applied to
-/// shared totals.
+/// own calendar, hot words and fleet versions, and leaves in its `outs` entry (emptied
+/// by [`merge`]) what must be applied to shared totals.
 pub fn process(
     tick: &Tick<'_>,
     calendar: &mut [Block],
