@@ -43,6 +43,25 @@ fn seen_of(fleet: &crate::fleet::Fleet, d: DeviceIdx) -> i32 {
         .map_or(i32::MIN, |t| i32::try_from(t).unwrap_or(i32::MAX))
 }
 
+/// Hints the CPU to bring `x` into cache (no effect on results).
+#[inline(always)]
+fn prefetch<T>(x: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch never faults nor
+        // changes memory, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(x.cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// Blocks for a fleet of `devices`.
+fn n_blocks(devices: usize) -> usize {
+    devices.div_ceil(BLOCK)
+}
+
 /// The block of device `d` and its offset in it.
 fn block_of(d: DeviceIdx) -> (usize, usize) {
     (d.index() / BLOCK, d.index() % BLOCK)
@@ -82,11 +101,11 @@ impl<'s> Engine<'s> {
     pub fn with_state(scenario: &'s Scenario, state: State, record_series: bool) -> Engine<'s> {
         let decider = step::Decider::new(&state.catalog);
         let series = Series::new(&state);
-        let calendar = (0..state.fleet.len().div_ceil(BLOCK))
+        let calendar = (0..n_blocks(state.fleet.len()))
             .map(|_| Block::default())
             .collect();
         let hot = hot::build(&state.fleet);
-        let outs = (0..state.fleet.len().div_ceil(BLOCK))
+        let outs = (0..n_blocks(state.fleet.len()))
             .map(|_| step::BlockOut::default())
             .collect();
         let mut engine = Engine {
@@ -222,9 +241,9 @@ impl<'s> Engine<'s> {
         let Some(changes) = incremental else {
             self.hot = hot::build(fleet);
             self.calendar
-                .resize_with(fleet.len().div_ceil(BLOCK), Block::default);
+                .resize_with(n_blocks(fleet.len()), Block::default);
             self.outs
-                .resize_with(fleet.len().div_ceil(BLOCK), step::BlockOut::default);
+                .resize_with(n_blocks(fleet.len()), step::BlockOut::default);
             self.series.recount(catalog, fleet);
             return;
         };

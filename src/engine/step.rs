@@ -168,20 +168,6 @@ fn download_ticks(bytes: u64, per_tick: u64) -> u64 {
 /// How many wakes ahead a device's hot word is fetched.
 const PREFETCH_DISTANCE: usize = 12;
 
-/// Hints the CPU to bring `x` into cache (no effect on results).
-#[inline(always)]
-pub(super) fn prefetch<T>(x: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch never faults nor
-        // changes memory, whatever the address.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(x.cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
-}
-
 /// What every wake of one tick reads and does not change.
 pub struct Tick<'a> {
     pub catalog: &'a Catalog,
@@ -218,7 +204,7 @@ pub fn process(
                 // poll does too much work for the CPU to run ahead to the next
                 // device's load by itself: fetch it a few wakes early.
                 if let Some(ahead) = wakes.get(i + PREFETCH_DISTANCE) {
-                    prefetch(hot.as_ptr().wrapping_add(ahead.off()));
+                    super::prefetch(hot.as_ptr().wrapping_add(ahead.off()));
                 }
                 wake_one(tick, base, hot, versions, block, wake, out);
             }
