@@ -340,21 +340,15 @@ impl Series {
     /// the report it already has: reading it from the fleet's columns here would cost
     /// a cache miss per column per install).
     pub fn change_version(&mut self, catalog: &Catalog, old: &DeviceReport, new: VersionId) {
-        let cohort = old.cohort;
-        self.ensure_cohort(cohort);
-        let (o, n) = (self.cell(cohort, old.version), self.cell(cohort, new));
-        self.counts[o] -= 1;
-        self.counts[n] += 1;
-        if let Some(cl) = &mut self.classes {
-            let mut report = *old;
-            cl.add(catalog, cl.space.index(&report), -1);
-            report.version = new;
-            cl.add(catalog, cl.space.index(&report), 1);
-        }
+        let new = DeviceReport {
+            version: new,
+            ..*old
+        };
+        self.change_report(catalog, old, &new);
     }
 
-    /// A present device's report changed from `old` to `new` (events moved, staged or
-    /// unstaged it, or set or cleared its override).
+    /// A present device's report changed from `old` to `new` (it installed a version,
+    /// or events moved, staged or unstaged it, or set or cleared its override).
     pub fn change_report(&mut self, catalog: &Catalog, old: &DeviceReport, new: &DeviceReport) {
         self.ensure_cohort(new.cohort);
         let (o, n) = (
