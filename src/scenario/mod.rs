@@ -2,6 +2,7 @@
 //! whose references are interned ids (R8).
 
 mod lower;
+mod parquet;
 mod raw;
 mod synth;
 pub mod table;

@@ -40,9 +40,10 @@ use polars::prelude::{
 };
 use rayon::prelude::*;
 
+use super::parquet::{self, DirectTable, Want};
 use super::ScenarioError;
 use crate::catalog::{did_you_mean, Catalog};
-use crate::fleet::{DeviceColumns, DeviceReport, Fleet, NewDevice};
+use crate::fleet::{DeviceColumns, DeviceReport, Fleet, NewDevice, NEVER_SEEN};
 use crate::ids::{CohortId, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, VersionId};
 
 /// The columns a fleet table may have; the first three are required.
@@ -68,6 +69,17 @@ const STAGED: usize = 6;
 const OVERRIDE: usize = 7;
 const LAST_SEEN: usize = 8;
 
+/// The columns that may hold text (besides the device id).
+const TEXT_COLUMNS: [usize; 7] = [
+    HARDWARE,
+    VERSION,
+    COHORT,
+    SOFTWARE_TYPE,
+    PROJECT_KEY,
+    STAGED,
+    OVERRIDE,
+];
+
 fn table_error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ScenarioError {
     ScenarioError {
         file: path.to_path_buf(),
@@ -92,7 +104,7 @@ pub fn read_fleet_table(
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("csv") => read_csv(path, catalog, fleet),
-        Some("parquet") | Some("pq") => read_parquet(path, catalog, fleet),
+        Some("parquet") | Some("pq") => read_parquet(path, catalog, fleet, Reader::Direct),
         _ => Err(table_error(
             path,
             None,
@@ -285,10 +297,20 @@ pub fn map_columns(
     Ok(pos)
 }
 
+/// Which reader decodes a Parquet table: the direct one ([`parquet`]) where it can,
+/// or polars alone (tests compare the two).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Reader {
+    Direct,
+    Polars,
+}
+
 fn read_parquet(
     path: &Path,
     catalog: &mut Catalog,
     fleet: &mut Fleet,
+    reader_choice: Reader,
 ) -> Result<(), ScenarioError> {
     let file = std::fs::File::open(path)
         .map_err(|e| table_error(path, None, format!("cannot read fleet table: {e}")))?;
@@ -317,6 +339,17 @@ fn read_parquet(
             ));
         }
     }
+    // The direct reader first; polars for whatever it does not cover.
+    let plan = direct_plan(&schema, &pos);
+    let table = Table {
+        path,
+        format: Format::Parquet,
+    };
+    if let (Reader::Direct, Some((wanted, which))) = (reader_choice, plan) {
+        if let Some(direct) = parquet::read(path, &wanted) {
+            return table.load_direct(direct, &which, catalog, fleet);
+        }
+    }
     let df = reader.finish().map_err(|e| {
         table_error(
             path,
@@ -324,11 +357,44 @@ fn read_parquet(
             format!("cannot read fleet table as Parquet: {}", polars_message(&e)),
         )
     })?;
-    let table = Table {
-        path,
-        format: Format::Parquet,
-    };
     table.load(&df, &pos, catalog, fleet)
+}
+
+/// What the direct reader reads: (file column, what is wanted) pairs, and the
+/// [`COLUMNS`] index of each.
+type DirectPlan = (Vec<(usize, Want)>, Vec<usize>);
+
+/// What the direct reader is to read of a table whose columns are at `pos` in
+/// `schema`; `None` when a column is of a type it leaves to polars (an all-null column,
+/// an unsigned 64-bit integer, text ticks).
+fn direct_plan(
+    schema: &polars::prelude::ArrowSchema,
+    pos: &[Option<usize>; 9],
+) -> Option<DirectPlan> {
+    let mut wanted = Vec::new();
+    let mut which = Vec::new();
+    for (c, &p) in pos.iter().enumerate() {
+        let Some(i) = p else { continue };
+        let (_, field) = schema.get_at_index(i)?;
+        let kind = arrow_kind(&field.dtype);
+        if !accepts(c, kind) {
+            return None;
+        }
+        let want = match (kind, &field.dtype) {
+            (Kind::Text, _) if c == DEVICE_ID => Want::Ids,
+            (Kind::Text, _) if c != LAST_SEEN => Want::Text,
+            (Kind::Bool, _) => Want::Bool,
+            (Kind::Int, ArrowDataType::UInt64) => return None,
+            (Kind::Int, ArrowDataType::UInt8 | ArrowDataType::UInt16 | ArrowDataType::UInt32) => {
+                Want::Tick { unsigned: true }
+            }
+            (Kind::Int, _) => Want::Tick { unsigned: false },
+            _ => return None,
+        };
+        wanted.push((i, want));
+        which.push(c);
+    }
+    Some((wanted, which))
 }
 
 fn read_csv(path: &Path, catalog: &mut Catalog, fleet: &mut Fleet) -> Result<(), ScenarioError> {
@@ -599,8 +665,12 @@ fn dict(series: &Series) -> Result<Dict<'_>, String> {
     }
 }
 
-fn map_codes<T: Copy>(dict: &Dict<'_>, table: &[T]) -> Vec<T> {
-    dict.codes.iter().map(|&c| table[c as usize]).collect()
+fn map_codes<T: Copy + Send + Sync>(dict: &Dict<'_>, table: &[T]) -> Vec<T> {
+    dict.codes
+        .par_iter()
+        .with_min_len(1 << 16)
+        .map(|&c| table[c as usize])
+        .collect()
 }
 
 /// What a column holds, as far as a fleet table cares.
@@ -741,7 +811,7 @@ fn resolve_dict<T: Copy>(
 
 /// Resolves a column whose values depend on the row's software type (versions and
 /// release overrides): one lookup per distinct (software type, value) pair.
-fn resolve_per_type<T: Copy>(
+fn resolve_per_type<T: Copy + Send + Sync>(
     dict: &Dict<'_>,
     types: Option<&[Option<SoftwareTypeId>]>,
     fallback: T,
@@ -750,7 +820,7 @@ fn resolve_per_type<T: Copy>(
 ) -> Vec<T> {
     let Some(types) = types else {
         let table = resolve_dict(dict, fallback, errors, |v| resolve(SoftwareTypeId(0), v));
-        return dict.codes.iter().map(|&c| table[c as usize]).collect();
+        return map_codes(dict, &table);
     };
     let mut memo: HashMap<(SoftwareTypeId, u32), Result<T, (Check, String)>> = HashMap::new();
     let mut out = Vec::with_capacity(dict.codes.len());
@@ -792,18 +862,18 @@ fn parse_last_seen(text: &str) -> Result<Option<i64>, String> {
         .map_err(|_| format!("last_seen \"{text}\" is not a tick number"))
 }
 
-/// A tick as the fleet keeps it (an `i32`, what [`Fleet::push`] accepts), or an error
-/// noted for `row`.
+/// A tick as the fleet keeps it (an `i32`, [`NEVER_SEEN`] for none: what
+/// [`Fleet::push`] accepts), or an error noted for `row`.
 #[inline]
-fn tick(row: usize, t: Option<i64>, errors: &mut FirstError) -> Option<i32> {
-    let t = t?;
+fn tick(row: usize, t: Option<i64>, errors: &mut FirstError) -> i32 {
+    let Some(t) = t else { return NEVER_SEEN };
     match i32::try_from(t) {
-        Ok(t) if t != i32::MIN => Some(t),
+        Ok(t) if t != NEVER_SEEN => t,
         _ => {
             errors.note(row, Check::LastSeenRange, || {
                 format!("last_seen {t} is out of range")
             });
-            None
+            NEVER_SEEN
         }
     }
 }
@@ -822,7 +892,7 @@ impl Table<'_> {
         }
     }
 
-    /// Turns a whole table into devices and adds them to `fleet`.
+    /// Turns a whole table read by polars into devices and adds them to `fleet`.
     fn load(
         &self,
         df: &DataFrame,
@@ -855,16 +925,7 @@ impl Table<'_> {
             })
         };
         let ids = text(DEVICE_ID).expect("required column");
-        let text_columns = [
-            HARDWARE,
-            VERSION,
-            COHORT,
-            SOFTWARE_TYPE,
-            PROJECT_KEY,
-            STAGED,
-            OVERRIDE,
-        ];
-        let owned: Vec<(usize, std::borrow::Cow<'_, Series>)> = text_columns
+        let owned: Vec<(usize, std::borrow::Cow<'_, Series>)> = TEXT_COLUMNS
             .iter()
             .filter_map(|&c| Some((c, text(c)?)))
             .filter(|(_, s)| is_text(s.dtype()))
@@ -875,12 +936,103 @@ impl Table<'_> {
             .map(|(c, s)| dict(s).map(|d| (*c, d)))
             .collect::<Result<_, String>>()
             .map_err(|e| table_error(self.path, None, format!("cannot read fleet table: {e}")))?;
-        let get = |c: usize| dicts.iter().find(|(k, _)| *k == c).map(|(_, d)| d);
-
+        let staged = match column(STAGED) {
+            Some(s) if s.dtype().is_bool() => Some(
+                s.bool()
+                    .expect("checked")
+                    .iter()
+                    .map(|b| b.unwrap_or(false))
+                    .collect(),
+            ),
+            _ => None,
+        };
         let mut errors = FirstError::default();
+        let last_seen = match column(LAST_SEEN) {
+            None => None,
+            Some(s) => Some(self.last_seen(s, &mut errors)?),
+        };
+        let cells = Cells {
+            rows: n,
+            ids: Ids::Series(ids),
+            dicts,
+            staged,
+            last_seen,
+            errors,
+        };
+        self.load_cells(cells, catalog, fleet)
+    }
+
+    /// Turns a table read by [`parquet::read`] (`columns[k]` being column `which[k]` of
+    /// [`COLUMNS`]) into devices and adds them to `fleet`.
+    fn load_direct(
+        &self,
+        table: DirectTable,
+        which: &[usize],
+        catalog: &mut Catalog,
+        fleet: &mut Fleet,
+    ) -> Result<(), ScenarioError> {
+        if table.rows == 0 {
+            return Err(table_error(self.path, None, "fleet table has no devices"));
+        }
+        let mut ids = None;
+        let mut texts = Vec::new();
+        let mut staged = None;
+        let mut last_seen = None;
+        let mut errors = FirstError::default();
+        for (read, &c) in table.columns.into_iter().zip(which) {
+            match read {
+                parquet::Read::Ids { buf, ends } => ids = Some(Ids::Packed { buf, ends }),
+                parquet::Read::Text(t) => texts.push((c, t)),
+                parquet::Read::Bool(b) => staged = Some(b),
+                parquet::Read::Tick(t) => {
+                    if let Some((row, v)) = t.out_of_range {
+                        errors.note(row, Check::LastSeenRange, || {
+                            format!("last_seen {v} is out of range")
+                        });
+                    }
+                    last_seen = Some(t.ticks);
+                }
+            }
+        }
+        let dicts = texts
+            .iter_mut()
+            .map(|(c, t)| {
+                let dict = Dict {
+                    values: t.values.iter().map(String::as_str).collect(),
+                    codes: std::mem::take(&mut t.codes),
+                };
+                (*c, dict)
+            })
+            .collect();
+        let cells = Cells {
+            rows: table.rows,
+            ids: ids.expect("the id column is always read"),
+            dicts,
+            staged,
+            last_seen,
+            errors,
+        };
+        self.load_cells(cells, catalog, fleet)
+    }
+
+    /// Checks every cell and adds the devices to `fleet`; the first bad cell is the error.
+    fn load_cells(
+        &self,
+        cells: Cells<'_>,
+        catalog: &mut Catalog,
+        fleet: &mut Fleet,
+    ) -> Result<(), ScenarioError> {
+        let Cells {
+            rows: n,
+            ids,
+            dicts,
+            staged,
+            last_seen,
+            mut errors,
+        } = cells;
+        let get = |c: usize| dicts.iter().find(|(k, _)| *k == c).map(|(_, d)| d);
         // Device ids: present and non-empty.
-        let id_at = |row: usize| cell(&ids, row);
-        if let Some(row) = first_empty(&ids) {
+        if let Some(row) = ids.first_empty() {
             errors.note(row, Check::DeviceId, || "device_id is empty".to_string());
         }
         let hardware_table = resolve_dict(
@@ -906,7 +1058,7 @@ impl Table<'_> {
                     .map(Some)
                     .map_err(|e| (Check::SoftwareType, e.to_string()))
             });
-            d.codes.iter().map(|&c| table[c as usize]).collect()
+            map_codes(d, &table)
         });
         let version = resolve_per_type(
             get(VERSION).expect("required column"),
@@ -940,20 +1092,13 @@ impl Table<'_> {
                     .map_err(|e| (Check::ProjectKey, e.to_string()))
             })
         });
-        let staged: Option<Vec<bool>> = match column(STAGED) {
-            None => None,
-            Some(s) if s.dtype().is_bool() => Some(
-                s.bool()
-                    .expect("checked")
-                    .iter()
-                    .map(|b| b.unwrap_or(false))
-                    .collect(),
-            ),
-            Some(_) => get(STAGED).map(|d| {
+        let staged: Option<Vec<bool>> = match staged {
+            Some(b) => Some(b),
+            None => get(STAGED).map(|d| {
                 let table = resolve_dict(d, false, &mut errors, |t| {
                     parse_staged(t).map_err(|m| (Check::Staged, m))
                 });
-                d.codes.iter().map(|&c| table[c as usize]).collect()
+                map_codes(d, &table)
             }),
         };
         let release_override = get(OVERRIDE).map(|d| {
@@ -970,23 +1115,20 @@ impl Table<'_> {
                 Ok(Some(id))
             })
         });
-        let last_seen = match column(LAST_SEEN) {
-            None => None,
-            Some(s) => Some(self.last_seen(s, &mut errors)?),
-        };
 
         if let Some((row, check, message)) = errors.0.take() {
             // A duplicate id before the bad row is what a row-by-row reader would meet
             // first.
-            if let Some(dup) = first_duplicate(&ids, row, fleet) {
-                return Err(
-                    self.row_error(dup, format!("device \"{}\" is defined twice", id_at(dup)))
-                );
+            if let Some(dup) = ids.first_duplicate(row, fleet) {
+                return Err(self.row_error(
+                    dup,
+                    format!("device \"{}\" is defined twice", ids.cell(dup)),
+                ));
             }
             let message = if check == Check::DeviceId {
                 message
             } else {
-                format!("device \"{}\": {message}", id_at(row))
+                format!("device \"{}\": {message}", ids.cell(row))
             };
             return Err(self.row_error(row, message));
         }
@@ -1007,19 +1149,19 @@ impl Table<'_> {
             release_override,
             last_seen,
         };
-        let (n_bytes, id_iter) = id_strings(&ids);
-        fleet.reserve(n, n_bytes);
-        fleet
-            .push_many(id_iter, columns)
-            .map_err(|e| self.row_error(e.row, e.message))
+        let added = match ids {
+            Ids::Series(ids) => {
+                let (n_bytes, id_iter) = id_strings(&ids);
+                fleet.reserve(n, n_bytes);
+                fleet.push_many(id_iter, columns)
+            }
+            Ids::Packed { buf, ends } => fleet.push_packed(buf, ends, columns),
+        };
+        added.map_err(|e| self.row_error(e.row, e.message))
     }
 
     /// The `last_seen` column as ticks; notes bad cells in `errors`.
-    fn last_seen(
-        &self,
-        s: &Series,
-        errors: &mut FirstError,
-    ) -> Result<Vec<Option<i32>>, ScenarioError> {
+    fn last_seen(&self, s: &Series, errors: &mut FirstError) -> Result<Vec<i32>, ScenarioError> {
         let mut out = Vec::with_capacity(s.len());
         if s.dtype().is_integer() {
             let ticks = s
@@ -1047,6 +1189,69 @@ impl Table<'_> {
     }
 }
 
+/// The device id column, as polars read it or packed by the direct reader.
+enum Ids<'a> {
+    Series(std::borrow::Cow<'a, Series>),
+    /// Row `i` is `buf[ends[i - 1]..ends[i]]` (from 0 for row 0); null is empty.
+    Packed {
+        buf: String,
+        ends: Vec<usize>,
+    },
+}
+
+impl Ids<'_> {
+    /// The id at `row` (empty for null).
+    fn cell(&self, row: usize) -> String {
+        match self {
+            Ids::Series(s) => cell(s, row),
+            Ids::Packed { buf, ends } => {
+                let start = if row == 0 { 0 } else { ends[row - 1] };
+                buf[start..ends[row]].to_string()
+            }
+        }
+    }
+
+    /// The first row whose device id is null or empty.
+    fn first_empty(&self) -> Option<usize> {
+        match self {
+            Ids::Series(s) => first_empty(s),
+            Ids::Packed { ends, .. } => {
+                let mut start = 0;
+                ends.iter().position(|&end| {
+                    let empty = end == start;
+                    start = end;
+                    empty
+                })
+            }
+        }
+    }
+
+    /// The first row before `limit` whose device id is taken (by an earlier row or by a
+    /// device already in `fleet`). Only used on the error path.
+    #[cold]
+    fn first_duplicate(&self, limit: usize, fleet: &Fleet) -> Option<usize> {
+        let mut seen = std::collections::HashSet::new();
+        (0..limit).find(|&row| {
+            let id = self.cell(row);
+            fleet.find(&id).is_some() || !seen.insert(id)
+        })
+    }
+}
+
+/// A table's columns as [`Table::load_cells`] takes them, from polars or from the direct
+/// Parquet reader.
+struct Cells<'a> {
+    rows: usize,
+    ids: Ids<'a>,
+    /// Text columns ([`COLUMNS`] index, dictionary).
+    dicts: Vec<(usize, Dict<'a>)>,
+    /// A boolean `staged` column (a text one is among `dicts`).
+    staged: Option<Vec<bool>>,
+    last_seen: Option<Vec<i32>>,
+    /// Errors met while reading the cells above.
+    errors: FirstError,
+}
+
 /// The text of a cell (empty for null).
 fn cell(series: &Series, row: usize) -> String {
     series
@@ -1071,17 +1276,6 @@ fn first_empty(ids: &Series) -> Option<usize> {
         }
         Err(_) => (0..ids.len()).find(|&row| cell(ids, row).is_empty()),
     }
-}
-
-/// The first row before `limit` whose device id is taken (by an earlier row or by a
-/// device already in `fleet`). Only used on the error path.
-#[cold]
-fn first_duplicate(ids: &Series, limit: usize, fleet: &Fleet) -> Option<usize> {
-    let mut seen = std::collections::HashSet::new();
-    (0..limit).find(|&row| {
-        let id = cell(ids, row);
-        fleet.find(&id).is_some() || !seen.insert(id)
-    })
 }
 
 /// The device ids as `&str`s, with their total length in bytes (for reserving).
@@ -1236,9 +1430,107 @@ mod tests {
         Csv,
         Parquet,
         ParquetCategorical,
+        /// Written with polars' low-level Parquet writer, in a layout of its own.
+        ParquetLayout(Layout),
     }
 
-    const FORMATS: [Format; 3] = [Format::Csv, Format::Parquet, Format::ParquetCategorical];
+    /// How a Parquet file is laid out: what the direct reader must cover.
+    struct Layout {
+        v2_pages: bool,
+        /// Text columns PLAIN rather than dictionary-encoded.
+        plain_text: bool,
+        /// Device ids dictionary-encoded rather than PLAIN.
+        dictionary_ids: bool,
+        categorical: bool,
+        rows_per_group: usize,
+        compression: polars_parquet::write::CompressionOptions,
+    }
+
+    const fn layout(
+        v2_pages: bool,
+        plain_text: bool,
+        dictionary_ids: bool,
+        categorical: bool,
+        rows_per_group: usize,
+        compression: polars_parquet::write::CompressionOptions,
+    ) -> Format {
+        Format::ParquetLayout(Layout {
+            v2_pages,
+            plain_text,
+            dictionary_ids,
+            categorical,
+            rows_per_group,
+            compression,
+        })
+    }
+
+    const FORMATS: [Format; 7] = {
+        use polars_parquet::write::CompressionOptions as C;
+        [
+            Format::Csv,
+            Format::Parquet,
+            Format::ParquetCategorical,
+            layout(true, false, false, false, 2, C::Zstd(None)),
+            layout(false, true, true, false, 3, C::Snappy),
+            layout(true, true, false, false, 1, C::Uncompressed),
+            layout(false, false, true, true, 1000, C::Lz4Raw),
+        ]
+    };
+
+    /// Writes `df` as `layout` says: several row groups, pages of a few rows.
+    fn write_layout(path: &Path, df: &mut DataFrame, layout: &Layout) {
+        use polars::prelude::{CompatLevel, SchemaExt};
+        use polars_parquet::write::{
+            Encoding, FileWriter, RowGroupIterator, StatisticsOptions, Version, WriteOptions,
+        };
+        let schema = df.schema().to_arrow(CompatLevel::newest());
+        let encodings: Vec<Vec<Encoding>> = schema
+            .iter_values()
+            .map(|f| {
+                let text = matches!(
+                    f.dtype,
+                    ArrowDataType::Utf8View | ArrowDataType::Dictionary(..)
+                );
+                let plain = if f.name == "device_id" {
+                    !layout.dictionary_ids
+                } else {
+                    text && layout.plain_text
+                };
+                vec![if plain {
+                    Encoding::Plain
+                } else {
+                    polars_parquet::write::get_dtype_encoding(&f.dtype)[0]
+                }]
+            })
+            .collect();
+        let options = WriteOptions {
+            statistics: StatisticsOptions::default(),
+            version: if layout.v2_pages {
+                Version::V2
+            } else {
+                Version::V1
+            },
+            compression: layout.compression,
+            data_page_size: Some(16),
+        };
+        let file = std::fs::File::create(path).unwrap();
+        let mut writer = FileWriter::try_new(file, schema.clone(), options).unwrap();
+        let mut offset = 0;
+        while offset < df.height() {
+            let mut part = df.slice(offset as i64, layout.rows_per_group);
+            part.rechunk_mut();
+            let rows = part.height();
+            let batches = part.iter_chunks(CompatLevel::newest(), false).map(Ok);
+            let groups =
+                RowGroupIterator::try_new(batches, &schema, options, encodings.clone().into())
+                    .unwrap();
+            for group in groups {
+                writer.write(rows as u64, group.unwrap()).unwrap();
+            }
+            offset += rows;
+        }
+        writer.end(None).unwrap();
+    }
 
     fn write(dir: &Path, spec: &Spec, kind: &Format) -> PathBuf {
         match kind {
@@ -1253,14 +1545,66 @@ mod tests {
                 write_parquet(&p, &mut df).unwrap();
                 p
             }
+            Format::ParquetLayout(layout) => {
+                let p = dir.join("fleet.parquet");
+                write_layout(&p, &mut spec.frame(layout.categorical), layout);
+                p
+            }
         }
     }
 
+    /// Reads a table as otasim does. A Parquet table is also read by polars alone: the
+    /// two readers must agree, and the direct one must cover every file these tests
+    /// write, unless a column's type is one it leaves to polars.
     fn load(path: &Path) -> Result<(Catalog, Fleet), ScenarioError> {
-        let mut c = catalog();
-        let mut fleet = Fleet::new();
-        read_fleet_table(path, &mut c, &mut fleet)?;
-        Ok((c, fleet))
+        let read = |reader| -> Result<(Catalog, Fleet), ScenarioError> {
+            let mut c = catalog();
+            let mut fleet = Fleet::new();
+            match reader {
+                Some(reader) => read_parquet(path, &mut c, &mut fleet, reader)?,
+                None => read_fleet_table(path, &mut c, &mut fleet)?,
+            }
+            Ok((c, fleet))
+        };
+        if path.extension().is_none_or(|e| e != "parquet") {
+            return read(None);
+        }
+        let direct = read(Some(Reader::Direct));
+        let polars = read(Some(Reader::Polars));
+        match (&direct, &polars) {
+            (Ok((c1, f1)), Ok((c2, f2))) => {
+                assert_eq!(
+                    describe_all(c1, f1),
+                    describe_all(c2, f2),
+                    "{}",
+                    path.display()
+                )
+            }
+            (Err(e1), Err(e2)) => assert_eq!(e1.to_string(), e2.to_string()),
+            (d, p) => panic!(
+                "the readers disagree on {}: direct {:?}, polars {:?}",
+                path.display(),
+                d.as_ref().err().map(ToString::to_string),
+                p.as_ref().err().map(ToString::to_string),
+            ),
+        }
+        assert!(
+            direct_covers(path) != Some(false),
+            "the direct reader gave up on {}",
+            path.display()
+        );
+        direct
+    }
+
+    /// Whether the direct reader reads `path` (`None`: its columns' types are left to
+    /// polars, or the header is bad).
+    fn direct_covers(path: &Path) -> Option<bool> {
+        let mut reader = ParquetReader::new(std::fs::File::open(path).ok()?);
+        let schema = reader.schema().ok()?;
+        let header: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+        let pos = map_columns(path, None, &header).ok()?;
+        let (wanted, _) = direct_plan(&schema, &pos)?;
+        Some(parquet::read(path, &wanted).is_some())
     }
 
     /// The same table read row by row with [`RowInterner`] (the reference).
@@ -1853,5 +2197,166 @@ mod tests {
         );
         assert_eq!(f.find("SN-0299999"), Some(DeviceIdx(299_999)));
         eprintln!("{n}-row Parquet import: {took:?}");
+    }
+
+    /// Writes `columns` in each Parquet layout of [`FORMATS`] (and as polars writes
+    /// them) and loads each file (so both readers, which must agree).
+    fn load_in_every_layout(columns: &[Column]) -> Vec<Result<(Catalog, Fleet), ScenarioError>> {
+        FORMATS
+            .iter()
+            .filter(|f| !matches!(f, Format::Csv | Format::ParquetCategorical))
+            .map(|format| {
+                let dir = tempfile::tempdir().unwrap();
+                let p = dir.path().join("fleet.parquet");
+                let mut df = DataFrame::new_infer_height(columns.to_vec()).unwrap();
+                match format {
+                    Format::ParquetLayout(layout) => write_layout(&p, &mut df, layout),
+                    _ => write_parquet(&p, &mut df).unwrap(),
+                }
+                load(&p)
+            })
+            .collect()
+    }
+
+    /// Booleans (PLAIN bits in v1 pages, RLE in v2 pages) and integer ticks (32- and
+    /// 64-bit, signed and not: what polars is built to write here), with nulls, in every
+    /// layout.
+    #[test]
+    fn booleans_and_integer_ticks_in_every_layout() {
+        let ticks = [
+            Column::new(
+                "last_seen".into(),
+                &[Some(-3i32), None, Some(i32::MAX), Some(0)],
+            ),
+            Column::new(
+                "last_seen".into(),
+                &[Some(-3i64), None, Some(1 << 30), Some(0)],
+            ),
+            Column::new(
+                "last_seen".into(),
+                &[Some(3u32), None, Some(i32::MAX as u32), Some(0)],
+            ),
+        ];
+        for last_seen in ticks {
+            let max = last_seen.get(2).unwrap().try_extract::<i64>().unwrap();
+            let first = last_seen.get(0).unwrap().try_extract::<i64>().unwrap();
+            let columns = [
+                Column::new("device_id".into(), &["a", "b", "c", "d"]),
+                Column::new("hardware_version".into(), &["evt"; 4]),
+                Column::new("software_version".into(), &["1.0.0"; 4]),
+                Column::new(
+                    "staged".into(),
+                    &[Some(true), None, Some(false), Some(true)],
+                ),
+                last_seen,
+            ];
+            for loaded in load_in_every_layout(&columns) {
+                let (c, f) = loaded.unwrap();
+                assert_eq!(
+                    describe_all(&c, &f),
+                    [
+                        format!("a evt main 1.0.0 default None true None Some({first})"),
+                        "b evt main 1.0.0 default None false None None".to_string(),
+                        format!("c evt main 1.0.0 default None false None Some({max})"),
+                        "d evt main 1.0.0 default None true None Some(0)".to_string(),
+                    ]
+                );
+            }
+        }
+    }
+
+    /// An unsigned tick is read as unsigned: `u32::MAX` is out of range, not -1.
+    #[test]
+    fn ticks_out_of_range_in_every_layout() {
+        for (last_seen, bad) in [
+            (
+                Column::new("last_seen".into(), &[Some(1u32), None, Some(u32::MAX)]),
+                "4294967295",
+            ),
+            (
+                Column::new("last_seen".into(), &[Some(1i64), None, Some(i64::MIN)]),
+                "-9223372036854775808",
+            ),
+            (
+                Column::new("last_seen".into(), &[Some(1i32), None, Some(i32::MIN)]),
+                "-2147483648",
+            ),
+        ] {
+            let columns = [
+                Column::new("device_id".into(), &["a", "b", "c"]),
+                Column::new("hardware_version".into(), &["evt"; 3]),
+                Column::new("software_version".into(), &["1.0.0"; 3]),
+                last_seen,
+            ];
+            for loaded in load_in_every_layout(&columns) {
+                let e = loaded.unwrap_err();
+                assert_eq!(
+                    e.message,
+                    format!("row 3: device \"c\": last_seen {bad} is out of range")
+                );
+            }
+        }
+    }
+
+    /// Ids in no order go through the hash index, sorted ones through the sorted
+    /// prefix: both find every device and refuse a duplicate, in every layout.
+    #[test]
+    fn ids_in_and_out_of_order() {
+        // Small tables in every layout; a big one (indexed shard by shard in parallel)
+        // as polars writes it.
+        for (n, every_layout) in [(300, true), (100_000, false)] {
+            ids_in_and_out_of_order_at(n, every_layout);
+        }
+    }
+
+    fn ids_in_and_out_of_order_at(n: usize, every_layout: bool) {
+        let sorted: Vec<String> = (0..n).map(|i| format!("SN-{i:06}")).collect();
+        let shuffled: Vec<String> = (0..n)
+            .map(|i| format!("SN-{:06}", (i * 7919) % n))
+            .collect();
+        let load_in_every_layout = |columns: &[Column]| {
+            if every_layout {
+                load_in_every_layout(columns)
+            } else {
+                let dir = tempfile::tempdir().unwrap();
+                let p = dir.path().join("fleet.parquet");
+                let mut df = DataFrame::new_infer_height(columns.to_vec()).unwrap();
+                write_parquet(&p, &mut df).unwrap();
+                vec![load(&p)]
+            }
+        };
+        for ids in [sorted, shuffled] {
+            let columns = |ids: &[String]| {
+                [
+                    Column::new("device_id".into(), ids),
+                    Column::new("hardware_version".into(), vec!["evt"; ids.len()]),
+                    Column::new("software_version".into(), vec!["1.0.0"; ids.len()]),
+                ]
+            };
+            for loaded in load_in_every_layout(&columns(&ids)) {
+                let (_, mut f) = loaded.unwrap();
+                for (i, id) in ids.iter().enumerate() {
+                    assert_eq!(f.find(id), Some(DeviceIdx(i as u32)));
+                }
+                assert_eq!(f.find("SN-999999"), None);
+                assert_eq!(f.find("SN-"), None);
+                let again = NewDevice {
+                    id: ids[n / 2].clone(),
+                    report: f.report(DeviceIdx(0)),
+                    last_seen: None,
+                };
+                assert!(f.push(again).is_err(), "a duplicate of an imported id");
+            }
+            // A duplicate far from its twin: named at its second row.
+            let mut dup = ids.clone();
+            dup[n - 10] = dup[17].clone();
+            for loaded in load_in_every_layout(&columns(&dup)) {
+                let e = loaded.unwrap_err();
+                assert_eq!(
+                    e.message,
+                    format!("row {}: device \"{}\" is defined twice", n - 9, dup[17])
+                );
+            }
+        }
     }
 }

@@ -1,0 +1,778 @@
+//! A direct reader for Parquet fleet tables: pages are decoded straight into what the
+//! loader keeps (dictionary codes per row, packed id bytes, ticks), row group by row group
+//! in parallel, without building polars arrays.
+//!
+//! Why: polars turns every text cell into a 16-byte view, so a 10M-row table of four text
+//! columns became 1.4 GB of arrays that were read once and dropped; faulting those pages
+//! in was most of `otasim matrix` on an imported fleet. Here a text column costs 4 bytes
+//! a row (its code) and a row group's dictionary page is read once, whatever the number of
+//! rows repeating its values.
+//!
+//! It covers what Parquet writers produce for a flat table: PLAIN and dictionary encodings
+//! (with the PLAIN fallback a writer switches to when a dictionary grows too big),
+//! required or optional columns, v1 and v2 data pages, every codec polars reads. For
+//! anything else (another encoding, a nested column, an unsigned 64-bit integer, invalid
+//! UTF-8, a damaged page) it gives up with `None` and the caller reads the file with
+//! polars, which either handles it or reports the error: so the two paths can only
+//! differ in speed, which the tests in `table.rs` check on every kind of column.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use polars_buffer::Buffer;
+use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
+use polars_parquet::parquet::encoding::Encoding;
+use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
+use polars_parquet::parquet::page::{split_buffer, DataPage, DataPageHeader};
+use polars_parquet::parquet::read::{get_page_iterator, read_metadata, BasicDecompressor};
+use polars_parquet::parquet::schema::types::PhysicalType;
+use rayon::prelude::*;
+
+use crate::fleet::NEVER_SEEN;
+
+/// What the loader wants from a column.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Want {
+    /// Device ids: every row's bytes, packed.
+    Ids,
+    /// Text: distinct values and a code per row.
+    Text,
+    /// Booleans (null is false).
+    Bool,
+    /// Integer ticks; `unsigned` for a 32-bit unsigned column (stored as `i32`).
+    Tick { unsigned: bool },
+}
+
+/// A text column: `values[0]` is `""`, standing for null and the empty string, and
+/// `codes[row]` indexes `values` (the loader's `Dict`).
+pub(super) struct TextColumn {
+    pub values: Vec<String>,
+    pub codes: Vec<u32>,
+}
+
+/// A tick column: [`NEVER_SEEN`] for null, and the first row whose value does not fit
+/// an `i32` tick (or is [`NEVER_SEEN`]), with the value.
+pub(super) struct TickColumn {
+    pub ticks: Vec<i32>,
+    pub out_of_range: Option<(usize, i64)>,
+}
+
+/// One column as read.
+pub(super) enum Read {
+    Ids { buf: String, ends: Vec<usize> },
+    Text(TextColumn),
+    Bool(Vec<bool>),
+    Tick(TickColumn),
+}
+
+/// A whole table: its row count and, for each column asked for, what was read.
+pub(super) struct DirectTable {
+    pub rows: usize,
+    pub columns: Vec<Read>,
+}
+
+/// The largest page the reader accepts (a bound against damaged headers).
+const MAX_PAGE: usize = 1 << 31;
+
+/// No value: a null cell, in a text column's codes while a row group is being read.
+const NULL: u32 = u32::MAX;
+
+/// Reads columns `wanted` (file column index, what is wanted) of the Parquet file at
+/// `path`; `None` if the file holds anything this reader does not cover.
+pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable> {
+    let bytes: Buffer<u8> = std::fs::read(path).ok()?.into();
+    let meta = read_metadata(&mut Cursor::new(bytes.clone())).ok()?;
+    let groups = groups(&meta, wanted)?;
+    let rows = meta.row_groups.iter().map(|g| g.num_rows()).sum::<usize>();
+    if rows != meta.num_rows {
+        return None;
+    }
+
+    // Output columns are allocated whole (zeroed pages, faulted in by whoever writes
+    // them) and cut into one slice per row group, so that groups write in parallel.
+    let sizes: Vec<usize> = meta.row_groups.iter().map(|g| g.num_rows()).collect();
+    // Ids: each row group writes into its own span of one buffer, as long as its
+    // column chunk (PLAIN values are their lengths and bytes, so the chunk's
+    // uncompressed size bounds them); the spans are then closed up in place.
+    let k_ids = wanted.iter().position(|&(_, w)| w == Want::Ids)?;
+    if wanted.iter().filter(|&&(_, w)| w == Want::Ids).count() != 1 {
+        return None;
+    }
+    let spans: Vec<usize> = groups
+        .iter()
+        .map(|chunks| usize::try_from(chunks[k_ids].uncompressed_size()).ok())
+        .collect::<Option<_>>()?;
+    let mut id_buf: Vec<u8> = vec![0; spans.iter().sum()];
+    let mut id_ends: Vec<usize> = vec![0; rows];
+    let mut id_bufs = cut(&mut id_buf, &spans);
+    let mut id_end_parts = cut(&mut id_ends, &sizes);
+    let mut codes: Vec<Vec<u32>> = Vec::new();
+    let mut bools: Vec<Vec<bool>> = Vec::new();
+    let mut ticks: Vec<Vec<i32>> = Vec::new();
+    for &(_, want) in wanted {
+        match want {
+            Want::Ids => {}
+            Want::Text => codes.push(vec![0; rows]),
+            Want::Bool => bools.push(vec![false; rows]),
+            Want::Tick { .. } => ticks.push(vec![0; rows]),
+        }
+    }
+    let mut code_parts = codes.iter_mut().map(|v| cut(v, &sizes)).collect::<Vec<_>>();
+    let mut bool_parts = bools.iter_mut().map(|v| cut(v, &sizes)).collect::<Vec<_>>();
+    let mut tick_parts = ticks.iter_mut().map(|v| cut(v, &sizes)).collect::<Vec<_>>();
+    let mut tasks: Vec<(usize, Vec<Sink<'_>>)> = Vec::with_capacity(sizes.len());
+    for g in 0..sizes.len() {
+        let (mut c, mut b, mut t) = (0, 0, 0);
+        let sinks = wanted
+            .iter()
+            .map(|&(_, want)| match want {
+                Want::Ids => Sink::Ids(IdWriter {
+                    span: id_bufs.pop().expect("one span per group"),
+                    len: 0,
+                    spill: None,
+                    ends: id_end_parts.pop().expect("one part per group"),
+                    row: 0,
+                }),
+                Want::Text => {
+                    c += 1;
+                    Sink::Text {
+                        dict: Vec::new(),
+                        index: None,
+                        codes: code_parts[c - 1].pop().expect("one part per group"),
+                    }
+                }
+                Want::Bool => {
+                    b += 1;
+                    Sink::Bool(bool_parts[b - 1].pop().expect("one part per group"))
+                }
+                Want::Tick { unsigned } => {
+                    t += 1;
+                    Sink::Tick {
+                        out: tick_parts[t - 1].pop().expect("one part per group"),
+                        unsigned,
+                        bad: None,
+                    }
+                }
+            })
+            .collect();
+        tasks.push((g, sinks));
+    }
+
+    let done: Vec<Vec<Done>> = tasks
+        .into_par_iter()
+        .map(|(g, mut sinks)| {
+            for (sink, chunk) in sinks.iter_mut().zip(&groups[g]) {
+                read_chunk(&bytes, chunk, sizes[g], sink)?;
+            }
+            Some(sinks.into_iter().map(Sink::done).collect())
+        })
+        .collect::<Option<_>>()?;
+
+    // Merge: row groups' dictionaries into one per column, ids into one buffer.
+    let firsts: Vec<usize> = sizes
+        .iter()
+        .scan(0, |at, &s| {
+            let first = *at;
+            *at += s;
+            Some(first)
+        })
+        .collect();
+    let mut columns = Vec::with_capacity(wanted.len());
+    let (mut codes, mut bools, mut ticks) =
+        (codes.into_iter(), bools.into_iter(), ticks.into_iter());
+    for (k, &(_, want)) in wanted.iter().enumerate() {
+        columns.push(match want {
+            Want::Ids => {
+                let (buf, ends) = (std::mem::take(&mut id_buf), std::mem::take(&mut id_ends));
+                merge_ids(&done, k, buf, &spans, ends, &sizes)?
+            }
+            Want::Text => merge_text(&done, k, codes.next().expect("allocated"), &sizes)?,
+            Want::Bool => Read::Bool(bools.next().expect("allocated")),
+            Want::Tick { .. } => {
+                let out_of_range =
+                    done.iter()
+                        .zip(&firsts)
+                        .find_map(|(done, first)| match &done[k] {
+                            Done::Tick(bad) => bad.map(|(row, t)| (first + row, t)),
+                            _ => None,
+                        });
+                Read::Tick(TickColumn {
+                    ticks: ticks.next().expect("allocated"),
+                    out_of_range,
+                })
+            }
+        });
+    }
+    Some(DirectTable { rows, columns })
+}
+
+/// The column chunks of each row group, in the order of `wanted`; `None` unless every
+/// wanted column is a flat column of a physical type that fits what is wanted.
+fn groups<'m>(
+    meta: &'m FileMetadata,
+    wanted: &[(usize, Want)],
+) -> Option<Vec<Vec<&'m ColumnChunkMetadata>>> {
+    let fields = meta.schema().fields();
+    let leaves = meta.schema().columns();
+    if leaves.len() != fields.len() {
+        return None; // a nested column somewhere: leaf and field indices differ
+    }
+    for &(i, want) in wanted {
+        let leaf = leaves.get(i)?;
+        let d = &leaf.descriptor;
+        if leaf.path_in_schema.len() != 1 || d.max_rep_level != 0 || d.max_def_level > 1 {
+            return None;
+        }
+        let physical = d.primitive_type.physical_type;
+        let fits = match want {
+            Want::Ids | Want::Text => physical == PhysicalType::ByteArray,
+            Want::Bool => physical == PhysicalType::Boolean,
+            // Unsigned 8-, 16- and 32-bit columns are stored as INT32.
+            Want::Tick { unsigned } => {
+                physical == PhysicalType::Int32 || (physical == PhysicalType::Int64 && !unsigned)
+            }
+        };
+        if !fits {
+            return None;
+        }
+    }
+    meta.row_groups
+        .iter()
+        .map(|g| {
+            let chunks = g.parquet_columns();
+            if chunks.len() != leaves.len() {
+                return None;
+            }
+            Some(wanted.iter().map(|&(i, _)| &chunks[i]).collect())
+        })
+        .collect()
+}
+
+/// `v` cut into consecutive slices of `sizes`, returned last first (for `pop`).
+fn cut<'a, T>(v: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
+    let mut parts = Vec::with_capacity(sizes.len());
+    let mut rest = v;
+    for &s in sizes {
+        let (part, tail) = rest.split_at_mut(s);
+        parts.push(part);
+        rest = tail;
+    }
+    parts.reverse();
+    parts
+}
+
+/// Where one column chunk's values go.
+enum Sink<'a> {
+    Ids(IdWriter<'a>),
+    /// The chunk's own dictionary (the dictionary page, then values met in PLAIN
+    /// pages), and codes into it ([`NULL`] for null).
+    Text {
+        dict: Vec<Vec<u8>>,
+        index: Option<HashMap<Vec<u8>, u32>>,
+        codes: &'a mut [u32],
+    },
+    Bool(&'a mut [bool]),
+    /// Ticks, and the first row (in the chunk) whose value is out of range.
+    Tick {
+        out: &'a mut [i32],
+        unsigned: bool,
+        bad: Option<(usize, i64)>,
+    },
+}
+
+impl Sink<'_> {
+    /// What is left of a sink once its row group is read, besides the rows it wrote.
+    fn done(self) -> Done {
+        match self {
+            Sink::Ids(w) => Done::Ids {
+                len: w.len,
+                spill: w.spill,
+            },
+            Sink::Text { dict, .. } => Done::Text(dict),
+            Sink::Bool(_) => Done::Bool,
+            Sink::Tick { bad, .. } => Done::Tick(bad),
+        }
+    }
+}
+
+/// A read row group's column, for the merge: local ids and dictionaries.
+enum Done {
+    /// The bytes a row group wrote: in its span, or all in `spill`.
+    Ids {
+        len: usize,
+        spill: Option<Vec<u8>>,
+    },
+    Text(Vec<Vec<u8>>),
+    Bool,
+    Tick(Option<(usize, i64)>),
+}
+
+/// A row group's ids: bytes into its span of the shared buffer (or, once they outgrow
+/// it, all into `spill`), and each row's end offset, relative to the span's start.
+struct IdWriter<'a> {
+    span: &'a mut [u8],
+    len: usize,
+    spill: Option<Vec<u8>>,
+    ends: &'a mut [usize],
+    row: usize,
+}
+
+impl IdWriter<'_> {
+    /// Appends the id of the next row (`None`: null, an empty id).
+    #[inline]
+    fn push(&mut self, id: Option<&[u8]>) {
+        if let Some(id) = id {
+            let end = self.len + id.len();
+            match &mut self.spill {
+                None if end <= self.span.len() => self.span[self.len..end].copy_from_slice(id),
+                None => {
+                    // Dictionary-encoded ids can outgrow the chunk's size.
+                    let mut spill = Vec::with_capacity(2 * end);
+                    spill.extend_from_slice(&self.span[..self.len]);
+                    spill.extend_from_slice(id);
+                    self.spill = Some(spill);
+                }
+                Some(spill) => spill.extend_from_slice(id),
+            }
+            self.len = end;
+        }
+        self.ends[self.row] = self.len;
+        self.row += 1;
+    }
+}
+
+/// A dictionary page's values.
+enum Dictionary {
+    Bytes(Vec<std::ops::Range<usize>>, Vec<u8>),
+    Ints(Vec<i64>),
+}
+
+/// Reads one column chunk of `rows` rows into `sink`.
+fn read_chunk(
+    file: &Buffer<u8>,
+    chunk: &ColumnChunkMetadata,
+    rows: usize,
+    sink: &mut Sink<'_>,
+) -> Option<()> {
+    let optional = chunk.descriptor().descriptor.max_def_level == 1;
+    let physical = chunk.physical_type();
+    let pages = get_page_iterator(chunk, Cursor::new(file.clone()), Vec::new(), MAX_PAGE).ok()?;
+    let mut pages = BasicDecompressor::new(pages, Vec::new());
+    let dictionary = match pages.read_dict_page().ok()? {
+        None => None,
+        Some(page) => {
+            let d = match physical {
+                PhysicalType::ByteArray => {
+                    let (ranges, bytes) = plain_byte_arrays(&page.buffer, page.num_values)?;
+                    Dictionary::Bytes(ranges, bytes.to_vec())
+                }
+                PhysicalType::Int32 | PhysicalType::Int64 => {
+                    Dictionary::Ints(plain_ints(&page.buffer, page.num_values, physical)?)
+                }
+                _ => return None,
+            };
+            if let (Sink::Text { dict, .. }, Dictionary::Bytes(ranges, bytes)) = (&mut *sink, &d) {
+                dict.extend(ranges.iter().map(|r| bytes[r.clone()].to_vec()));
+            }
+            Some(d)
+        }
+    };
+    let mut valid: Vec<bool> = Vec::new();
+    let mut indices: Vec<u32> = Vec::new();
+    let mut row = 0;
+    while let Some(item) = pages.next() {
+        let page = item.ok()?.decompress(&mut pages).ok()?;
+        let n = page.num_values();
+        if row + n > rows {
+            return None;
+        }
+        let present = if optional {
+            definition_levels(&page, n, &mut valid)?
+        } else {
+            valid.clear();
+            n
+        };
+        let values = split_buffer(&page).ok()?.values;
+        let mask = (!valid.is_empty()).then_some(&valid[..]);
+        match page.encoding() {
+            Encoding::Plain => plain_page(values, present, mask, row, n, physical, sink)?,
+            Encoding::PlainDictionary | Encoding::RleDictionary => {
+                let (&width, data) = values.split_first()?;
+                if width > 32 {
+                    return None;
+                }
+                hybrid_rle(data, width as u32, present, &mut indices)?;
+                dictionary_page(dictionary.as_ref()?, &indices, mask, row, n, sink)?;
+            }
+            Encoding::Rle if physical == PhysicalType::Boolean => {
+                // RLE booleans: a 4-byte length, then the hybrid encoding at width 1.
+                let data = values.get(4..)?;
+                hybrid_rle(data, 1, present, &mut indices)?;
+                let Sink::Bool(out) = sink else { return None };
+                scatter(&indices, mask, row, n, |i, v| out[i] = v == Some(&1));
+            }
+            _ => return None,
+        }
+        row += n;
+        pages.reuse_page_buffer(page);
+    }
+    (row == rows).then_some(())
+}
+
+/// Decodes an optional column's definition levels into `valid` (a flag per value of
+/// the page) and returns how many values are present.
+fn definition_levels(page: &DataPage, n: usize, valid: &mut Vec<bool>) -> Option<usize> {
+    if let DataPageHeader::V1(_) = page.header() {
+        if page.definition_level_encoding() != Encoding::Rle {
+            return None;
+        }
+    }
+    let def = split_buffer(page).ok()?.def;
+    valid.clear();
+    valid.reserve(n);
+    let mut levels = HybridRleDecoder::new(def, 1, n);
+    let mut scratch = Vec::new();
+    while let Some(chunk) = levels.next_chunk().ok()? {
+        match chunk {
+            HybridRleChunk::Rle(v, len) => valid.resize(valid.len() + len, v == 1),
+            HybridRleChunk::Bitpacked(d) => {
+                scratch.clear();
+                d.collect_into(&mut scratch);
+                valid.extend(scratch.iter().map(|&v| v == 1));
+            }
+        }
+    }
+    if valid.len() != n {
+        return None;
+    }
+    let present = valid.iter().filter(|&&v| v).count();
+    if present == n {
+        valid.clear(); // no null: the callers' faster path
+    }
+    Some(present)
+}
+
+/// Decodes `n` values of the hybrid RLE / bit-packed encoding into `out`.
+fn hybrid_rle(data: &[u8], width: u32, n: usize, out: &mut Vec<u32>) -> Option<()> {
+    out.clear();
+    out.reserve(n);
+    let mut decoder = HybridRleDecoder::new(data, width, n);
+    while let Some(chunk) = decoder.next_chunk().ok()? {
+        match chunk {
+            HybridRleChunk::Rle(v, len) => out.resize(out.len() + len, v),
+            HybridRleChunk::Bitpacked(d) => d.collect_into(out),
+        }
+    }
+    (out.len() == n).then_some(())
+}
+
+/// Calls `put(row, value)` for the `n` rows of a page starting at `first`: present rows
+/// take `values` in order, null rows take `None`.
+#[inline]
+fn scatter<T>(
+    values: &[T],
+    mask: Option<&[bool]>,
+    first: usize,
+    n: usize,
+    mut put: impl FnMut(usize, Option<&T>),
+) {
+    match mask {
+        None => values
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| put(first + i, Some(v))),
+        Some(mask) => {
+            let mut values = values.iter();
+            for (i, &valid) in mask.iter().enumerate().take(n) {
+                put(first + i, if valid { values.next() } else { None });
+            }
+        }
+    }
+}
+
+/// The ranges of `n` PLAIN byte arrays (a 4-byte length, then the bytes) in `data`.
+fn plain_byte_arrays(data: &[u8], n: usize) -> Option<(Vec<std::ops::Range<usize>>, &[u8])> {
+    let mut ranges = Vec::with_capacity(n);
+    let mut at = 0;
+    for _ in 0..n {
+        let len = u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?) as usize;
+        at += 4;
+        if at + len > data.len() {
+            return None;
+        }
+        ranges.push(at..at + len);
+        at += len;
+    }
+    Some((ranges, data))
+}
+
+/// `n` PLAIN integers of `physical` type, as `i64`.
+fn plain_ints(data: &[u8], n: usize, physical: PhysicalType) -> Option<Vec<i64>> {
+    match physical {
+        PhysicalType::Int32 => {
+            let data = data.get(..n * 4)?;
+            Some(
+                data.chunks_exact(4)
+                    .map(|b| i32::from_le_bytes(b.try_into().unwrap()) as i64)
+                    .collect(),
+            )
+        }
+        PhysicalType::Int64 => {
+            let data = data.get(..n * 8)?;
+            Some(
+                data.chunks_exact(8)
+                    .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// A tick from a stored integer: a 32-bit unsigned column stores its values as `i32`.
+#[inline]
+fn int_value(v: i64, unsigned: bool) -> i64 {
+    if unsigned {
+        v as i32 as u32 as i64
+    } else {
+        v
+    }
+}
+
+/// Stores tick `v` at `row` (a row of the chunk), noting the first out-of-range one.
+#[inline]
+fn put_tick(out: &mut [i32], bad: &mut Option<(usize, i64)>, row: usize, v: Option<i64>) {
+    out[row] = match v {
+        None => NEVER_SEEN,
+        Some(t) => match i32::try_from(t) {
+            Ok(t) if t != NEVER_SEEN => t,
+            _ => {
+                if bad.is_none() {
+                    *bad = Some((row, t));
+                }
+                NEVER_SEEN
+            }
+        },
+    };
+}
+
+/// A PLAIN data page: `present` values for `n` rows starting at `first`.
+fn plain_page(
+    values: &[u8],
+    present: usize,
+    mask: Option<&[bool]>,
+    first: usize,
+    n: usize,
+    physical: PhysicalType,
+    sink: &mut Sink<'_>,
+) -> Option<()> {
+    match sink {
+        Sink::Ids(w) if mask.is_none() => {
+            // The common case, without nulls: straight from the page.
+            let mut at = 0;
+            for _ in 0..present {
+                let len = u32::from_le_bytes(values.get(at..at + 4)?.try_into().ok()?) as usize;
+                w.push(Some(values.get(at + 4..at + 4 + len)?));
+                at += 4 + len;
+            }
+        }
+        Sink::Ids(w) => {
+            let (ranges, data) = plain_byte_arrays(values, present)?;
+            scatter(&ranges, mask, first, n, |_, r| {
+                w.push(r.map(|r| &data[r.clone()]))
+            });
+        }
+        Sink::Text { dict, index, codes } => {
+            let (ranges, data) = plain_byte_arrays(values, present)?;
+            let index = index.get_or_insert_with(|| {
+                dict.iter()
+                    .enumerate()
+                    .map(|(c, v)| (v.clone(), c as u32))
+                    .collect()
+            });
+            scatter(&ranges, mask, first, n, |row, r| {
+                codes[row] = match r {
+                    None => NULL,
+                    Some(r) => {
+                        let v = &data[r.clone()];
+                        match index.get(v) {
+                            Some(&c) => c,
+                            None => {
+                                let c = dict.len() as u32;
+                                dict.push(v.to_vec());
+                                index.insert(v.to_vec(), c);
+                                c
+                            }
+                        }
+                    }
+                };
+            });
+        }
+        Sink::Bool(out) => {
+            let data = values.get(..present.div_ceil(8))?;
+            let bits: Vec<bool> = (0..present)
+                .map(|i| data[i / 8] >> (i % 8) & 1 == 1)
+                .collect();
+            scatter(&bits, mask, first, n, |row, v| out[row] = v == Some(&true));
+        }
+        Sink::Tick { out, unsigned, bad } => {
+            let ints = plain_ints(values, present, physical)?;
+            let unsigned = *unsigned;
+            scatter(&ints, mask, first, n, |row, v| {
+                put_tick(out, bad, row, v.map(|&v| int_value(v, unsigned)))
+            });
+        }
+    }
+    Some(())
+}
+
+/// A dictionary-encoded data page: `indices` into the chunk's dictionary.
+fn dictionary_page(
+    dictionary: &Dictionary,
+    indices: &[u32],
+    mask: Option<&[bool]>,
+    first: usize,
+    n: usize,
+    sink: &mut Sink<'_>,
+) -> Option<()> {
+    let size = match dictionary {
+        Dictionary::Bytes(ranges, _) => ranges.len(),
+        Dictionary::Ints(ints) => ints.len(),
+    };
+    if indices.iter().any(|&i| i as usize >= size) {
+        return None;
+    }
+    match (sink, dictionary) {
+        (Sink::Ids(w), Dictionary::Bytes(ranges, data)) => {
+            scatter(indices, mask, first, n, |_, i| {
+                w.push(i.map(|&i| &data[ranges[i as usize].clone()]))
+            });
+        }
+        (Sink::Text { codes, .. }, Dictionary::Bytes(..)) => {
+            // The dictionary page's values are the first entries of the chunk's own.
+            match mask {
+                None => codes[first..first + n].copy_from_slice(indices),
+                Some(_) => scatter(indices, mask, first, n, |row, i| {
+                    codes[row] = i.copied().unwrap_or(NULL)
+                }),
+            }
+        }
+        (Sink::Tick { out, unsigned, bad }, Dictionary::Ints(ints)) => {
+            let unsigned = *unsigned;
+            scatter(indices, mask, first, n, |row, i| {
+                put_tick(
+                    out,
+                    bad,
+                    row,
+                    i.map(|&i| int_value(ints[i as usize], unsigned)),
+                )
+            });
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// Column `k`'s ids of every row group closed up into one buffer: `buf` holds each
+/// group's bytes at the start of its span (of `spans` bytes), `ends` each row's end
+/// relative to its group's span (groups of `sizes` rows).
+fn merge_ids(
+    done: &[Vec<Done>],
+    k: usize,
+    mut buf: Vec<u8>,
+    spans: &[usize],
+    mut ends: Vec<usize>,
+    sizes: &[usize],
+) -> Option<Read> {
+    let parts: Vec<(usize, Option<&Vec<u8>>)> = done
+        .iter()
+        .map(|d| match &d[k] {
+            Done::Ids { len, spill } => (*len, spill.as_ref()),
+            _ => unreachable!("an ids column"),
+        })
+        .collect();
+    let starts: Vec<usize> = parts
+        .iter()
+        .scan(0, |at, &(len, _)| {
+            let start = *at;
+            *at += len;
+            Some(start)
+        })
+        .collect();
+    let total = parts.iter().map(|&(len, _)| len).sum();
+    if parts.iter().all(|(_, spill)| spill.is_none()) {
+        // Close the spans up, left to right: every group moves towards the start.
+        let mut span_start = 0;
+        for (g, &(len, _)) in parts.iter().enumerate() {
+            buf.copy_within(span_start..span_start + len, starts[g]);
+            span_start += spans[g];
+        }
+        buf.truncate(total);
+        buf.shrink_to_fit();
+    } else {
+        let mut all = vec![0u8; total];
+        let mut span_start = 0;
+        for (g, &(len, spill)) in parts.iter().enumerate() {
+            let bytes = match spill {
+                Some(spill) => &spill[..],
+                None => &buf[span_start..span_start + len],
+            };
+            all[starts[g]..starts[g] + len].copy_from_slice(bytes);
+            span_start += spans[g];
+        }
+        buf = all;
+    }
+    let buf = String::from_utf8(buf).ok()?;
+    // Rebase the ends, and check that each cuts the text between characters.
+    let boundaries =
+        cut(&mut ends, sizes)
+            .into_par_iter()
+            .rev()
+            .zip(starts)
+            .all(|(part, start)| {
+                part.iter_mut().all(|e| {
+                    *e += start;
+                    buf.is_char_boundary(*e)
+                })
+            });
+    boundaries.then_some(Read::Ids { buf, ends })
+}
+
+/// Column `k`'s dictionaries of every row group merged into one, and `codes` remapped
+/// to it.
+fn merge_text(done: &[Vec<Done>], k: usize, mut codes: Vec<u32>, sizes: &[usize]) -> Option<Read> {
+    let mut values = vec![String::new()];
+    let mut by_value: HashMap<String, u32> = HashMap::from([(String::new(), 0)]);
+    let mut remaps: Vec<Vec<u32>> = Vec::with_capacity(done.len());
+    for d in done {
+        let Done::Text(dict) = &d[k] else {
+            unreachable!("a text column")
+        };
+        let mut remap = Vec::with_capacity(dict.len());
+        for v in dict {
+            let v = std::str::from_utf8(v).ok()?;
+            let code = match by_value.get(v) {
+                Some(&c) => c,
+                None => {
+                    let c = values.len() as u32;
+                    values.push(v.to_string());
+                    by_value.insert(v.to_string(), c);
+                    c
+                }
+            };
+            remap.push(code);
+        }
+        remaps.push(remap);
+    }
+    cut(&mut codes, sizes)
+        .into_par_iter()
+        .rev()
+        .zip(remaps)
+        .for_each(|(part, remap)| {
+            for c in part {
+                *c = if *c == NULL { 0 } else { remap[*c as usize] };
+            }
+        });
+    Some(Read::Text(TextColumn { values, codes }))
+}
