@@ -109,6 +109,49 @@ fn fill<T: Copy + Send + Sync>(dst: &mut Vec<T>, value: T, n: usize) {
     }
 }
 
+/// Appends `n` zeros to `dst`; to an empty `dst`, as freshly zeroed memory, whose pages
+/// cost nothing until they are touched.
+fn fill_zeroed<T: Copy + Send + Sync + Default>(dst: &mut Vec<T>, n: usize)
+where
+    Vec<T>: ZeroedVec,
+{
+    if dst.is_empty() {
+        *dst = ZeroedVec::zeroed(n);
+    } else {
+        fill(dst, T::default(), n);
+    }
+}
+
+/// `vec![0; n]` for the packed column types: the standard library allocates it zeroed
+/// (`calloc`), which a generic fill cannot do.
+trait ZeroedVec {
+    fn zeroed(n: usize) -> Self;
+}
+
+impl ZeroedVec for Vec<u16> {
+    fn zeroed(n: usize) -> Self {
+        vec![0; n]
+    }
+}
+
+impl ZeroedVec for Vec<u32> {
+    fn zeroed(n: usize) -> Self {
+        vec![0; n]
+    }
+}
+
+impl ZeroedVec for Vec<u8> {
+    fn zeroed(n: usize) -> Self {
+        vec![0; n]
+    }
+}
+
+impl ZeroedVec for Vec<bool> {
+    fn zeroed(n: usize) -> Self {
+        vec![false; n]
+    }
+}
+
 /// Appends `f` of each of `src` to `dst`.
 fn extend_map<S: Sync, T: Send>(dst: &mut Vec<T>, src: &[S], f: impl Fn(&S) -> T + Sync + Send) {
     if src.len() < PARALLEL_FILL_MIN {
@@ -189,16 +232,6 @@ impl IdStore {
         sorted_find(&self.buf, &self.ends, self.sorted, id)
     }
 
-    /// Whether rows `first_row..` are in strictly increasing byte order.
-    fn strictly_increasing(&self, first_row: usize) -> bool {
-        use rayon::prelude::*;
-        let (buf, ends) = (&self.buf, &self.ends);
-        (first_row + 1..ends.len())
-            .into_par_iter()
-            .with_min_len(1 << 14)
-            .all(|row| id_bytes(buf, ends, row - 1) < id_bytes(buf, ends, row))
-    }
-
     /// Adds `id` as row `self.len()`; false if it is taken.
     fn insert(&mut self, id: &str) -> bool {
         if self.find(id).is_some() {
@@ -244,16 +277,16 @@ impl IdStore {
     /// `buf[ends[i - 1]..ends[i]]` (from 0 for row 0). An empty store takes the buffers
     /// as they are, without a copy.
     fn extend_packed(&mut self, buf: String, ends: Vec<usize>) -> Result<usize, (usize, String)> {
-        assert!(
-            ends.windows(2).all(|w| w[0] <= w[1])
-                && ends.last().copied().unwrap_or(0) == buf.len()
-                && ends.iter().all(|&e| buf.is_char_boundary(e)),
-            "extend_packed: ends do not cut buf into strings"
-        );
+        let ascending = packed_order(&buf, &ends);
+        let ascending = ascending.expect("extend_packed: ends do not cut buf into strings");
         let first_row = self.ends.len();
         if first_row == 0 {
             self.buf = buf;
             self.ends = ends;
+            if ascending {
+                self.sorted = first_row + self.ends.len();
+                return Ok(self.ends.len());
+            }
         } else {
             let base = self.buf.len();
             self.buf.push_str(&buf);
@@ -266,7 +299,7 @@ impl IdStore {
     /// (see [`IdStore::extend`]).
     fn index_new(&mut self, first_row: usize) -> Result<usize, (usize, String)> {
         let added = self.ends.len() - first_row;
-        if first_row == 0 && self.strictly_increasing(0) {
+        if first_row == 0 && packed_order(&self.buf, &self.ends) == Some(true) {
             self.sorted = added;
             return Ok(added);
         }
@@ -452,6 +485,74 @@ impl IdStore {
     }
 }
 
+/// Checks that `ends` cut `buf` into strings (non-decreasing, on character boundaries,
+/// the last at the end) and tells whether those strings are in strictly increasing byte
+/// order; `None` if they are not strings. One parallel pass.
+fn packed_order(buf: &str, ends: &[usize]) -> Option<bool> {
+    if ends.last().copied().unwrap_or(0) != buf.len() {
+        return None;
+    }
+    const CHUNK: usize = 1 << 14;
+    let bytes = buf.as_bytes();
+    let chunks: Vec<Option<bool>> = (0..ends.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut ascending = true;
+            let rows = c * CHUNK..((c + 1) * CHUNK).min(ends.len());
+            let mut start = if rows.start == 0 {
+                0
+            } else {
+                ends[rows.start - 1]
+            };
+            let mut last: Option<(usize, usize)> = None;
+            if rows.start > 0 {
+                // The previous chunk's last id (that chunk checks it is one).
+                let before = if rows.start == 1 {
+                    0
+                } else {
+                    ends[rows.start - 2]
+                };
+                if before <= start && start <= bytes.len() {
+                    last = Some((before, start - before));
+                }
+            }
+            for &end in &ends[rows] {
+                if end < start || !buf.is_char_boundary(end) {
+                    return None;
+                }
+                let id = (start, end - start);
+                if let Some(prev) = last {
+                    ascending &= id_less(bytes, prev, id);
+                }
+                last = Some(id);
+                start = end;
+            }
+            Some(ascending)
+        })
+        .collect();
+    chunks.into_iter().try_fold(true, |all, c| Some(all && c?))
+}
+
+/// Whether the id at `a` (start, length) in `bytes` sorts strictly before the one at
+/// `b`. Ids of up to 16 bytes are compared as two big-endian integers (their bytes,
+/// zero-padded; equal padded values are ordered by length), cheaper than `memcmp`.
+#[inline]
+fn id_less(bytes: &[u8], a: (usize, usize), b: (usize, usize)) -> bool {
+    #[inline]
+    fn key(bytes: &[u8], (start, len): (usize, usize)) -> Option<u128> {
+        if len > 16 {
+            return None;
+        }
+        let window: [u8; 16] = bytes.get(start..start + 16)?.try_into().ok()?;
+        let mask = u128::MAX.checked_shl(8 * (16 - len as u32)).unwrap_or(0);
+        Some(u128::from_be_bytes(window) & mask)
+    }
+    match (key(bytes, a), key(bytes, b)) {
+        (Some(x), Some(y)) => x < y || (x == y && a.1 < b.1),
+        _ => bytes[a.0..a.0 + a.1] < bytes[b.0..b.0 + b.1],
+    }
+}
+
 /// `id`'s row among rows `..sorted` of a packed id store, those being in strictly
 /// increasing byte order (binary search).
 fn sorted_find(buf: &str, ends: &[usize], sorted: usize, id: &str) -> Option<u32> {
@@ -489,10 +590,11 @@ impl std::fmt::Debug for Fleet {
     }
 }
 
-/// No project key, in [`Fleet`]'s packed column.
-const NO_KEY: u16 = u16::MAX;
-/// No release override, in [`Fleet`]'s packed column.
-const NO_OVERRIDE: u32 = u32::MAX;
+/// No project key, in [`Fleet`]'s packed column (where key `k` is `k + 1`): zero, so
+/// that a fleet without keys gets its column as untouched zeroed pages.
+const NO_KEY: u16 = 0;
+/// No release override, in [`Fleet`]'s packed column (release `r` is `r + 1`).
+const NO_OVERRIDE: u32 = 0;
 /// Never seen, in [`Fleet`]'s packed column and in [`DeviceColumns::last_seen`]; a
 /// device cannot be seen at this tick.
 pub const NEVER_SEEN: i32 = i32::MIN;
@@ -531,11 +633,12 @@ pub struct Columns<'a> {
     pub version: &'a [VersionId],
     /// Stored cohort per device.
     pub cohort: &'a [CohortId],
-    /// Project key per device, `u16::MAX` for none.
+    /// Project key per device: 0 for none, key `k` as `k + 1` ([`unpack_key`]).
     pub project_key: &'a [u16],
     /// Staged flag per device.
     pub staged: &'a [bool],
-    /// Release override per device, `u32::MAX` for none.
+    /// Release override per device: 0 for none, release `r` as `r + 1`
+    /// ([`unpack_override`]).
     pub release_override: &'a [u32],
 }
 
@@ -561,14 +664,28 @@ impl Columns<'_> {
     }
 }
 
+/// A project key as [`Columns::project_key`] holds it.
 #[inline]
-fn unpack_key(k: u16) -> Option<ProjectKeyId> {
-    (k != NO_KEY).then_some(ProjectKeyId(k))
+pub fn pack_key(k: Option<ProjectKeyId>) -> u16 {
+    k.map_or(NO_KEY, |k| k.0 + 1)
 }
 
+/// A release override as [`Columns::release_override`] holds it.
 #[inline]
-fn unpack_override(r: u32) -> Option<ReleaseId> {
-    (r != NO_OVERRIDE).then_some(ReleaseId(r))
+pub fn pack_override(r: Option<ReleaseId>) -> u32 {
+    r.map_or(NO_OVERRIDE, |r| r.0 + 1)
+}
+
+/// The project key of a [`Columns::project_key`] cell.
+#[inline]
+pub fn unpack_key(k: u16) -> Option<ProjectKeyId> {
+    (k != NO_KEY).then(|| ProjectKeyId(k - 1))
+}
+
+/// The release override of a [`Columns::release_override`] cell.
+#[inline]
+pub fn unpack_override(r: u32) -> Option<ReleaseId> {
+    (r != NO_OVERRIDE).then(|| ReleaseId(r - 1))
 }
 
 impl Fleet {
@@ -601,10 +718,10 @@ impl Fleet {
         self.hardware.push(r.hardware);
         self.version.push(r.version);
         self.cohort.push(r.cohort);
-        self.project_key.push(r.project_key.map_or(NO_KEY, |k| k.0));
+        self.project_key.push(pack_key(r.project_key));
         self.staged.push(r.staged);
         self.release_override
-            .push(r.release_override.map_or(NO_OVERRIDE, |o| o.0));
+            .push(pack_override(r.release_override));
         self.last_seen.push(last_seen);
         self.profile.push(0);
         Ok(idx)
@@ -707,24 +824,22 @@ impl Fleet {
         append(&mut self.version, columns.version);
         append(&mut self.cohort, columns.cohort);
         match columns.project_key {
-            None => fill(&mut self.project_key, NO_KEY, n),
-            Some(keys) => extend_map(&mut self.project_key, &keys, |k| k.map_or(NO_KEY, |k| k.0)),
+            None => fill_zeroed(&mut self.project_key, n),
+            Some(keys) => extend_map(&mut self.project_key, &keys, |&k| pack_key(k)),
         }
         match columns.staged {
-            None => fill(&mut self.staged, false, n),
+            None => fill_zeroed(&mut self.staged, n),
             Some(staged) => append(&mut self.staged, staged),
         }
         match columns.release_override {
-            None => fill(&mut self.release_override, NO_OVERRIDE, n),
-            Some(o) => extend_map(&mut self.release_override, &o, |r| {
-                r.map_or(NO_OVERRIDE, |r| r.0)
-            }),
+            None => fill_zeroed(&mut self.release_override, n),
+            Some(o) => extend_map(&mut self.release_override, &o, |r| pack_override(*r)),
         }
         match columns.last_seen {
             None => fill(&mut self.last_seen, NEVER, n),
             Some(ls) => append(&mut self.last_seen, ls),
         }
-        fill(&mut self.profile, 0, n);
+        fill_zeroed(&mut self.profile, n);
         debug_assert_eq!(self.profile.len(), before + n);
         Ok(())
     }
@@ -759,6 +874,11 @@ impl Fleet {
     #[inline]
     pub fn is_present(&self, idx: DeviceIdx) -> bool {
         self.present[idx.index()]
+    }
+
+    /// Every device's presence ([`Fleet::is_present`]), for bulk passes.
+    pub fn present_flags(&self) -> &[bool] {
+        &self.present
     }
 
     /// Marks a device as arrived (true) or retired / not yet arrived (false).
@@ -887,7 +1007,7 @@ impl Fleet {
     }
     /// Sets or clears a device's release override (R7 checked by the caller).
     pub fn set_release_override(&mut self, idx: DeviceIdx, release: Option<ReleaseId>) {
-        self.release_override[idx.index()] = release.map_or(NO_OVERRIDE, |r| r.0);
+        self.release_override[idx.index()] = pack_override(release);
         self.logged(idx);
     }
     /// Records that a device was seen at `tick`.
@@ -920,15 +1040,14 @@ impl Fleet {
         self.release_override
             .iter()
             .enumerate()
-            .filter(|(_, &r)| r != NO_OVERRIDE)
-            .map(|(i, &r)| (DeviceIdx(i as u32), ReleaseId(r)))
+            .filter_map(|(i, &r)| Some((DeviceIdx(i as u32), unpack_override(r)?)))
     }
 
     /// How many devices hold `release` as their override (R6 check).
     pub fn override_holders(&self, release: ReleaseId) -> usize {
         self.release_override
             .iter()
-            .filter(|&&o| o == release.0)
+            .filter(|&&o| o == pack_override(Some(release)))
             .count()
     }
 }
@@ -1063,6 +1182,57 @@ mod bulk_tests {
             assert_eq!(fleet.len(), n + 1);
             assert_eq!(fleet.find("last"), Some(DeviceIdx(n as u32)));
         }
+    }
+
+    proptest::proptest! {
+        /// The integer comparison of short ids is byte order, zero bytes and prefixes
+        /// included.
+        #[test]
+        fn id_less_is_byte_order(
+            a in proptest::collection::vec(proptest::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff, b'a']), 0..20),
+            b in proptest::collection::vec(proptest::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff, b'a']), 0..20),
+            pad in 0usize..20,
+        ) {
+            let mut bytes = a.clone();
+            bytes.extend_from_slice(&b);
+            bytes.extend(std::iter::repeat_n(0xee, pad));
+            let (ra, rb) = ((0, a.len()), (a.len(), b.len()));
+            proptest::prop_assert_eq!(id_less(&bytes, ra, rb), a < b);
+            proptest::prop_assert_eq!(id_less(&bytes, rb, ra), b < a);
+        }
+    }
+
+    #[test]
+    fn packed_order_checks_the_cuts() {
+        let ids = |v: &[&str]| {
+            let buf: String = v.concat();
+            let ends = v
+                .iter()
+                .scan(0, |at, s| {
+                    *at += s.len();
+                    Some(*at)
+                })
+                .collect::<Vec<_>>();
+            (buf, ends)
+        };
+        let (buf, ends) = ids(&["a", "b", "bb", "c"]);
+        assert_eq!(packed_order(&buf, &ends), Some(true));
+        let (buf, ends) = ids(&["a", "b", "b", "c"]);
+        assert_eq!(packed_order(&buf, &ends), Some(false));
+        let (buf, ends) = ids(&["é", "a"]);
+        assert_eq!(packed_order(&buf, &ends), Some(false));
+        assert_eq!(packed_order(&buf, &[1, 3]), None, "inside a character");
+        assert_eq!(packed_order(&buf, &[2, 1]), None, "decreasing");
+        assert_eq!(packed_order(&buf, &[2]), None, "short of the end");
+        // Across the parallel pass's chunks.
+        let many: Vec<String> = (0..40_000).map(|i| format!("{i:06}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let (buf, ends) = ids(&many);
+        assert_eq!(packed_order(&buf, &ends), Some(true));
+        let mut swapped = many.clone();
+        swapped.swap(16_383, 16_384);
+        let (buf, ends) = ids(&swapped);
+        assert_eq!(packed_order(&buf, &ends), Some(false));
     }
 
     #[test]

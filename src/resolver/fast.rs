@@ -543,11 +543,6 @@ struct Row {
     release_override: Option<ReleaseId>,
 }
 
-/// `fleet::Columns` marks "no project key" with this.
-const COLUMN_NO_KEY: u16 = u16::MAX;
-/// `fleet::Columns` marks "no release override" with this.
-const COLUMN_NO_OVERRIDE: u32 = u32::MAX;
-
 /// The fleet columns the fast path reads, all of one length.
 struct Columns<'a> {
     version: &'a [VersionId],
@@ -611,9 +606,9 @@ impl<'a> Columns<'a> {
             version: self.version[i],
             hardware: self.hardware[i],
             cohort: self.cohort[i],
-            project_key: (key != COLUMN_NO_KEY).then_some(ProjectKeyId(key)),
+            project_key: crate::fleet::unpack_key(key),
             staged: self.staged[i],
-            release_override: (over != COLUMN_NO_OVERRIDE).then_some(ReleaseId(over)),
+            release_override: crate::fleet::unpack_override(over),
         }
     }
 

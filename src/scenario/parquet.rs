@@ -60,7 +60,13 @@ pub(super) struct TickColumn {
 
 /// One column as read.
 pub(super) enum Read {
-    Ids { buf: String, ends: Vec<usize> },
+    /// Row `i`'s id is `buf[ends[i - 1]..ends[i]]`; `first_empty` is the first row whose
+    /// id is null or empty.
+    Ids {
+        buf: String,
+        ends: Vec<usize>,
+        first_empty: Option<usize>,
+    },
     Text(TextColumn),
     Bool(Vec<bool>),
     Tick(TickColumn),
@@ -319,6 +325,46 @@ struct IdWriter<'a> {
 }
 
 impl IdWriter<'_> {
+    /// Appends the `count` ids of a PLAIN page without nulls (the common case: one pass,
+    /// no per-row checks when the page fits the span, short ids copied 16 bytes at a
+    /// time: the span's slack, 4 bytes a row, absorbs the overrun).
+    fn push_plain(&mut self, values: &[u8], count: usize) -> Option<()> {
+        let fits = self.spill.is_none()
+            && self.len + values.len() <= self.span.len()
+            && self.row + count <= self.ends.len();
+        if !fits {
+            let mut at = 0;
+            for _ in 0..count {
+                let len = u32::from_le_bytes(values.get(at..at + 4)?.try_into().ok()?) as usize;
+                self.push(Some(values.get(at + 4..at + 4 + len)?));
+                at += 4 + len;
+            }
+            return Some(());
+        }
+        let span = &mut self.span[self.len..];
+        let ends = &mut self.ends[self.row..self.row + count];
+        let (mut at, mut out) = (0, 0);
+        for end in ends {
+            let len = u32::from_le_bytes(values.get(at..at + 4)?.try_into().ok()?) as usize;
+            let from = at + 4;
+            match (values.get(from..from + 16), span.get_mut(out..out + 16)) {
+                (Some(src), Some(dst)) if len <= 16 => dst.copy_from_slice(src),
+                _ => span[out..out + len].copy_from_slice(values.get(from..from + len)?),
+            }
+            // A length running past the page is damage: the copy above stayed in the
+            // page, but the id did not.
+            if from + len > values.len() {
+                return None;
+            }
+            at = from + len;
+            out += len;
+            *end = self.len + out;
+        }
+        self.len += out;
+        self.row += count;
+        Some(())
+    }
+
     /// Appends the id of the next row (`None`: null, an empty id).
     #[inline]
     fn push(&mut self, id: Option<&[u8]>) {
@@ -568,15 +614,7 @@ fn plain_page(
     sink: &mut Sink<'_>,
 ) -> Option<()> {
     match sink {
-        Sink::Ids(w) if mask.is_none() => {
-            // The common case, without nulls: straight from the page.
-            let mut at = 0;
-            for _ in 0..present {
-                let len = u32::from_le_bytes(values.get(at..at + 4)?.try_into().ok()?) as usize;
-                w.push(Some(values.get(at + 4..at + 4 + len)?));
-                at += 4 + len;
-            }
-        }
+        Sink::Ids(w) if mask.is_none() => w.push_plain(values, present)?,
         Sink::Ids(w) => {
             let (ranges, data) = plain_byte_arrays(values, present)?;
             scatter(&ranges, mask, first, n, |_, r| {
@@ -660,14 +698,34 @@ fn dictionary_page(
         }
         (Sink::Tick { out, unsigned, bad }, Dictionary::Ints(ints)) => {
             let unsigned = *unsigned;
-            scatter(indices, mask, first, n, |row, i| {
-                put_tick(
-                    out,
-                    bad,
-                    row,
-                    i.map(|&i| int_value(ints[i as usize], unsigned)),
-                )
-            });
+            // Each dictionary value once: its tick, or NEVER_SEEN and out of range.
+            let mut ticks = vec![0; ints.len()];
+            let mut out_of_range = vec![false; ints.len()];
+            for (k, &v) in ints.iter().enumerate() {
+                let mut none = None;
+                put_tick(&mut ticks, &mut none, k, Some(int_value(v, unsigned)));
+                out_of_range[k] = none.is_some();
+            }
+            match mask {
+                None => {
+                    for (o, &i) in out[first..first + n].iter_mut().zip(indices) {
+                        *o = ticks[i as usize];
+                    }
+                }
+                Some(_) => scatter(indices, mask, first, n, |row, i| {
+                    out[row] = i.map_or(NEVER_SEEN, |&i| ticks[i as usize])
+                }),
+            }
+            if bad.is_none() && out_of_range.contains(&true) {
+                // The error path: the first row of the page holding such a value.
+                scatter(indices, mask, first, n, |row, i| {
+                    if let Some(&i) = i.filter(|&&i| out_of_range[i as usize]) {
+                        if bad.is_none() {
+                            *bad = Some((row, int_value(ints[i as usize], unsigned)));
+                        }
+                    }
+                });
+            }
         }
         _ => return None,
     }
@@ -724,19 +782,45 @@ fn merge_ids(
         buf = all;
     }
     let buf = String::from_utf8(buf).ok()?;
-    // Rebase the ends, and check that each cuts the text between characters.
-    let boundaries =
-        cut(&mut ends, sizes)
-            .into_par_iter()
-            .rev()
-            .zip(starts)
-            .all(|(part, start)| {
-                part.iter_mut().all(|e| {
-                    *e += start;
-                    buf.is_char_boundary(*e)
-                })
-            });
-    boundaries.then_some(Read::Ids { buf, ends })
+    // Rebase the ends, check that each cuts the text between characters, and find
+    // the first empty id, group by group.
+    let firsts = sizes.iter().scan(0, |at, &s| {
+        let first = *at;
+        *at += s;
+        Some(first)
+    });
+    let groups: Vec<Option<Option<usize>>> = cut(&mut ends, sizes)
+        .into_par_iter()
+        .rev()
+        .zip(starts)
+        .zip(firsts.collect::<Vec<_>>())
+        .map(|((part, start), first_row)| {
+            let mut previous = start;
+            let mut empty = None;
+            for (row, e) in part.iter_mut().enumerate() {
+                *e += start;
+                if !buf.is_char_boundary(*e) {
+                    return None;
+                }
+                if *e == previous && empty.is_none() {
+                    empty = Some(first_row + row);
+                }
+                previous = *e;
+            }
+            Some(empty)
+        })
+        .collect();
+    let first_empty = groups
+        .into_iter()
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .next();
+    Some(Read::Ids {
+        buf,
+        ends,
+        first_empty,
+    })
 }
 
 /// Column `k`'s dictionaries of every row group merged into one, and `codes` remapped

@@ -665,6 +665,13 @@ fn dict(series: &Series) -> Result<Dict<'_>, String> {
     }
 }
 
+/// `n` copies of `value`, written in parallel (a column of a 10M-row table).
+fn repeat<T: Copy + Send + Sync>(value: T, n: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    v.par_extend(rayon::iter::repeat_n(value, n));
+    v
+}
+
 fn map_codes<T: Copy + Send + Sync>(dict: &Dict<'_>, table: &[T]) -> Vec<T> {
     dict.codes
         .par_iter()
@@ -981,7 +988,17 @@ impl Table<'_> {
         let mut errors = FirstError::default();
         for (read, &c) in table.columns.into_iter().zip(which) {
             match read {
-                parquet::Read::Ids { buf, ends } => ids = Some(Ids::Packed { buf, ends }),
+                parquet::Read::Ids {
+                    buf,
+                    ends,
+                    first_empty,
+                } => {
+                    ids = Some(Ids::Packed {
+                        buf,
+                        ends,
+                        first_empty,
+                    })
+                }
                 parquet::Read::Text(t) => texts.push((c, t)),
                 parquet::Read::Bool(b) => staged = Some(b),
                 parquet::Read::Tick(t) => {
@@ -1136,13 +1153,13 @@ impl Table<'_> {
         let columns = DeviceColumns {
             software_type: match &types {
                 Some(t) => t.iter().map(|t| t.unwrap_or(SoftwareTypeId(0))).collect(),
-                None => vec![SoftwareTypeId(0); n],
+                None => repeat(SoftwareTypeId(0), n),
             },
             hardware: map_codes(get(HARDWARE).expect("required"), &hardware_table),
             version,
             cohort: match &cohort_table {
                 Some(t) => map_codes(get(COHORT).expect("present"), t),
-                None => vec![CohortId(0); n],
+                None => repeat(CohortId(0), n),
             },
             project_key: key_table.map(|t| map_codes(get(PROJECT_KEY).expect("present"), &t)),
             staged,
@@ -1155,7 +1172,7 @@ impl Table<'_> {
                 fleet.reserve(n, n_bytes);
                 fleet.push_many(id_iter, columns)
             }
-            Ids::Packed { buf, ends } => fleet.push_packed(buf, ends, columns),
+            Ids::Packed { buf, ends, .. } => fleet.push_packed(buf, ends, columns),
         };
         added.map_err(|e| self.row_error(e.row, e.message))
     }
@@ -1196,6 +1213,7 @@ enum Ids<'a> {
     Packed {
         buf: String,
         ends: Vec<usize>,
+        first_empty: Option<usize>,
     },
 }
 
@@ -1204,7 +1222,7 @@ impl Ids<'_> {
     fn cell(&self, row: usize) -> String {
         match self {
             Ids::Series(s) => cell(s, row),
-            Ids::Packed { buf, ends } => {
+            Ids::Packed { buf, ends, .. } => {
                 let start = if row == 0 { 0 } else { ends[row - 1] };
                 buf[start..ends[row]].to_string()
             }
@@ -1215,14 +1233,7 @@ impl Ids<'_> {
     fn first_empty(&self) -> Option<usize> {
         match self {
             Ids::Series(s) => first_empty(s),
-            Ids::Packed { ends, .. } => {
-                let mut start = 0;
-                ends.iter().position(|&end| {
-                    let empty = end == start;
-                    start = end;
-                    empty
-                })
-            }
+            Ids::Packed { first_empty, .. } => *first_empty,
         }
     }
 
