@@ -3,9 +3,7 @@
 //! Columns rather than a `Vec<Device>` because the engine sweeps one or two fields over
 //! millions of devices per tick; device id strings are cold and only read for output.
 
-use std::hash::BuildHasher;
-
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::HashTable;
 use rayon::prelude::*;
 
 use crate::ids::{
@@ -179,8 +177,18 @@ struct IdStore {
     ends: Vec<usize>,
     /// Rows `..sorted` are in strictly increasing byte order and not in `shards`.
     sorted: usize,
-    shards: Vec<HashTable<u32>>,
-    hasher: DefaultHashBuilder,
+    shards: Vec<HashTable<Slot>>,
+}
+
+/// An index entry: a row, and bits of its id's hash ([`fingerprint`]) so that a probe
+/// rarely reads an id's bytes (a cache miss) only to find another id.
+type Slot = (u32, u32);
+
+/// The bits of a hash a [`Slot`] keeps: neither hashbrown's tag (the top 7) nor the
+/// shard's ([`shard_of`]).
+#[inline]
+fn fingerprint(hash: u64) -> u32 {
+    (hash >> 8) as u32
 }
 
 /// Shards of [`IdStore`]'s index.
@@ -204,7 +212,6 @@ impl Default for IdStore {
             ends: Vec::new(),
             sorted: 0,
             shards: (0..N_SHARDS).map(|_| HashTable::new()).collect(),
-            hasher: DefaultHashBuilder::default(),
         }
     }
 }
@@ -221,10 +228,11 @@ impl IdStore {
         if self.sorted == self.ends.len() {
             return None;
         }
-        let hash = self.hasher.hash_one(id);
+        let hash = id_hash(id.as_bytes());
+        let fp = fingerprint(hash);
         self.shards[shard_of(hash)]
-            .find(hash, |&i| self.get(i as usize) == id)
-            .copied()
+            .find(hash, |&(i, f)| f == fp && self.get(i as usize) == id)
+            .map(|&(i, _)| i)
     }
 
     /// `id`'s row in the sorted prefix.
@@ -240,16 +248,12 @@ impl IdStore {
         let row = self.ends.len() as u32;
         self.buf.push_str(id);
         self.ends.push(self.buf.len());
-        let hash = self.hasher.hash_one(id);
+        let hash = id_hash(id.as_bytes());
         let IdStore {
-            buf,
-            ends,
-            shards,
-            hasher,
-            ..
+            buf, ends, shards, ..
         } = self;
-        shards[shard_of(hash)].insert_unique(hash, row, |&i| {
-            hasher.hash_one(ids_get(buf, ends, i as usize))
+        shards[shard_of(hash)].insert_unique(hash, (row, fingerprint(hash)), |&(i, _)| {
+            id_hash(id_bytes(buf, ends, i as usize))
         });
         true
     }
@@ -270,6 +274,10 @@ impl IdStore {
             self.buf.push_str(id);
             self.ends.push(self.buf.len());
         }
+        if first_row == 0 && packed_order(&self.buf, &self.ends) == Some(true) {
+            self.sorted = self.ends.len();
+            return Ok(self.ends.len());
+        }
         self.index_new(first_row)
     }
 
@@ -284,7 +292,7 @@ impl IdStore {
             self.buf = buf;
             self.ends = ends;
             if ascending {
-                self.sorted = first_row + self.ends.len();
+                self.sorted = self.ends.len();
                 return Ok(self.ends.len());
             }
         } else {
@@ -295,14 +303,11 @@ impl IdStore {
         self.index_new(first_row)
     }
 
-    /// Indexes the rows added from `first_row` on, taking them all back on a duplicate
-    /// (see [`IdStore::extend`]).
+    /// Indexes the rows added from `first_row` on (into the hash index: the callers
+    /// have found them out of order, or added after other rows), taking them all back on
+    /// a duplicate (see [`IdStore::extend`]).
     fn index_new(&mut self, first_row: usize) -> Result<usize, (usize, String)> {
         let added = self.ends.len() - first_row;
-        if first_row == 0 && packed_order(&self.buf, &self.ends) == Some(true) {
-            self.sorted = added;
-            return Ok(added);
-        }
         if self.sorted > 0 && added >= PARALLEL_EXTEND_MIN {
             // A big batch after a sorted prefix: index everything, the prefix included
             // (it holds no duplicate, so the first one found is still in the batch).
@@ -343,23 +348,23 @@ impl IdStore {
             ends,
             sorted,
             shards,
-            hasher,
         } = self;
         for row in first_row..ends.len() {
             let id = ids_get(buf, ends, row);
             if sorted_find(buf, ends, *sorted, id).is_some() {
                 return Err(row);
             }
-            let hash = hasher.hash_one(id);
+            let hash = id_hash(id.as_bytes());
+            let fp = fingerprint(hash);
             let entry = shards[shard_of(hash)].entry(
                 hash,
-                |&i| ids_get(buf, ends, i as usize) == id,
-                |&i| hasher.hash_one(ids_get(buf, ends, i as usize)),
+                |&(i, f)| f == fp && ids_get(buf, ends, i as usize) == id,
+                |&(i, _)| id_hash(id_bytes(buf, ends, i as usize)),
             );
             match entry {
                 hashbrown::hash_table::Entry::Occupied(_) => return Err(row),
                 hashbrown::hash_table::Entry::Vacant(slot) => {
-                    slot.insert(row as u32);
+                    slot.insert((row as u32, fp));
                 }
             }
         }
@@ -372,78 +377,91 @@ impl IdStore {
     /// shard meets its rows in order, so the smallest duplicate row over all shards is
     /// the first duplicate of the batch, as one-by-one insertion would find it.
     fn index_in_parallel(&mut self, first_row: usize) -> Result<(), usize> {
-        use rayon::prelude::*;
         let IdStore {
-            buf,
-            ends,
-            shards,
-            hasher,
-            ..
+            buf, ends, shards, ..
         } = self;
-        let (buf, ends, hasher) = (&*buf, &*ends, &*hasher);
+        let (bytes, ends) = (buf.as_bytes(), &*ends);
         let rows = first_row..ends.len();
         let n = rows.len();
-        // Shard sizes first (hashing in parallel), then the ids are hashed again as they
-        // are bucketed: cheaper than keeping an array of 8-byte hashes, whose fresh pages
-        // cost more to fault in than the hashing.
-        let starts = {
-            let counts = rows
-                .clone()
-                .into_par_iter()
-                .fold(
-                    || vec![0usize; N_SHARDS],
-                    |mut counts, row| {
-                        counts[shard_of(hasher.hash_one(ids_get(buf, ends, row)))] += 1;
-                        counts
-                    },
-                )
-                .reduce(
-                    || vec![0usize; N_SHARDS],
-                    |mut a, b| {
-                        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                        a
-                    },
-                );
-            let mut starts = vec![0usize; N_SHARDS + 1];
-            for s in 0..N_SHARDS {
-                starts[s + 1] = starts[s] + counts[s];
-            }
-            starts
+        let hash_of = |row: usize| {
+            let start = if row == 0 { 0 } else { ends[row - 1] };
+            id_hash_at(bytes, start, ends[row] - start)
         };
-        // (hash, row) bucketed by shard, in row order within each shard; as two arrays
-        // (12 bytes a row rather than a padded 16), each read in order by its shard.
-        let mut bucket_hash: Vec<u64> = vec![0; n];
-        let mut bucket_row: Vec<u32> = vec![0; n];
-        let mut next = starts.clone();
-        for row in rows {
-            let h = hasher.hash_one(ids_get(buf, ends, row));
-            let s = shard_of(h);
-            bucket_hash[next[s]] = h;
-            bucket_row[next[s]] = row as u32;
-            next[s] += 1;
-        }
-        let parts: Vec<(&[u64], &[u32])> = (0..N_SHARDS)
-            .map(|s| {
-                let range = starts[s]..starts[s + 1];
-                (&bucket_hash[range.clone()], &bucket_row[range])
+        // Rows in chunks; each chunk counts its rows per shard, then (hashing again:
+        // cheaper than faulting in an array of hashes) writes its (hash, row) pairs into
+        // its own place in each shard's run. Runs are laid out shard by shard, chunk by
+        // chunk within a shard, so each shard meets its rows in row order.
+        const CHUNK: usize = 1 << 16;
+        let chunks: Vec<std::ops::Range<usize>> = (0..n.div_ceil(CHUNK))
+            .map(|c| rows.start + c * CHUNK..(rows.start + (c + 1) * CHUNK).min(rows.end))
+            .collect();
+        let counts: Vec<Vec<u32>> = chunks
+            .par_iter()
+            .map(|chunk| {
+                let mut counts = vec![0u32; N_SHARDS];
+                for row in chunk.clone() {
+                    counts[shard_of(hash_of(row))] += 1;
+                }
+                counts
             })
             .collect();
+        let mut bucket_hash: Vec<u64> = vec![0; n];
+        let mut bucket_row: Vec<u32> = vec![0; n];
+        let mut shard_runs: Vec<(&[u64], &[u32])> = Vec::with_capacity(N_SHARDS);
+        {
+            // Cut both arrays into (shard, chunk) pieces, handed to the chunks.
+            let mut pieces: Vec<Vec<(&mut [u64], &mut [u32])>> = chunks
+                .iter()
+                .map(|_| Vec::with_capacity(N_SHARDS))
+                .collect();
+            let (mut hash_rest, mut row_rest) = (&mut bucket_hash[..], &mut bucket_row[..]);
+            for s in 0..N_SHARDS {
+                for (c, counts) in counts.iter().enumerate() {
+                    let (h, hr) = hash_rest.split_at_mut(counts[s] as usize);
+                    let (r, rr) = row_rest.split_at_mut(counts[s] as usize);
+                    pieces[c].push((h, r));
+                    (hash_rest, row_rest) = (hr, rr);
+                }
+            }
+            chunks
+                .par_iter()
+                .zip(pieces)
+                .for_each(|(chunk, mut pieces)| {
+                    let mut next = [0u32; N_SHARDS];
+                    for row in chunk.clone() {
+                        let h = hash_of(row);
+                        let s = shard_of(h);
+                        let k = next[s] as usize;
+                        pieces[s].0[k] = h;
+                        pieces[s].1[k] = row as u32;
+                        next[s] += 1;
+                    }
+                });
+        }
+        let mut at = 0;
+        for s in 0..N_SHARDS {
+            let len: usize = counts.iter().map(|c| c[s] as usize).sum();
+            shard_runs.push((&bucket_hash[at..at + len], &bucket_row[at..at + len]));
+            at += len;
+        }
         let first_duplicate = shards
             .par_iter_mut()
-            .zip(parts)
+            .zip(shard_runs)
             .filter_map(|(shard, (hashes, rows))| {
-                let rehash = |&i: &u32| hasher.hash_one(ids_get(buf, ends, i as usize));
+                let rehash = |&(i, _): &Slot| id_hash(id_bytes(buf, ends, i as usize));
                 shard.reserve(rows.len(), rehash);
                 for (&hash, &row) in hashes.iter().zip(rows) {
-                    // The id's bytes are read only to confirm a tag match: the loop
-                    // itself touches this shard's table and its two arrays, in order.
-                    let same = |&i: &u32| {
-                        id_bytes(buf, ends, i as usize) == id_bytes(buf, ends, row as usize)
+                    // The loop touches this shard's table and its two runs, in order;
+                    // an id's bytes only on a fingerprint match.
+                    let fp = fingerprint(hash);
+                    let same = |&(i, f): &Slot| {
+                        f == fp
+                            && id_bytes(buf, ends, i as usize) == id_bytes(buf, ends, row as usize)
                     };
                     match shard.entry(hash, same, rehash) {
                         hashbrown::hash_table::Entry::Occupied(_) => return Some(row as usize),
                         hashbrown::hash_table::Entry::Vacant(slot) => {
-                            slot.insert(row);
+                            slot.insert((row, fp));
                         }
                     }
                 }
@@ -463,13 +481,13 @@ impl IdStore {
             self.shards.iter_mut().for_each(HashTable::clear);
         } else if self.ends.len() - len > PARALLEL_EXTEND_MIN {
             for shard in &mut self.shards {
-                shard.retain(|&mut i| (i as usize) < len);
+                shard.retain(|&mut (i, _)| (i as usize) < len);
             }
         } else {
             for row in (len..self.ends.len()).rev() {
-                let hash = self.hasher.hash_one(self.get(row));
+                let hash = id_hash(self.get(row).as_bytes());
                 let shard = &mut self.shards[shard_of(hash)];
-                if let Ok(entry) = shard.find_entry(hash, |&i| i as usize == row) {
+                if let Ok(entry) = shard.find_entry(hash, |&(i, _)| i as usize == row) {
                     entry.remove();
                 }
             }
@@ -483,6 +501,61 @@ impl IdStore {
         self.buf.reserve(id_bytes);
         self.ends.reserve(devices);
     }
+}
+
+/// The hash of an id's bytes. Ids are short (serial numbers), so this reads them 16
+/// bytes at a time, zero-padded, and mixes with two folded multiplications (as foldhash
+/// does) instead of hashing a byte stream; the index only needs a well-spread,
+/// deterministic hash, not one that resists chosen input.
+#[inline]
+fn id_hash(id: &[u8]) -> u64 {
+    let mut acc = id.len() as u64 ^ HASH_SEEDS[2];
+    for chunk in id.chunks(16) {
+        let mut padded = [0u8; 16];
+        padded[..chunk.len()].copy_from_slice(chunk);
+        acc = mix16(u128::from_le_bytes(padded), acc);
+    }
+    finish_hash(acc)
+}
+
+/// [`id_hash`] of `bytes[start..start + len]`, reading a 16-byte window of `bytes` when
+/// the id is short and the window fits (no copy into a padded buffer).
+#[inline]
+fn id_hash_at(bytes: &[u8], start: usize, len: usize) -> u64 {
+    if (1..=16).contains(&len) {
+        if let Some(window) = bytes.get(start..start + 16) {
+            let word = u128::from_le_bytes(window.try_into().expect("16 bytes"));
+            let word = word & (u128::MAX >> (8 * (16 - len)));
+            return finish_hash(mix16(word, len as u64 ^ HASH_SEEDS[2]));
+        }
+    }
+    id_hash(&bytes[start..start + len])
+}
+
+const HASH_SEEDS: [u64; 4] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+];
+
+#[inline]
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline]
+fn mix16(word: u128, acc: u64) -> u64 {
+    folded_multiply(
+        word as u64 ^ HASH_SEEDS[0],
+        (word >> 64) as u64 ^ HASH_SEEDS[1] ^ acc,
+    )
+}
+
+#[inline]
+fn finish_hash(acc: u64) -> u64 {
+    folded_multiply(acc, HASH_SEEDS[3])
 }
 
 /// Checks that `ends` cut `buf` into strings (non-decreasing, on character boundaries,
@@ -1199,6 +1272,23 @@ mod bulk_tests {
             let (ra, rb) = ((0, a.len()), (a.len(), b.len()));
             proptest::prop_assert_eq!(id_less(&bytes, ra, rb), a < b);
             proptest::prop_assert_eq!(id_less(&bytes, rb, ra), b < a);
+        }
+    }
+
+    proptest::proptest! {
+        /// Hashing an id in place (a 16-byte window of the buffer) is hashing its bytes.
+        #[test]
+        fn id_hash_at_is_id_hash(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            start in 0usize..64,
+            len in 0usize..40,
+        ) {
+            let start = start.min(bytes.len());
+            let len = len.min(bytes.len() - start);
+            proptest::prop_assert_eq!(
+                id_hash_at(&bytes, start, len),
+                id_hash(&bytes[start..start + len])
+            );
         }
     }
 
