@@ -3,12 +3,16 @@
 //! The table: 10M devices (`SN-00000000`…), 4 cohorts (`default`, `beta`, `stable`,
 //! `canary`), 3 hardware versions, 40 software versions, a `last_seen` tick column; text
 //! columns as plain strings (what most Parquet writers produce). Written once into a
-//! temporary directory, next to a small scenario (cohorts, 40 releases, a few events).
+//! temporary directory, next to a small scenario (cohorts, 100 releases: 40 full and
+//! 60 deltas, and their activations).
 //!
 //! Measured:
 //! - `import_parquet_10m/strings`: the table above (the workload named in the README).
 //! - `import_parquet_10m/categorical`: the same table with categorical text columns
 //!   (dictionary-encoded, as polars or pandas `category` columns write them).
+//! - `import_parquet_10m/unsorted_ids`: the string table with its rows in no id order
+//!   (`SN-{7919 i mod 10M}`): ids in order are proved unique by their order alone, these
+//!   go through the hash index.
 //! - `import_csv_1m/polars` and `import_csv_1m/rowwise`: a 1M-row CSV, read by otasim's
 //!   polars path and by the row-by-row `csv` + `RowInterner` path it replaced, to justify
 //!   the CSV reader.
@@ -44,7 +48,8 @@ fn version(i: usize) -> String {
 }
 
 /// The scenario the table is imported into: cohorts, one full release per version with
-/// a payload for each hardware version, and a few activations.
+/// a payload for each hardware version, 60 delta releases into the four cohorts'
+/// targets (100 releases in all), and their activations.
 fn scenario_text() -> String {
     let mut text = String::from("seed = 1\n");
     for c in &COHORTS[1..] {
@@ -56,17 +61,39 @@ fn scenario_text() -> String {
             version(v)
         );
     }
-    for (i, c) in COHORTS.iter().enumerate() {
+    // Deltas from the older versions (below 0.3.0, no pre-releases) to each cohort's
+    // target, each activated in that cohort.
+    let targets = COHORTS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (version(N_VERSIONS - 1 - i * 3), c));
+    let froms: Vec<String> = (0..30).filter(|i| i % 10 != 9).map(version).collect();
+    let deltas: Vec<(String, String, &&str)> = targets
+        .clone()
+        .flat_map(|(to, c)| froms.iter().map(move |from| (from.clone(), to.clone(), c)))
+        .take(60)
+        .collect();
+    for (from, to, _) in &deltas {
         text += &format!(
-            "[[events]]\nat = 0\naction = \"activate\"\nrelease = \"{}\"\ncohort = \"{c}\"\n",
-            version(N_VERSIONS - 1 - i * 3)
+            "[[releases]]\nfrom = \"{from}\"\nto = \"{to}\"\npayloads = {{ \"evt\" = 100, \"dvt\" = 110, \"pvt\" = 120 }}\n"
+        );
+    }
+    for (to, c) in targets {
+        text += &format!(
+            "[[events]]\nat = 0\naction = \"activate\"\nrelease = \"{to}\"\ncohort = \"{c}\"\n"
+        );
+    }
+    for (from, to, c) in &deltas {
+        text += &format!(
+            "[[events]]\nat = 0\naction = \"activate\"\nrelease = \"{from}->{to}\"\ncohort = \"{c}\"\n"
         );
     }
     text
 }
 
-/// A fleet table of `n` devices; text columns categorical when asked.
-fn fleet_frame(n: usize, categorical: bool) -> DataFrame {
+/// A fleet table of `n` devices; text columns categorical when asked; ids in increasing
+/// order, or scattered (`n` must then be coprime with 7919).
+fn fleet_frame(n: usize, categorical: bool, sorted_ids: bool) -> DataFrame {
     let versions: Vec<String> = (0..N_VERSIONS).map(version).collect();
     // A cheap deterministic scatter, so that neighbouring rows differ.
     let pick = |i: usize, salt: usize, k: usize| (i.wrapping_mul(2_654_435_761) >> salt) % k;
@@ -79,7 +106,12 @@ fn fleet_frame(n: usize, categorical: bool) -> DataFrame {
             c
         }
     };
-    let ids: Vec<String> = (0..n).map(|i| format!("SN-{i:08}")).collect();
+    let ids: Vec<String> = (0..n)
+        .map(|i| {
+            let id = if sorted_ids { i } else { i * 7919 % n };
+            format!("SN-{id:08}")
+        })
+        .collect();
     DataFrame::new_infer_height(vec![
         Column::new("device_id".into(), ids),
         text(
@@ -106,6 +138,7 @@ struct Files {
     scenario: PathBuf,
     parquet: PathBuf,
     parquet_categorical: PathBuf,
+    parquet_unsorted: PathBuf,
     csv: PathBuf,
 }
 
@@ -114,16 +147,23 @@ fn files() -> Files {
     let scenario = dir.path().join("import.toml");
     std::fs::write(&scenario, scenario_text()).unwrap();
     let parquet = dir.path().join("fleet.parquet");
-    write_parquet(&parquet, &mut fleet_frame(N_DEVICES, false)).unwrap();
+    write_parquet(&parquet, &mut fleet_frame(N_DEVICES, false, true)).unwrap();
     let parquet_categorical = dir.path().join("fleet-categorical.parquet");
-    write_parquet(&parquet_categorical, &mut fleet_frame(N_DEVICES, true)).unwrap();
+    write_parquet(
+        &parquet_categorical,
+        &mut fleet_frame(N_DEVICES, true, true),
+    )
+    .unwrap();
+    let parquet_unsorted = dir.path().join("fleet-unsorted.parquet");
+    write_parquet(&parquet_unsorted, &mut fleet_frame(N_DEVICES, false, false)).unwrap();
     let csv = dir.path().join("fleet.csv");
-    write_csv(&csv, &mut fleet_frame(N_CSV, false)).unwrap();
+    write_csv(&csv, &mut fleet_frame(N_CSV, false, true)).unwrap();
     Files {
         _dir: dir,
         scenario,
         parquet,
         parquet_categorical,
+        parquet_unsorted,
         csv,
     }
 }
@@ -184,6 +224,9 @@ fn import(c: &mut Criterion) {
     });
     group.bench_function("categorical", |b| {
         b.iter_with_large_drop(|| load(&f.scenario, black_box(&f.parquet_categorical)))
+    });
+    group.bench_function("unsorted_ids", |b| {
+        b.iter_with_large_drop(|| load(&f.scenario, black_box(&f.parquet_unsorted)))
     });
     group.finish();
 

@@ -19,12 +19,13 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::Arc;
 
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
-use polars_parquet::parquet::page::{split_buffer, DataPage, DataPageHeader};
+use polars_parquet::parquet::page::{split_buffer, CompressedPage, DataPage, DataPageHeader};
 use polars_parquet::parquet::read::{get_page_iterator, read_metadata, BasicDecompressor};
 use polars_parquet::parquet::schema::types::PhysicalType;
 use rayon::prelude::*;
@@ -45,10 +46,161 @@ pub(super) enum Want {
 }
 
 /// A text column: `values[0]` is `""`, standing for null and the empty string, and
-/// `codes[row]` indexes `values` (the loader's `Dict`).
+/// each row's code indexes `values` (the loader's `Dict`).
 pub(super) struct TextColumn {
     pub values: Vec<String>,
-    pub codes: Vec<u32>,
+    pub codes: TextCodes,
+}
+
+/// A text column's codes: decoded, or left in the file until the loader knows what each
+/// value maps to ([`Deferred`]).
+pub(super) enum TextCodes {
+    Rows(Vec<u32>),
+    Deferred(Deferred),
+}
+
+/// The codes of a column whose every page is dictionary-encoded, still in the file:
+/// the loader maps each distinct value first, then [`Deferred::map`] decodes the pages
+/// straight into the mapped column. A 10M-row column thus never exists as codes (40 MB
+/// written, faulted in and read back once).
+pub(super) struct Deferred {
+    file: Arc<File>,
+    /// The column's index among the file's columns.
+    column: usize,
+    sizes: Vec<usize>,
+    /// Per row group, the global code of each of its dictionary's entries.
+    remaps: Vec<Vec<u32>>,
+    /// Whether a row has code 0 (null or empty): every other code comes from a
+    /// dictionary entry, which a row uses.
+    uses_empty: bool,
+}
+
+/// A Parquet file in memory, with its metadata.
+struct File {
+    bytes: Buffer<u8>,
+    meta: FileMetadata,
+}
+
+impl Deferred {
+    /// `table[code]` for every row's code (null: code 0), decoded row group by row group
+    /// in parallel.
+    pub fn map<T: Copy + Send + Sync>(&self, table: &[T]) -> Vec<T> {
+        let rows = self.sizes.iter().sum();
+        let mut out = Vec::with_capacity(rows);
+        // Written twice, but the first (parallel) pass is the one that faults the pages
+        // in; a vector of a non-primitive type cannot be allocated zeroed.
+        out.par_extend(rayon::iter::repeat_n(table[0], rows));
+        cut(&mut out, &self.sizes)
+            .into_par_iter()
+            .rev()
+            .enumerate()
+            .for_each(|(g, part)| {
+                let chunk = &self.file.meta.row_groups[g].parquet_columns()[self.column];
+                // The group's dictionary entries mapped once; then one lookup a row.
+                let mapped: Vec<T> = self.remaps[g].iter().map(|&c| table[c as usize]).collect();
+                let rows = part.len();
+                for_each_page(&self.file.bytes, chunk, rows, |first, indices, valid| {
+                    let out = &mut part[first..first + valid.map_or(indices.len(), <[bool]>::len)];
+                    match valid {
+                        None => {
+                            for (o, &i) in out.iter_mut().zip(indices) {
+                                *o = mapped[i as usize];
+                            }
+                        }
+                        Some(valid) => {
+                            let mut indices = indices.iter();
+                            for (o, &v) in out.iter_mut().zip(valid) {
+                                if v {
+                                    *o = mapped
+                                        [*indices.next().expect("one per valid row") as usize];
+                                }
+                            }
+                        }
+                    }
+                })
+                .expect("the pages decoded once already, when the table was read");
+            });
+        out
+    }
+
+    /// Whether some row may have `code` (one that none has is not worth a decode to
+    /// look for).
+    pub fn may_use(&self, code: u32) -> bool {
+        code != 0 || self.uses_empty
+    }
+
+    /// Every row's code.
+    pub fn codes(&self, n_values: usize) -> Vec<u32> {
+        let identity: Vec<u32> = (0..n_values as u32).collect();
+        self.map(&identity)
+    }
+}
+
+/// Whether every data page of `chunk` is dictionary-encoded (read from the page headers
+/// only: nothing is decompressed).
+fn dictionary_only(file: &Buffer<u8>, chunk: &ColumnChunkMetadata) -> bool {
+    let Ok(pages) = get_page_iterator(chunk, Cursor::new(file.clone()), Vec::new(), MAX_PAGE)
+    else {
+        return false;
+    };
+    let mut dictionary = false;
+    for page in pages {
+        match page {
+            Ok(CompressedPage::Dict(_)) => dictionary = true,
+            Ok(CompressedPage::Data(p)) if p.header().is_dictionary_encoded() => {}
+            _ => return false,
+        }
+    }
+    dictionary
+}
+
+/// Decodes a text column chunk of `rows` rows whose data pages are all
+/// dictionary-encoded: calls `page(first_row, indices, valid)` for every page (`valid`:
+/// a flag per row of the page, absent when none is null; `indices` has one entry per
+/// valid row, each checked against the dictionary) and returns the dictionary's values;
+/// `None` if a page is of another encoding or damaged.
+fn for_each_page(
+    file: &Buffer<u8>,
+    chunk: &ColumnChunkMetadata,
+    rows: usize,
+    mut page_rows: impl FnMut(usize, &[u32], Option<&[bool]>),
+) -> Option<Vec<Vec<u8>>> {
+    if chunk.physical_type() != PhysicalType::ByteArray {
+        return None;
+    }
+    let optional = chunk.descriptor().descriptor.max_def_level == 1;
+    let pages = get_page_iterator(chunk, Cursor::new(file.clone()), Vec::new(), MAX_PAGE).ok()?;
+    let mut pages = BasicDecompressor::new(pages, Vec::new());
+    let dict = pages.read_dict_page().ok()??;
+    let (ranges, bytes) = plain_byte_arrays(&dict.buffer, dict.num_values)?;
+    let values: Vec<Vec<u8>> = ranges.iter().map(|r| bytes[r.clone()].to_vec()).collect();
+    let (mut valid, mut indices) = (Vec::new(), Vec::new());
+    let mut row = 0;
+    while let Some(item) = pages.next() {
+        let page = item.ok()?.decompress(&mut pages).ok()?;
+        let n = page.num_values();
+        if row + n > rows || page.encoding() != Encoding::RleDictionary {
+            return None;
+        }
+        let present = if optional {
+            definition_levels(&page, n, &mut valid)?
+        } else {
+            valid.clear();
+            n
+        };
+        let (&width, data) = split_buffer(&page).ok()?.values.split_first()?;
+        if width > 32 {
+            return None;
+        }
+        hybrid_rle(data, u32::from(width), present, &mut indices)?;
+        if indices.iter().any(|&i| i as usize >= values.len()) {
+            return None;
+        }
+        page_rows(row, &indices, (!valid.is_empty()).then_some(&valid[..]));
+        row += n;
+        pages.reuse_page_buffer(page);
+    }
+    (row == rows).then_some(values)
 }
 
 /// A tick column: [`NEVER_SEEN`] for null, and the first row whose value does not fit
@@ -89,7 +241,21 @@ const NULL: u32 = u32::MAX;
 pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable> {
     let bytes: Buffer<u8> = std::fs::read(path).ok()?.into();
     let meta = read_metadata(&mut Cursor::new(bytes.clone())).ok()?;
-    let groups = groups(&meta, wanted)?;
+    let file = Arc::new(File { bytes, meta });
+    let (bytes, meta) = (&file.bytes, &file.meta);
+    let groups = groups(meta, wanted)?;
+    // Text columns whose pages are all dictionary-encoded are decoded later, straight
+    // into what the loader maps their values to ([`Deferred`]).
+    let deferred: Vec<bool> = wanted
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, want))| {
+            want == Want::Text
+                && groups
+                    .iter()
+                    .all(|chunks| dictionary_only(bytes, chunks[k]))
+        })
+        .collect();
     let rows = meta.row_groups.iter().map(|g| g.num_rows()).sum::<usize>();
     if rows != meta.num_rows {
         return None;
@@ -116,9 +282,10 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
     let mut codes: Vec<Vec<u32>> = Vec::new();
     let mut bools: Vec<Vec<bool>> = Vec::new();
     let mut ticks: Vec<Vec<i32>> = Vec::new();
-    for &(_, want) in wanted {
+    for (k, &(_, want)) in wanted.iter().enumerate() {
         match want {
             Want::Ids => {}
+            Want::Text if deferred[k] => {}
             Want::Text => codes.push(vec![0; rows]),
             Want::Bool => bools.push(vec![false; rows]),
             Want::Tick { .. } => ticks.push(vec![0; rows]),
@@ -132,7 +299,8 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
         let (mut c, mut b, mut t) = (0, 0, 0);
         let sinks = wanted
             .iter()
-            .map(|&(_, want)| match want {
+            .enumerate()
+            .map(|(k, &(_, want))| match want {
                 Want::Ids => Sink::Ids(IdWriter {
                     span: id_bufs.pop().expect("one span per group"),
                     len: 0,
@@ -140,6 +308,7 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
                     ends: id_end_parts.pop().expect("one part per group"),
                     row: 0,
                 }),
+                Want::Text if deferred[k] => Sink::Dictionary(Vec::new(), false),
                 Want::Text => {
                     c += 1;
                     Sink::Text {
@@ -169,7 +338,7 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
         .into_par_iter()
         .map(|(g, mut sinks)| {
             for (sink, chunk) in sinks.iter_mut().zip(&groups[g]) {
-                read_chunk(&bytes, chunk, sizes[g], sink)?;
+                read_chunk(bytes, chunk, sizes[g], sink)?;
             }
             Some(sinks.into_iter().map(Sink::done).collect())
         })
@@ -192,6 +361,22 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
             Want::Ids => {
                 let (buf, ends) = (std::mem::take(&mut id_buf), std::mem::take(&mut id_ends));
                 merge_ids(&done, k, buf, &spans, ends, &sizes)?
+            }
+            Want::Text if deferred[k] => {
+                let (values, remaps) = merge_dictionaries(&done, k)?;
+                let null = done
+                    .iter()
+                    .any(|d| matches!(d[k], Done::Dictionary(_, true)));
+                // Code 0 is used by a null row, or by an empty value in a dictionary.
+                let uses_empty = null || remaps.iter().flatten().any(|&c| c == 0);
+                let codes = TextCodes::Deferred(Deferred {
+                    file: file.clone(),
+                    column: wanted[k].0,
+                    sizes: sizes.clone(),
+                    remaps,
+                    uses_empty,
+                });
+                Read::Text(TextColumn { values, codes })
             }
             Want::Text => merge_text(&done, k, codes.next().expect("allocated"), &sizes)?,
             Want::Bool => Read::Bool(bools.next().expect("allocated")),
@@ -278,6 +463,9 @@ enum Sink<'a> {
         index: Option<HashMap<Vec<u8>, u32>>,
         codes: &'a mut [u32],
     },
+    /// A text column left in the file ([`Deferred`]): its dictionary, its pages checked,
+    /// and whether a row is null.
+    Dictionary(Vec<Vec<u8>>, bool),
     Bool(&'a mut [bool]),
     /// Ticks, and the first row (in the chunk) whose value is out of range.
     Tick {
@@ -296,6 +484,7 @@ impl Sink<'_> {
                 spill: w.spill,
             },
             Sink::Text { dict, .. } => Done::Text(dict),
+            Sink::Dictionary(dict, null) => Done::Dictionary(dict, null),
             Sink::Bool(_) => Done::Bool,
             Sink::Tick { bad, .. } => Done::Tick(bad),
         }
@@ -310,6 +499,8 @@ enum Done {
         spill: Option<Vec<u8>>,
     },
     Text(Vec<Vec<u8>>),
+    /// A deferred text column's dictionary, and whether a row is null.
+    Dictionary(Vec<Vec<u8>>, bool),
     Bool,
     Tick(Option<(usize, i64)>),
 }
@@ -401,6 +592,12 @@ fn read_chunk(
     rows: usize,
     sink: &mut Sink<'_>,
 ) -> Option<()> {
+    if let Sink::Dictionary(dict, null) = sink {
+        *dict = for_each_page(file, chunk, rows, |_, indices, valid| {
+            *null |= valid.is_some_and(|v| v.len() > indices.len());
+        })?;
+        return Some(());
+    }
     let optional = chunk.descriptor().descriptor.max_def_level == 1;
     let physical = chunk.physical_type();
     let pages = get_page_iterator(chunk, Cursor::new(file.clone()), Vec::new(), MAX_PAGE).ok()?;
@@ -647,6 +844,7 @@ fn plain_page(
                 };
             });
         }
+        Sink::Dictionary(..) => return None, // read whole by `for_each_page`
         Sink::Bool(out) => {
             let data = values.get(..present.div_ceil(8))?;
             let bits: Vec<bool> = (0..present)
@@ -826,11 +1024,31 @@ fn merge_ids(
 /// Column `k`'s dictionaries of every row group merged into one, and `codes` remapped
 /// to it.
 fn merge_text(done: &[Vec<Done>], k: usize, mut codes: Vec<u32>, sizes: &[usize]) -> Option<Read> {
+    let (values, remaps) = merge_dictionaries(done, k)?;
+    cut(&mut codes, sizes)
+        .into_par_iter()
+        .rev()
+        .zip(remaps)
+        .for_each(|(part, remap)| {
+            for c in part {
+                *c = if *c == NULL { 0 } else { remap[*c as usize] };
+            }
+        });
+    Some(Read::Text(TextColumn {
+        values,
+        codes: TextCodes::Rows(codes),
+    }))
+}
+
+/// Column `k`'s dictionaries of every row group merged into one (`""` first, then
+/// values in order of first appearance), with each group's map from its entries to the
+/// merged codes; `None` if a value is not UTF-8.
+fn merge_dictionaries(done: &[Vec<Done>], k: usize) -> Option<(Vec<String>, Vec<Vec<u32>>)> {
     let mut values = vec![String::new()];
     let mut by_value: HashMap<String, u32> = HashMap::from([(String::new(), 0)]);
     let mut remaps: Vec<Vec<u32>> = Vec::with_capacity(done.len());
     for d in done {
-        let Done::Text(dict) = &d[k] else {
+        let (Done::Text(dict) | Done::Dictionary(dict, _)) = &d[k] else {
             unreachable!("a text column")
         };
         let mut remap = Vec::with_capacity(dict.len());
@@ -849,14 +1067,5 @@ fn merge_text(done: &[Vec<Done>], k: usize, mut codes: Vec<u32>, sizes: &[usize]
         }
         remaps.push(remap);
     }
-    cut(&mut codes, sizes)
-        .into_par_iter()
-        .rev()
-        .zip(remaps)
-        .for_each(|(part, remap)| {
-            for c in part {
-                *c = if *c == NULL { 0 } else { remap[*c as usize] };
-            }
-        });
-    Some(Read::Text(TextColumn { values, codes }))
+    Some((values, remaps))
 }

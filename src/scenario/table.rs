@@ -25,7 +25,10 @@
 //! taken column by column. Each text column becomes a dictionary (its distinct values and
 //! one code per row; a categorical column's codes are remapped, not re-hashed), each
 //! distinct value is looked up in the catalog once, and the fleet's columns are filled in
-//! bulk ([`Fleet::push_many`]); no string is built per row. Errors are collected per
+//! bulk ([`Fleet::push_many`], [`Fleet::push_packed`]); no string is built per row. A
+//! Parquet table is read by the direct reader ([`super::parquet`]) when it can: Parquet's
+//! own dictionary pages become the dictionaries, and the ids land in the fleet's packed
+//! store without a copy per row; polars reads what it does not cover. Errors are collected per
 //! distinct value and then placed at the first row that has one, so that the message is
 //! the one a row-by-row reader ([`RowInterner`]) gives: the first bad row, and in it the
 //! first bad cell in the order device id, hardware version, software type, software
@@ -40,7 +43,7 @@ use polars::prelude::{
 };
 use rayon::prelude::*;
 
-use super::parquet::{self, DirectTable, Want};
+use super::parquet::{self, DirectTable, TextCodes, Want};
 use super::ScenarioError;
 use crate::catalog::{did_you_mean, Catalog};
 use crate::fleet::{DeviceColumns, DeviceReport, Fleet, NewDevice, NEVER_SEEN};
@@ -543,10 +546,27 @@ impl FirstError {
 }
 
 /// A text column reduced to its distinct values: `values[0]` is `""`, standing for null
-/// and for the empty string, and `codes[row]` indexes `values`.
+/// and for the empty string, and each row's code indexes `values`.
 struct Dict<'a> {
     values: Vec<&'a str>,
-    codes: Vec<u32>,
+    codes: Codes,
+}
+
+/// A [`Dict`]'s codes: one per row, or still in a Parquet file, decoded only when they
+/// are mapped to what the values resolve to ([`map_codes`]).
+enum Codes {
+    Rows(Vec<u32>),
+    Deferred(parquet::Deferred),
+}
+
+impl Dict<'_> {
+    /// Every row's code (decoded, for a deferred column).
+    fn rows(&self) -> std::borrow::Cow<'_, [u32]> {
+        match &self.codes {
+            Codes::Rows(codes) => std::borrow::Cow::Borrowed(codes),
+            Codes::Deferred(d) => std::borrow::Cow::Owned(d.codes(self.values.len())),
+        }
+    }
 }
 
 /// Builds a [`Dict`]; strings are hashed once per row at most, and not at all when a row
@@ -585,7 +605,7 @@ impl<'a> DictBuilder<'a> {
     fn finish(self) -> Dict<'a> {
         Dict {
             values: self.values,
-            codes: self.codes,
+            codes: Codes::Rows(self.codes),
         }
     }
 }
@@ -673,11 +693,14 @@ fn repeat<T: Copy + Send + Sync>(value: T, n: usize) -> Vec<T> {
 }
 
 fn map_codes<T: Copy + Send + Sync>(dict: &Dict<'_>, table: &[T]) -> Vec<T> {
-    dict.codes
-        .par_iter()
-        .with_min_len(1 << 16)
-        .map(|&c| table[c as usize])
-        .collect()
+    match &dict.codes {
+        Codes::Rows(codes) => codes
+            .par_iter()
+            .with_min_len(1 << 16)
+            .map(|&c| table[c as usize])
+            .collect(),
+        Codes::Deferred(d) => d.map(table),
+    }
 }
 
 /// What a column holds, as far as a fleet table cares.
@@ -803,13 +826,18 @@ fn resolve_dict<T: Copy>(
             }
         }
     }
-    if !failed.is_empty() {
-        if let Some(row) = dict
-            .codes
-            .iter()
-            .position(|&c| failed[c as usize].is_some())
-        {
-            let (check, message) = failed[dict.codes[row] as usize].take().unwrap();
+    let used = |c: usize| match &dict.codes {
+        Codes::Rows(_) => true,
+        Codes::Deferred(d) => d.may_use(c as u32),
+    };
+    if failed
+        .iter()
+        .enumerate()
+        .any(|(c, f)| f.is_some() && used(c))
+    {
+        let codes = dict.rows();
+        if let Some(row) = codes.iter().position(|&c| failed[c as usize].is_some()) {
+            let (check, message) = failed[codes[row] as usize].take().unwrap();
             errors.note(row, check, || message);
         }
     }
@@ -830,8 +858,9 @@ fn resolve_per_type<T: Copy + Send + Sync>(
         return map_codes(dict, &table);
     };
     let mut memo: HashMap<(SoftwareTypeId, u32), Result<T, (Check, String)>> = HashMap::new();
-    let mut out = Vec::with_capacity(dict.codes.len());
-    for (row, (&code, &st)) in dict.codes.iter().zip(types).enumerate() {
+    let codes = dict.rows();
+    let mut out = Vec::with_capacity(codes.len());
+    for (row, (&code, &st)) in codes.iter().zip(types).enumerate() {
         // A row with an unknown software type already has its error.
         let Some(st) = st else {
             out.push(fallback);
@@ -1014,9 +1043,13 @@ impl Table<'_> {
         let dicts = texts
             .iter_mut()
             .map(|(c, t)| {
+                let codes = match std::mem::replace(&mut t.codes, TextCodes::Rows(Vec::new())) {
+                    TextCodes::Rows(codes) => Codes::Rows(codes),
+                    TextCodes::Deferred(d) => Codes::Deferred(d),
+                };
                 let dict = Dict {
                     values: t.values.iter().map(String::as_str).collect(),
-                    codes: std::mem::take(&mut t.codes),
+                    codes,
                 };
                 (*c, dict)
             })
