@@ -4,9 +4,12 @@
 //!
 //! Why: polars turns every text cell into a 16-byte view, so a 10M-row table of four text
 //! columns became 1.4 GB of arrays that were read once and dropped; faulting those pages
-//! in was most of `otasim matrix` on an imported fleet. Here a text column costs 4 bytes
-//! a row (its code) and a row group's dictionary page is read once, whatever the number of
-//! rows repeating its values.
+//! in was most of `otasim matrix` on an imported fleet. Here a row group's dictionary
+//! page is read once, whatever the number of rows repeating its values, and a text
+//! column whose pages are all dictionary-encoded (what writers produce for hardware,
+//! versions, cohorts) is not decoded at all until the loader has looked each distinct
+//! value up: [`Deferred::map`] then decodes it straight into the fleet's column. Other
+//! text columns cost 4 bytes a row (a code) until then.
 //!
 //! It covers what Parquet writers produce for a flat table: PLAIN and dictionary encodings
 //! (with the PLAIN fallback a writer switches to when a dictionary grows too big),
