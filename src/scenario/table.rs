@@ -1490,34 +1490,44 @@ mod tests {
         compression: polars_parquet::write::CompressionOptions,
     }
 
-    const fn layout(
-        v2_pages: bool,
-        plain_text: bool,
-        dictionary_ids: bool,
-        categorical: bool,
-        rows_per_group: usize,
-        compression: polars_parquet::write::CompressionOptions,
-    ) -> Format {
-        Format::ParquetLayout(Layout {
-            v2_pages,
-            plain_text,
-            dictionary_ids,
-            categorical,
-            rows_per_group,
-            compression,
-        })
-    }
-
     const FORMATS: [Format; 7] = {
         use polars_parquet::write::CompressionOptions as C;
         [
             Format::Csv,
             Format::Parquet,
             Format::ParquetCategorical,
-            layout(true, false, false, false, 2, C::Zstd(None)),
-            layout(false, true, true, false, 3, C::Snappy),
-            layout(true, true, false, false, 1, C::Uncompressed),
-            layout(false, false, true, true, 1000, C::Lz4Raw),
+            Format::ParquetLayout(Layout {
+                v2_pages: true,
+                plain_text: false,
+                dictionary_ids: false,
+                categorical: false,
+                rows_per_group: 2,
+                compression: C::Zstd(None),
+            }),
+            Format::ParquetLayout(Layout {
+                v2_pages: false,
+                plain_text: true,
+                dictionary_ids: true,
+                categorical: false,
+                rows_per_group: 3,
+                compression: C::Snappy,
+            }),
+            Format::ParquetLayout(Layout {
+                v2_pages: true,
+                plain_text: true,
+                dictionary_ids: false,
+                categorical: false,
+                rows_per_group: 1,
+                compression: C::Uncompressed,
+            }),
+            Format::ParquetLayout(Layout {
+                v2_pages: false,
+                plain_text: false,
+                dictionary_ids: true,
+                categorical: true,
+                rows_per_group: 1000,
+                compression: C::Lz4Raw,
+            }),
         ]
     };
 
