@@ -28,7 +28,9 @@ use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
-use polars_parquet::parquet::page::{split_buffer, CompressedPage, DataPage, DataPageHeader};
+use polars_parquet::parquet::page::{
+    split_buffer, CompressedPage, DataPage, DataPageHeader, DictPage,
+};
 use polars_parquet::parquet::read::{get_page_iterator, read_metadata, BasicDecompressor};
 use polars_parquet::parquet::schema::types::PhysicalType;
 use rayon::prelude::*;
@@ -171,39 +173,104 @@ fn for_each_page(
     if chunk.physical_type() != PhysicalType::ByteArray {
         return None;
     }
-    let optional = chunk.descriptor().descriptor.max_def_level == 1;
-    let pages = get_page_iterator(chunk, Cursor::new(file.clone()), Vec::new(), MAX_PAGE).ok()?;
-    let mut pages = BasicDecompressor::new(pages, Vec::new());
-    let dict = pages.read_dict_page().ok()??;
+    let (pages, dict) = ChunkPages::open(file, chunk)?;
+    let dict = dict?;
     let (ranges, bytes) = plain_byte_arrays(&dict.buffer, dict.num_values)?;
     let values: Vec<Vec<u8>> = ranges.iter().map(|r| bytes[r.clone()].to_vec()).collect();
-    let (mut valid, mut indices) = (Vec::new(), Vec::new());
-    let mut row = 0;
-    while let Some(item) = pages.next() {
-        let page = item.ok()?.decompress(&mut pages).ok()?;
-        let n = page.num_values();
-        if row + n > rows || page.encoding() != Encoding::RleDictionary {
+    let mut indices = Vec::new();
+    pages.for_each(rows, |page| {
+        if page.encoding != Encoding::RleDictionary {
             return None;
         }
-        let present = if optional {
-            definition_levels(&page, n, &mut valid)?
-        } else {
-            valid.clear();
-            n
-        };
-        let (&width, data) = split_buffer(&page).ok()?.values.split_first()?;
-        if width > 32 {
-            return None;
-        }
-        hybrid_rle(data, u32::from(width), present, &mut indices)?;
+        page.indices(&mut indices)?;
         if indices.iter().any(|&i| i as usize >= values.len()) {
             return None;
         }
-        page_rows(row, &indices, (!valid.is_empty()).then_some(&valid[..]));
-        row += n;
-        pages.reuse_page_buffer(page);
+        page_rows(page.first, &indices, page.mask);
+        Some(())
+    })?;
+    Some(values)
+}
+
+/// A column chunk's data pages, decompressed one at a time.
+struct ChunkPages {
+    pages: BasicDecompressor,
+    optional: bool,
+}
+
+/// One data page of a chunk, decoded as far as every column type shares.
+struct PageRows<'p> {
+    /// Its first row, in the chunk.
+    first: usize,
+    /// Its rows, and how many are not null.
+    n: usize,
+    present: usize,
+    /// A flag per row, absent when no row is null.
+    mask: Option<&'p [bool]>,
+    encoding: Encoding,
+    /// The encoded values (definition levels split off).
+    values: &'p [u8],
+}
+
+impl PageRows<'_> {
+    /// The page's dictionary indices (the bit width, then the hybrid encoding).
+    fn indices(&self, out: &mut Vec<u32>) -> Option<()> {
+        let (&width, data) = self.values.split_first()?;
+        if width > 32 {
+            return None;
+        }
+        hybrid_rle(data, u32::from(width), self.present, out)
     }
-    (row == rows).then_some(values)
+}
+
+impl ChunkPages {
+    /// The chunk's pages, and its dictionary page if it has one.
+    fn open(
+        file: &Buffer<u8>,
+        chunk: &ColumnChunkMetadata,
+    ) -> Option<(ChunkPages, Option<DictPage>)> {
+        let pages =
+            get_page_iterator(chunk, Cursor::new(file.clone()), Vec::new(), MAX_PAGE).ok()?;
+        let mut pages = BasicDecompressor::new(pages, Vec::new());
+        let dict = pages.read_dict_page().ok()?;
+        let optional = chunk.descriptor().descriptor.max_def_level == 1;
+        Some((ChunkPages { pages, optional }, dict))
+    }
+
+    /// Calls `page` for each data page, in order; `None` if a page is damaged, if the
+    /// pages do not hold exactly `rows` rows, or if `page` says so.
+    fn for_each(
+        mut self,
+        rows: usize,
+        mut page: impl FnMut(PageRows<'_>) -> Option<()>,
+    ) -> Option<()> {
+        let mut valid: Vec<bool> = Vec::new();
+        let mut row = 0;
+        while let Some(item) = self.pages.next() {
+            let data = item.ok()?.decompress(&mut self.pages).ok()?;
+            let n = data.num_values();
+            if row + n > rows {
+                return None;
+            }
+            let present = if self.optional {
+                definition_levels(&data, n, &mut valid)?
+            } else {
+                valid.clear();
+                n
+            };
+            page(PageRows {
+                first: row,
+                n,
+                present,
+                mask: (!valid.is_empty()).then_some(&valid[..]),
+                encoding: data.encoding(),
+                values: split_buffer(&data).ok()?.values,
+            })?;
+            row += n;
+            self.pages.reuse_page_buffer(data);
+        }
+        (row == rows).then_some(())
+    }
 }
 
 /// A tick column: [`NEVER_SEEN`] for null, and the first row whose value does not fit
@@ -601,11 +668,9 @@ fn read_chunk(
         })?;
         return Some(());
     }
-    let optional = chunk.descriptor().descriptor.max_def_level == 1;
     let physical = chunk.physical_type();
-    let pages = get_page_iterator(chunk, Cursor::new(file.clone()), Vec::new(), MAX_PAGE).ok()?;
-    let mut pages = BasicDecompressor::new(pages, Vec::new());
-    let dictionary = match pages.read_dict_page().ok()? {
+    let (pages, dict) = ChunkPages::open(file, chunk)?;
+    let dictionary = match dict {
         None => None,
         Some(page) => {
             let d = match physical {
@@ -624,46 +689,30 @@ fn read_chunk(
             Some(d)
         }
     };
-    let mut valid: Vec<bool> = Vec::new();
     let mut indices: Vec<u32> = Vec::new();
-    let mut row = 0;
-    while let Some(item) = pages.next() {
-        let page = item.ok()?.decompress(&mut pages).ok()?;
-        let n = page.num_values();
-        if row + n > rows {
-            return None;
-        }
-        let present = if optional {
-            definition_levels(&page, n, &mut valid)?
-        } else {
-            valid.clear();
-            n
-        };
-        let values = split_buffer(&page).ok()?.values;
-        let mask = (!valid.is_empty()).then_some(&valid[..]);
-        match page.encoding() {
-            Encoding::Plain => plain_page(values, present, mask, row, n, physical, sink)?,
+    pages.for_each(rows, |page| {
+        let (first, n, mask) = (page.first, page.n, page.mask);
+        match page.encoding {
+            Encoding::Plain => {
+                plain_page(page.values, page.present, mask, first, n, physical, sink)
+            }
             Encoding::PlainDictionary | Encoding::RleDictionary => {
-                let (&width, data) = values.split_first()?;
-                if width > 32 {
-                    return None;
-                }
-                hybrid_rle(data, width as u32, present, &mut indices)?;
-                dictionary_page(dictionary.as_ref()?, &indices, mask, row, n, sink)?;
+                page.indices(&mut indices)?;
+                dictionary_page(dictionary.as_ref()?, &indices, mask, first, n, sink)
             }
             Encoding::Rle if physical == PhysicalType::Boolean => {
                 // RLE booleans: a 4-byte length, then the hybrid encoding at width 1.
-                let data = values.get(4..)?;
-                hybrid_rle(data, 1, present, &mut indices)?;
-                let Sink::Bool(out) = sink else { return None };
-                scatter(&indices, mask, row, n, |i, v| out[i] = v == Some(&1));
+                let data = page.values.get(4..)?;
+                hybrid_rle(data, 1, page.present, &mut indices)?;
+                let Sink::Bool(out) = &mut *sink else {
+                    return None;
+                };
+                scatter(&indices, mask, first, n, |i, v| out[i] = v == Some(&1));
+                Some(())
             }
-            _ => return None,
+            _ => None,
         }
-        row += n;
-        pages.reuse_page_buffer(page);
-    }
-    (row == rows).then_some(())
+    })
 }
 
 /// Decodes an optional column's definition levels into `valid` (a flag per value of
