@@ -97,7 +97,6 @@ impl Deferred {
         out.par_extend(rayon::iter::repeat_n(table[0], rows));
         cut(&mut out, &self.sizes)
             .into_par_iter()
-            .rev()
             .enumerate()
             .for_each(|(g, part)| {
                 let chunk = &self.file.meta.row_groups[g].parquet_columns()[self.column];
@@ -347,8 +346,8 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
         .collect::<Option<_>>()?;
     let mut id_buf: Vec<u8> = vec![0; spans.iter().sum()];
     let mut id_ends: Vec<usize> = vec![0; rows];
-    let mut id_bufs = cut(&mut id_buf, &spans);
-    let mut id_end_parts = cut(&mut id_ends, &sizes);
+    let mut id_bufs = cut(&mut id_buf, &spans).into_iter();
+    let mut id_end_parts = cut(&mut id_ends, &sizes).into_iter();
     let mut codes: Vec<Vec<u32>> = Vec::new();
     let mut bools: Vec<Vec<bool>> = Vec::new();
     let mut ticks: Vec<Vec<i32>> = Vec::new();
@@ -361,9 +360,18 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
             Want::Tick { .. } => ticks.push(vec![0; rows]),
         }
     }
-    let mut code_parts = codes.iter_mut().map(|v| cut(v, &sizes)).collect::<Vec<_>>();
-    let mut bool_parts = bools.iter_mut().map(|v| cut(v, &sizes)).collect::<Vec<_>>();
-    let mut tick_parts = ticks.iter_mut().map(|v| cut(v, &sizes)).collect::<Vec<_>>();
+    let mut code_parts = codes
+        .iter_mut()
+        .map(|v| cut(v, &sizes).into_iter())
+        .collect::<Vec<_>>();
+    let mut bool_parts = bools
+        .iter_mut()
+        .map(|v| cut(v, &sizes).into_iter())
+        .collect::<Vec<_>>();
+    let mut tick_parts = ticks
+        .iter_mut()
+        .map(|v| cut(v, &sizes).into_iter())
+        .collect::<Vec<_>>();
     let mut tasks: Vec<(usize, Vec<Sink<'_>>)> = Vec::with_capacity(sizes.len());
     for g in 0..sizes.len() {
         let (mut c, mut b, mut t) = (0, 0, 0);
@@ -372,10 +380,10 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
             .enumerate()
             .map(|(k, &(_, want))| match want {
                 Want::Ids => Sink::Ids(IdWriter {
-                    span: id_bufs.pop().expect("one span per group"),
+                    span: id_bufs.next().expect("one span per group"),
                     len: 0,
                     spill: None,
-                    ends: id_end_parts.pop().expect("one part per group"),
+                    ends: id_end_parts.next().expect("one part per group"),
                     row: 0,
                 }),
                 Want::Text if deferred[k] => Sink::Dictionary(Vec::new(), false),
@@ -384,17 +392,17 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
                     Sink::Text {
                         dict: Vec::new(),
                         index: None,
-                        codes: code_parts[c - 1].pop().expect("one part per group"),
+                        codes: code_parts[c - 1].next().expect("one part per group"),
                     }
                 }
                 Want::Bool => {
                     b += 1;
-                    Sink::Bool(bool_parts[b - 1].pop().expect("one part per group"))
+                    Sink::Bool(bool_parts[b - 1].next().expect("one part per group"))
                 }
                 Want::Tick { unsigned } => {
                     t += 1;
                     Sink::Tick {
-                        out: tick_parts[t - 1].pop().expect("one part per group"),
+                        out: tick_parts[t - 1].next().expect("one part per group"),
                         unsigned,
                         bad: None,
                     }
@@ -510,7 +518,7 @@ fn groups<'m>(
         .collect()
 }
 
-/// `v` cut into consecutive slices of `sizes`, returned last first (for `pop`).
+/// `v` cut into consecutive slices of `sizes`, in order.
 fn cut<'a, T>(v: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
     let mut parts = Vec::with_capacity(sizes.len());
     let mut rest = v;
@@ -519,7 +527,6 @@ fn cut<'a, T>(v: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
         parts.push(part);
         rest = tail;
     }
-    parts.reverse();
     parts
 }
 
@@ -1041,7 +1048,6 @@ fn merge_ids(
     });
     let groups: Vec<Option<Option<usize>>> = cut(&mut ends, sizes)
         .into_par_iter()
-        .rev()
         .zip(starts)
         .zip(firsts.collect::<Vec<_>>())
         .map(|((part, start), first_row)| {
@@ -1079,7 +1085,6 @@ fn merge_text(done: &[Vec<Done>], k: usize, mut codes: Vec<u32>, sizes: &[usize]
     let (values, remaps) = merge_dictionaries(done, k)?;
     cut(&mut codes, sizes)
         .into_par_iter()
-        .rev()
         .zip(remaps)
         .for_each(|(part, remap)| {
             for c in part {
