@@ -368,6 +368,54 @@ fn project_key_override_matrix_r9_groups_by_stored_cohort() {
     );
 }
 
+/// The terminal grid says under a cohort's heading how many of its devices take their
+/// updates from another cohort through a project key: devices, not device classes (the
+/// two keyed beta devices here are alike in everything).
+#[test]
+fn r9_matrix_grid_notes_devices_deciding_in_another_cohort() {
+    let text = [
+        "[[cohorts]]\nname = \"beta\"\n".to_string(),
+        "[[cohorts]]\nname = \"stable\"\n".to_string(),
+        "[[project_keys]]\nname = \"k\"\nota_cohort_override = \"stable\"\n".to_string(),
+        full("1.0.0", "\"evt\" = 10"),
+        dev_with(
+            "a",
+            "evt",
+            "1.0.0",
+            "cohort = \"beta\"; project_key = \"k\"",
+        ),
+        dev_with(
+            "b",
+            "evt",
+            "1.0.0",
+            "cohort = \"beta\"; project_key = \"k\"",
+        ),
+        dev_with("c", "evt", "1.0.0", "cohort = \"beta\""),
+        dev_with("d", "evt", "1.0.0", "cohort = \"stable\""),
+    ]
+    .concat();
+    let sc = Scenario::new("r9-grid.toml", &text);
+    let out = stdout_ok(&otasim([
+        "matrix",
+        sc.path.to_str().unwrap(),
+        "--at",
+        "0",
+        "--format",
+        "table",
+    ]));
+    let beta = out
+        .split("\ncohort \"stable\":")
+        .next()
+        .expect("the beta section comes first");
+    assert!(
+        beta.contains(
+            "project key override (R9): 2 devices take their updates from cohort \"stable\""
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("project key override (R9)").count(), 1, "{out}");
+}
+
 #[test]
 fn r9_r10_project_key_override_resolve() {
     let p = bundled("project-key-override.toml");

@@ -89,18 +89,18 @@ pub fn run(args: &MatrixArgs, out: &mut impl Write) -> Result<()> {
 }
 
 /// R9: the matrix groups devices by their stored cohort, but a project key may send
-/// their OTA decisions to another cohort; say so under the cohort's heading.
+/// their OTA decisions to another cohort; say so under the cohort's heading. Counted per
+/// device class (the effective cohort depends on nothing else), not device by device.
 fn key_notes(catalog: &Catalog, fleet: &Fleet) -> HashMap<CohortId, String> {
     let mut elsewhere: BTreeMap<CohortId, BTreeMap<CohortId, u64>> = BTreeMap::new();
-    for d in fleet.present() {
-        let report = fleet.report(d);
+    for (report, n) in matrix::count_reports(catalog, fleet, None) {
         let effective = resolver::effective_cohort(catalog, &report);
         if effective != report.cohort {
             *elsewhere
                 .entry(report.cohort)
                 .or_default()
                 .entry(effective)
-                .or_default() += 1;
+                .or_default() += n;
         }
     }
     elsewhere
