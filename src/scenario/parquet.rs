@@ -423,14 +423,7 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
         .collect::<Option<_>>()?;
 
     // Merge: row groups' dictionaries into one per column, ids into one buffer.
-    let firsts: Vec<usize> = sizes
-        .iter()
-        .scan(0, |at, &s| {
-            let first = *at;
-            *at += s;
-            Some(first)
-        })
-        .collect();
+    let firsts = starts(sizes.iter().copied());
     let mut columns = Vec::with_capacity(wanted.len());
     let (mut codes, mut bools, mut ticks) =
         (codes.into_iter(), bools.into_iter(), ticks.into_iter());
@@ -438,7 +431,7 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
         columns.push(match want {
             Want::Ids => {
                 let (buf, ends) = (std::mem::take(&mut id_buf), std::mem::take(&mut id_ends));
-                merge_ids(&done, k, buf, &spans, ends, &sizes)?
+                merge_ids(&done, k, buf, &spans, ends, &sizes, &firsts)?
             }
             Want::Text if deferred[k] => {
                 let (values, remaps) = merge_dictionaries(&done, k)?;
@@ -514,6 +507,17 @@ fn groups<'m>(
                 return None;
             }
             Some(wanted.iter().map(|&(i, _)| &chunks[i]).collect())
+        })
+        .collect()
+}
+
+/// Where each of consecutive pieces of `lengths` starts (the running sum before it).
+fn starts(lengths: impl Iterator<Item = usize>) -> Vec<usize> {
+    lengths
+        .scan(0, |at, len| {
+            let start = *at;
+            *at += len;
+            Some(start)
         })
         .collect()
 }
@@ -991,7 +995,7 @@ fn dictionary_page(
 
 /// Column `k`'s ids of every row group closed up into one buffer: `buf` holds each
 /// group's bytes at the start of its span (of `spans` bytes), `ends` each row's end
-/// relative to its group's span (groups of `sizes` rows).
+/// relative to its group's span (groups of `sizes` rows, starting at rows `firsts`).
 fn merge_ids(
     done: &[Vec<Done>],
     k: usize,
@@ -999,6 +1003,7 @@ fn merge_ids(
     spans: &[usize],
     mut ends: Vec<usize>,
     sizes: &[usize],
+    firsts: &[usize],
 ) -> Option<Read> {
     let parts: Vec<(usize, Option<&Vec<u8>>)> = done
         .iter()
@@ -1007,14 +1012,7 @@ fn merge_ids(
             _ => unreachable!("an ids column"),
         })
         .collect();
-    let starts: Vec<usize> = parts
-        .iter()
-        .scan(0, |at, &(len, _)| {
-            let start = *at;
-            *at += len;
-            Some(start)
-        })
-        .collect();
+    let starts = starts(parts.iter().map(|&(len, _)| len));
     let total = parts.iter().map(|&(len, _)| len).sum();
     if parts.iter().all(|(_, spill)| spill.is_none()) {
         // Close the spans up, left to right: every group moves towards the start.
@@ -1041,15 +1039,10 @@ fn merge_ids(
     let buf = String::from_utf8(buf).ok()?;
     // Rebase the ends, check that each cuts the text between characters, and find
     // the first empty id, group by group.
-    let firsts = sizes.iter().scan(0, |at, &s| {
-        let first = *at;
-        *at += s;
-        Some(first)
-    });
     let groups: Vec<Option<Option<usize>>> = cut(&mut ends, sizes)
         .into_par_iter()
         .zip(starts)
-        .zip(firsts.collect::<Vec<_>>())
+        .zip(firsts)
         .map(|((part, start), first_row)| {
             let mut previous = start;
             let mut empty = None;
