@@ -19,11 +19,11 @@ use crate::scenario::time::format_duration;
 use crate::scenario::Scenario;
 use crate::timeline::State;
 
-/// The version matrix of every cohort at one tick (SPEC §6), split by staged flag and
+/// The version matrix of every cohort at one tick (spec §6), split by staged flag and
 /// release.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
-    /// The tick (the state at that tick, SPEC §8).
+    /// The tick (the state at that tick, spec §8).
     pub tick: u64,
     /// The rows.
     pub rows: Vec<DetailedRow>,

@@ -1,5 +1,5 @@
 //! The catalog: software types, cohorts, project keys, users, releases and activations
-//! (SPEC §1, §3, §7), with every mutation checked before it changes anything.
+//! (spec §1, §3, §7), with every mutation checked before it changes anything.
 //!
 //! The catalog knows nothing of files or devices: loading fills it through the builder
 //! methods here, and the timeline changes it through [`Catalog::apply`], which returns

@@ -251,7 +251,7 @@ pub fn final_text(catalog: &Catalog, fin: Final) -> String {
 }
 
 /// Writes the version matrix as one grid per cohort (and software type), like the
-/// seed's Version Management tab. `cohorts` lists the cohorts to show, in order; `rows`
+/// version-matrix view of hosted OTA consoles. `cohorts` lists the cohorts to show, in order; `rows`
 /// come from `matrix::version_matrix`; `notes` adds a line under a cohort's heading.
 pub fn write_matrix_grid(
     out: &mut impl Write,

@@ -1,5 +1,5 @@
 //! The simulation engine: the timeline's events and the devices' behaviour, tick by tick
-//! (SPEC §8: the state at tick T is every event with `at <= T` applied and device
+//! (spec §8: the state at tick T is every event with `at <= T` applied and device
 //! behaviour simulated for ticks `0..T`).
 //!
 //! Devices are only touched when they wake (poll): a calendar of per-tick buckets holds
@@ -347,7 +347,7 @@ impl<'s> Engine<'s> {
     }
 }
 
-/// The state at tick `t` (SPEC §8), simulating device behaviour when the scenario has
+/// The state at tick `t` (spec §8), simulating device behaviour when the scenario has
 /// any.
 pub fn state_at(scenario: &Scenario, t: u64) -> Result<State, ScenarioError> {
     state_from(scenario, scenario.initial.clone(), t)

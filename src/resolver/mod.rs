@@ -1,6 +1,6 @@
-//! Which release a device gets (SPEC §4, R9–R18).
+//! Which release a device gets (spec §4, R9–R18).
 //!
-//! [`reference`] is the plain resolver that reads like the SPEC, rule by rule, and
+//! [`reference`] is the plain resolver that reads like the spec, rule by rule, and
 //! records why it decided what it did. Faster paths elsewhere are proven equal to it.
 
 pub mod fast;
@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use crate::ids::ReleaseId;
 
-/// The rule that produced an answer; names are part of the output contract (SPEC §9).
+/// The rule that produced an answer; names are part of the output contract (spec §9).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     /// R18: no update.

@@ -1,4 +1,4 @@
-//! The reference resolver: SPEC §4 rule by rule, with no precomputation.
+//! The reference resolver: spec §4 rule by rule, with no precomputation.
 //!
 //! Keep this file obviously correct rather than fast. Every other resolver in the crate
 //! is checked against [`resolve`] by property tests.

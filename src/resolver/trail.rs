@@ -1,4 +1,4 @@
-//! The resolver's reasons, for `otasim explain` (the seed's "Inspect details").
+//! The resolver's reasons, for `otasim explain` (an OTA console's "inspect details" view).
 
 use crate::ids::{CohortId, ProjectKeyId, ReleaseId};
 

@@ -152,7 +152,7 @@ impl Scenario {
         time::parse_time_arg(text, self.tick_seconds)
     }
 
-    /// The state at tick `t` (SPEC §8): see [`crate::engine::state_at`].
+    /// The state at tick `t` (spec §8): see [`crate::engine::state_at`].
     pub fn state_at(&self, t: u64) -> Result<State, ScenarioError> {
         crate::engine::state_at(self, t)
     }

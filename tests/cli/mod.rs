@@ -21,11 +21,11 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The header `otasim resolve --format csv` prints (SPEC §9).
+/// The header `otasim resolve --format csv` prints (spec §9).
 pub const RESOLVE_HEADER: &str =
     "device_id,cohort,effective_cohort,software_version,rule,release,target_version,payload_bytes";
 
-/// The header `otasim matrix --format csv` prints (SPEC §9).
+/// The header `otasim matrix --format csv` prints (spec §9).
 pub const MATRIX_HEADER: &str = "cohort,current_version,next_version,rule,devices,final_version";
 
 /// Path of the binary under test.

@@ -1,5 +1,5 @@
 //! What `otasim run` writes: bandwidth and cost recomputed independently from the
-//! scenario, matrix snapshots against `otasim matrix --at`, and atomic outputs (SPEC §8:
+//! scenario, matrix snapshots against `otasim matrix --at`, and atomic outputs (spec §8:
 //! a run leaves complete files or none).
 
 use std::collections::BTreeMap;

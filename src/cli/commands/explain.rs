@@ -1,4 +1,4 @@
-//! `otasim explain`: the seed's "Inspect details" for one device. What it reports, its
+//! `otasim explain`: an OTA console's "inspect details" for one device. What it reports, its
 //! effective cohort and why, then the resolver's trail as sentences that cite the rules.
 
 use std::fmt::Write as _;
@@ -42,7 +42,7 @@ pub fn explain(catalog: &Catalog, fleet: &Fleet, device: DeviceIdx, when: &str) 
     };
     let mut s = String::new();
 
-    // What the device reports (SPEC §4).
+    // What the device reports (spec §4).
     let _ = writeln!(s, "device {} at {when}", fleet.id(device));
     let _ = writeln!(s);
     let _ = writeln!(s, "what it reports");
