@@ -25,6 +25,9 @@ use crate::timeline::State;
 pub struct Snapshot {
     /// The tick (the state at that tick, spec §8).
     pub tick: u64,
+    /// Asked for by name (the scenario's `snapshots`, or the end of the run) rather than
+    /// produced by `--snapshot-every`: its heat map is always drawn.
+    pub requested: bool,
     /// The rows.
     pub rows: Vec<DetailedRow>,
 }

@@ -99,8 +99,17 @@ impl Catalog {
         self.revision += 1;
         match rollout {
             Rollout::Normal => Effect::None,
-            Rollout::Staged(percent) => Effect::ResizeStaged { cohort, percent },
+            Rollout::Staged(percent) => {
+                self.staged_sized_by.insert(cohort, (release, percent));
+                Effect::ResizeStaged { cohort, percent }
+            }
         }
+    }
+
+    /// The staged activation (release and percentage) that last sized `cohort`'s staged
+    /// set (R19), if any did; the set is shared by all its staged activations (R20).
+    pub fn staged_set_sized_by(&self, cohort: CohortId) -> Option<(ReleaseId, Percent)> {
+        self.staged_sized_by.get(&cohort).copied()
     }
 
     /// `activate`: makes `release` available to `cohort`, replacing the mode of an active

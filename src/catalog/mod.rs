@@ -189,6 +189,9 @@ pub struct Catalog {
     active: BTreeMap<(ReleaseId, CohortId), Rollout>,
     /// Pending activation requests by (release, cohort) (R26).
     requests: BTreeMap<(ReleaseId, CohortId), (Rollout, Actor)>,
+    /// The staged activation that last sized each cohort's one staged set (R19, R20), so
+    /// `explain` can say why a "10 %" rollout reaches the share it reaches.
+    staged_sized_by: BTreeMap<CohortId, (ReleaseId, Percent)>,
     /// Bumped by every change that can alter a resolver answer, so that derived tables
     /// (the fast path) know when to rebuild.
     revision: u64,
@@ -227,6 +230,7 @@ impl Catalog {
             version_index: HashMap::new(),
             releases: Vec::new(),
             active: BTreeMap::new(),
+            staged_sized_by: BTreeMap::new(),
             requests: BTreeMap::new(),
             revision: 0,
         }

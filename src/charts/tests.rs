@@ -76,6 +76,7 @@ fn demo() -> Demo {
         .map(|(n, values)| Series {
             label: (*n).to_owned(),
             values,
+            colour: None,
         })
         .collect::<Vec<_>>();
     let adoption = versions[3..]
@@ -91,6 +92,7 @@ fn demo() -> Demo {
                 }
             ),
             values: s.values.iter().map(|v| 100.0 * v / n_devices).collect(),
+            colour: None,
         })
         .collect();
     let egress = ["delta", "full", "must_pass_through", "override"]
@@ -99,6 +101,7 @@ fn demo() -> Demo {
         .map(|(l, values)| Series {
             label: (*l).to_owned(),
             values,
+            colour: None,
         })
         .collect();
     let rows: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
@@ -556,6 +559,7 @@ fn crowded_charts_stay_inside_their_frame() {
                     1000.0 * (-phase * phase / 4.0).exp()
                 })
                 .collect(),
+            colour: None,
         })
         .collect();
     let stacked = Chart::Stacked(StackedSeries {

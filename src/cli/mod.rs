@@ -51,7 +51,7 @@ pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
 
 /// Finds a device by id, suggesting a close one when it is unknown.
 pub fn find_device(fleet: &Fleet, id: &str) -> Result<DeviceIdx> {
-    let d = fleet.find(id).ok_or_else(|| {
+    let d = find_id(fleet, id).ok_or_else(|| {
         let hint = did_you_mean(id, fleet.ids());
         anyhow!("unknown device \"{id}\"{hint}")
     })?;
@@ -61,6 +61,21 @@ pub fn find_device(fleet: &Fleet, id: &str) -> Result<DeviceIdx> {
         ));
     }
     Ok(d)
+}
+
+/// A device by id, or a synthetic device by its number written without the zero padding
+/// its group gives it (`prod-7` finds `prod-0007`): synthetic ids are `<group>-<index>`
+/// padded to the width of the group's largest index (docs/semantics.md), and a person
+/// who reads "device 7 of group prod" should not need to know that width.
+fn find_id(fleet: &Fleet, id: &str) -> Option<DeviceIdx> {
+    if let Some(d) = fleet.find(id) {
+        return Some(d);
+    }
+    let (group, number) = id.rsplit_once('-')?;
+    if number.is_empty() || number.len() >= 20 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    (number.len() + 1..=20).find_map(|width| fleet.find(&format!("{group}-{number:0>width$}")))
 }
 
 /// The format asked for, or the default: a table for a person at a terminal, CSV for a

@@ -8,12 +8,37 @@ use anyhow::Result;
 
 use otasim::catalog::{Catalog, ReleaseKind, Rollout};
 use otasim::fleet::{DeviceReport, Fleet};
-use otasim::ids::{DeviceIdx, ReleaseId};
+use otasim::ids::{CohortId, DeviceIdx, ReleaseId};
 use otasim::matrix::{self, Final};
 use otasim::resolver::{self, Decision, NoTrail, Rule, Skip, Step};
 
 use crate::cli::args::ExplainArgs;
 use crate::cli::output::{tick_label, write_aligned, Align};
+
+/// What a staged rollout in `cohort` reaches: its one staged set (R20), shared by every
+/// staged activation there, so a "10 %" rollout sees the set a later 50 % one grew.
+fn staged_set_line(catalog: &Catalog, fleet: &Fleet, cohort: CohortId) -> String {
+    let (mut n, mut staged) = (0u64, 0u64);
+    for d in fleet.members(cohort) {
+        n += 1;
+        staged += u64::from(fleet.staged(d));
+    }
+    let share = if n == 0 {
+        0.0
+    } else {
+        staged as f64 * 100.0 / n as f64
+    };
+    let sized = match catalog.staged_set_sized_by(cohort) {
+        Some((r, p)) => format!(
+            ", last sized by the {p} % rollout of {} (R19)",
+            catalog.release_name(r)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "staged rollouts there all reach the cohort's one staged set (R20): {staged} of {n} devices ({share:.1} %) now{sized}"
+    )
+}
 
 /// Runs the command.
 pub fn run(args: &ExplainArgs, out: &mut impl Write) -> Result<()> {
@@ -135,6 +160,14 @@ pub fn explain(catalog: &Catalog, fleet: &Fleet, device: DeviceIdx, when: &str) 
             active.join(", ")
         }
     );
+    let any_staged = catalog.activations().any(|(r, cohort, rollout)| {
+        cohort == effective
+            && catalog.release(r).software_type == report.software_type
+            && matches!(rollout, Rollout::Staged(_))
+    });
+    if any_staged {
+        let _ = writeln!(s, "  {}", staged_set_line(catalog, fleet, effective));
+    }
     let pending: Vec<String> = catalog
         .pending_requests()
         .filter(|&(r, cohort, _)| {

@@ -16,22 +16,23 @@ use otasim::table_out::OutputDir;
 use crate::cli::args::{RunArgs, TableFormat};
 use crate::cli::load;
 
-/// The ticks at which to snapshot the matrix: the scenario's, every `every` ticks, and
-/// the end.
-fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<u64> {
+/// The ticks at which to snapshot the matrix, each with whether it was requested: the
+/// scenario's and the end are; those every `every` ticks are periodic.
+fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<(u64, bool)> {
     let end = scenario.duration_ticks;
-    let mut ticks: Vec<u64> = scenario
+    let mut ticks: Vec<(u64, bool)> = scenario
         .snapshots
         .iter()
-        .copied()
-        .filter(|&t| t <= end)
+        .filter(|&&t| t <= end)
+        .map(|&t| (t, true))
         .collect();
     if let Some(k) = every.filter(|&k| k > 0) {
-        ticks.extend((0..=end).step_by(k as usize));
+        ticks.extend((0..=end).step_by(k as usize).map(|t| (t, false)));
     }
-    ticks.push(end);
-    ticks.sort_unstable();
-    ticks.dedup();
+    ticks.push((end, true));
+    // Requested before periodic at the same tick, so the dedup keeps the requested one.
+    ticks.sort_unstable_by_key(|&(t, requested)| (t, !requested));
+    ticks.dedup_by_key(|&mut (t, _)| t);
     ticks
 }
 
@@ -80,11 +81,12 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     let (end, series, snapshots) = pool.install(|| -> Result<_> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
-        for tick in snapshot_ticks(&scenario, every) {
+        for (tick, requested) in snapshot_ticks(&scenario, every) {
             engine.advance_to(tick, |t| progress.set_position(t + 1))?;
             let state = engine.state();
             snapshots.push(Snapshot {
                 tick,
+                requested,
                 rows: detailed_matrix(&state.catalog, &state.fleet, None),
             });
         }
@@ -139,6 +141,9 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         for (stem, png, svg) in rendered {
             dir.write_bytes(format!("charts/{stem}.png"), &png)?;
             dir.write_bytes(format!("charts/{stem}.svg"), svg.as_bytes())?;
+        }
+        if let (Some(note), false) = (&figures.heat_note, args.quiet) {
+            eprintln!("note: {note}");
         }
         let html = otasim::charts::render_report(&figures.report)?;
         dir.write_bytes("report.html", html.as_bytes())?;

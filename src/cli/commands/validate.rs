@@ -5,9 +5,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use otasim::catalog::ReleaseKind;
+use otasim::scenario::time::format_duration;
 
 use crate::cli::args::ValidateArgs;
-use crate::cli::output::{human_duration, tick_label, write_aligned, Align};
+use crate::cli::output::{tick_label, write_aligned, Align};
 
 /// Runs the command.
 pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
@@ -57,8 +58,8 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
             scenario.events.len(),
             first.at,
             last.at,
-            human_duration(first.at.saturating_mul(scenario.tick_seconds)),
-            human_duration(last.at.saturating_mul(scenario.tick_seconds))
+            format_duration(first.at.saturating_mul(scenario.tick_seconds)),
+            format_duration(last.at.saturating_mul(scenario.tick_seconds))
         ),
         _ => "0".to_string(),
     };
@@ -126,13 +127,13 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
         "duration",
         format!(
             "{} ({} ticks of {})",
-            human_duration(
+            format_duration(
                 scenario
                     .duration_ticks
                     .saturating_mul(scenario.tick_seconds)
             ),
             scenario.duration_ticks,
-            human_duration(scenario.tick_seconds)
+            format_duration(scenario.tick_seconds)
         ),
     ));
     table.push(("seed", scenario.seed.to_string()));
