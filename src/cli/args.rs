@@ -44,6 +44,9 @@ pub struct ScenarioArgs {
     /// Scale the scenario's synthetic fleet groups to this many devices in all.
     #[arg(long, value_name = "N")]
     pub devices: Option<u64>,
+    /// Treat warnings (suspicious but valid input) as errors, e.g. in CI.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// How rows are written.

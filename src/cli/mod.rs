@@ -36,7 +36,32 @@ pub fn load(input: &ScenarioArgs) -> Result<Scenario> {
         devices: input.devices,
     };
     // ScenarioError already renders as `file:line: message`.
-    Ok(Scenario::load(&input.scenario, &options)?)
+    let scenario = Scenario::load(&input.scenario, &options)?;
+    if input.deny_warnings {
+        DENY_WARNINGS.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    report_warnings(&scenario.warnings)?;
+    Ok(scenario)
+}
+
+/// `--deny-warnings` of the scenario this process loaded: one command, one setting, also
+/// for the warnings its flags raise later (`--at` past the end).
+static DENY_WARNINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints each warning on stderr (`warning: file:line: message`); with
+/// `--deny-warnings`, any warning makes the command fail before it computes anything.
+pub fn report_warnings(warnings: &[impl std::fmt::Display]) -> Result<()> {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    if DENY_WARNINGS.load(std::sync::atomic::Ordering::Relaxed) && !warnings.is_empty() {
+        return Err(anyhow!(
+            "{} warning{} and --deny-warnings",
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(())
 }
 
 /// Parses `--at` and computes the state at that tick, taking the scenario's initial
@@ -45,6 +70,14 @@ pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
     let tick = scenario
         .parse_time(at)
         .map_err(|msg| anyhow!("--at: {msg}"))?;
+    if tick > scenario.duration_ticks && scenario.behaviour.is_some() {
+        report_warnings(&[format!(
+            "--at {at} is after the end of the scenario ({}): devices are simulated past the duration `run` covers",
+            otasim::scenario::time::format_duration(
+                scenario.duration_ticks.saturating_mul(scenario.tick_seconds)
+            )
+        )])?;
+    }
     let state = scenario.take_state_at(tick)?;
     Ok((tick, state))
 }

@@ -57,12 +57,15 @@ pub struct Lowered {
     pub arrivals: Vec<(u64, DeviceIdx)>,
     pub snapshots: Vec<u64>,
     pub costs: super::Costs,
+    pub warnings: Vec<ScenarioError>,
 }
 
 pub struct Lowerer<'a> {
     pub src: Source<'a>,
     pub catalog: Catalog,
     tick_seconds: u64,
+    /// Suspicious but valid input, placed like errors (docs/semantics.md, "Warnings").
+    pub warnings: Vec<ScenarioError>,
 }
 
 impl Lowerer<'_> {
@@ -145,6 +148,7 @@ pub fn lower(
         src,
         catalog: Catalog::new(),
         tick_seconds,
+        warnings: Vec::new(),
     };
     let duration_ticks = match &raw.duration {
         None => DEFAULT_DURATION_SECONDS.div_ceil(tick_seconds),
@@ -268,6 +272,7 @@ pub fn lower(
         arrivals,
         snapshots,
         costs,
+        warnings: lw.warnings,
     })
 }
 

@@ -7,6 +7,7 @@ mod raw;
 mod synth;
 pub mod table;
 pub mod time;
+mod warnings;
 
 use std::path::{Path, PathBuf};
 
@@ -79,6 +80,10 @@ pub struct Scenario {
     pub snapshots: Vec<u64>,
     /// Egress pricing.
     pub costs: Costs,
+    /// Suspicious but valid input, placed like errors (shares that do not add up, a
+    /// hardware version no release serves, events after the end): the commands print
+    /// them, `--deny-warnings` refuses them.
+    pub warnings: Vec<ScenarioError>,
 }
 
 impl Scenario {
@@ -108,7 +113,7 @@ impl Scenario {
             }
         })?;
         let low = lower::lower(path, text, raw, options.fleet.as_deref(), options.devices)?;
-        let scenario = Scenario {
+        let mut scenario = Scenario {
             path: path.to_path_buf(),
             seed: options.seed.unwrap_or(low.seed),
             tick_seconds: low.tick_seconds,
@@ -123,6 +128,7 @@ impl Scenario {
             arrivals: low.arrivals,
             snapshots: low.snapshots,
             costs: low.costs,
+            warnings: low.warnings,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,
@@ -130,6 +136,8 @@ impl Scenario {
             &scenario.events,
         )
         .map_err(|e| scenario.event_error(e))?;
+        let more = warnings::check(&scenario);
+        scenario.warnings.extend(more);
         Ok(scenario)
     }
 

@@ -17,6 +17,7 @@ mod robustness;
 mod runs;
 mod staging;
 mod versions;
+mod warnings;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

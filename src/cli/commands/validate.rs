@@ -137,6 +137,13 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
         ),
     ));
     table.push(("seed", scenario.seed.to_string()));
+    table.push((
+        "warnings",
+        match scenario.warnings.len() {
+            0 => "none".to_string(),
+            n => format!("{n} (on stderr above)"),
+        },
+    ));
 
     writeln!(out, "{}: ok", scenario.path.display())?;
     let body: Vec<Vec<String>> = table
