@@ -14,6 +14,7 @@ pub mod charts;
 pub mod engine;
 pub mod fleet;
 pub mod ids;
+pub mod limits;
 pub mod matrix;
 pub mod resolver;
 pub mod scenario;

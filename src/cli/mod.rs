@@ -9,7 +9,6 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{anyhow, Result};
 
-use otasim::catalog::did_you_mean;
 use otasim::fleet::Fleet;
 use otasim::ids::DeviceIdx;
 use otasim::scenario::{LoadOptions, Scenario};
@@ -45,6 +44,10 @@ pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
     let tick = scenario
         .parse_time(at)
         .map_err(|msg| anyhow!("--at: {msg}"))?;
+    if scenario.behaviour.is_some() {
+        // Devices are simulated tick by tick up to `--at`.
+        otasim::limits::check_ticks("--at", tick).map_err(|m| anyhow!(m))?;
+    }
     let state = scenario.take_state_at(tick)?;
     Ok((tick, state))
 }
@@ -52,8 +55,8 @@ pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
 /// Finds a device by id, suggesting a close one when it is unknown.
 pub fn find_device(fleet: &Fleet, id: &str) -> Result<DeviceIdx> {
     let d = fleet.find(id).ok_or_else(|| {
-        let hint = did_you_mean(id, fleet.ids());
-        anyhow!("unknown device \"{id}\"{hint}")
+        let hint = otasim::limits::suggest_device(id, fleet.len(), fleet.ids());
+        anyhow!("unknown device {}{hint}", otasim::limits::quote_id(id))
     })?;
     if !fleet.is_present(d) {
         return Err(anyhow!(

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use otasim::analytics::{self, Snapshot, Summary, Timing};
 use otasim::engine::Engine;
+use otasim::limits;
 use otasim::matrix::detailed_matrix;
 use otasim::scenario::time::format_duration;
 use otasim::scenario::Scenario;
@@ -37,6 +38,12 @@ fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<u64> {
 
 /// Runs `otasim run`.
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
+    if let Some(n) = args.threads.filter(|&n| n > limits::MAX_THREADS) {
+        return Err(anyhow!(limits::over(
+            format!("--threads {n}: too many worker threads"),
+            limits::MAX_THREADS as u64
+        )));
+    }
     let scenario = load(&args.input)?;
     let every = args
         .snapshot_every
@@ -47,6 +54,16 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
                 .map_err(|m| anyhow!("--snapshot-every: {m}"))
         })
         .transpose()?;
+    let snapshots_at = snapshot_ticks(&scenario, every);
+    if snapshots_at.len() > limits::MAX_SNAPSHOTS {
+        return Err(anyhow!(limits::over(
+            format!(
+                "{} version-matrix snapshots (the scenario's `snapshots`, --snapshot-every and the end) are too many",
+                snapshots_at.len()
+            ),
+            limits::MAX_SNAPSHOTS as u64
+        )));
+    }
     let threads = args
         .threads
         .unwrap_or_else(rayon::current_num_threads)
@@ -80,7 +97,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     let (end, series, snapshots) = pool.install(|| -> Result<_> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
-        for tick in snapshot_ticks(&scenario, every) {
+        for tick in snapshots_at {
             engine.advance_to(tick, |t| progress.set_position(t + 1))?;
             let state = engine.state();
             snapshots.push(Snapshot {

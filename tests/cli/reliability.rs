@@ -1,0 +1,291 @@
+//! Issue 14, reliability under hostile input: limits checked at load (with the place and
+//! the limit), messages that say what is wrong, damaged Parquet tables, and output
+//! directories that never mix. Huge values are checked at load, never run.
+
+use super::*;
+
+/// A one-device scenario with `head` before it.
+fn scenario(head: &str) -> Scenario {
+    let text = format!(
+        "{head}\n{}{}",
+        full("1.0.0", "\"evt\" = 10"),
+        dev("SN-1", "evt", "1.0.0")
+    );
+    Scenario::new("x.toml", &text)
+}
+
+/// Exit 1 and exactly `message` (after `error: `) on stderr, nothing on stdout.
+#[track_caller]
+fn assert_message(out: &Output, message: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("error: {message}\n")
+    );
+}
+
+/// `validate` and `run` (whose output dir must not appear) both refuse `sc`.
+#[track_caller]
+fn refused_at_load(sc: &Scenario, message: &str) {
+    assert_message(&sc.validate(), &format!("{}{message}", sc.p()));
+    let out_dir = sc.dir.path().join("out");
+    let run = otasim(["run", sc.p(), "--out", out_dir.to_str().unwrap(), "-q"]);
+    assert_message(&run, &format!("{}{message}", sc.p()));
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn limit_poll_interval_is_checked_at_load() {
+    let sc = scenario("[behaviour]\npoll_interval = \"999999999999w\"");
+    refused_at_load(
+        &sc,
+        ":2: behaviour: poll_interval: 167999999999832 ticks is longer than otasim simulates (limit 1000000)",
+    );
+    let sc = scenario("[behaviour]\npoll_interval = \"99999999d\"");
+    refused_at_load(
+        &sc,
+        ":2: behaviour: poll_interval: 2399999976 ticks is longer than otasim simulates (limit 1000000)",
+    );
+}
+
+#[test]
+fn limit_poll_jitter_is_checked_at_load() {
+    let sc = scenario("[behaviour]\npoll_jitter = \"99999999d\"");
+    refused_at_load(
+        &sc,
+        ":2: behaviour: poll_jitter: 2399999976 ticks is longer than otasim simulates (limit 1000000)",
+    );
+}
+
+#[test]
+fn limit_duration_and_tick() {
+    let sc = scenario("duration = \"99999999d\"");
+    refused_at_load(
+        &sc,
+        ":1: duration: 2399999976 ticks is longer than otasim simulates (limit 1000000)",
+    );
+    let sc = scenario("tick = \"99999999w\"");
+    refused_at_load(&sc, ":1: tick: \"99999999w\" is too long (limit 52w)");
+}
+
+#[test]
+fn limit_fleet_devices() {
+    let sc = scenario(
+        "[fleet]\ndevices = 4294967295\n[[fleet.groups]]\nshare = 1\nhardware_version = \"evt\"\nversions = { \"1.0.0\" = 1 }",
+    );
+    refused_at_load(
+        &sc,
+        ":2: fleet: devices: 4294967295 devices is too many (limit 50000000)",
+    );
+    let sc = scenario(
+        "[fleet]\n[[fleet.groups]]\ncount = 4294967295\nhardware_version = \"evt\"\nversions = { \"1.0.0\" = 1 }",
+    );
+    refused_at_load(
+        &sc,
+        ":2: fleet groups: 4294967295 devices is too many (limit 50000000)",
+    );
+}
+
+#[test]
+fn limit_devices_flag() {
+    let sc = scenario(
+        "[fleet]\ndevices = 10\n[[fleet.groups]]\nshare = 1\nhardware_version = \"evt\"\nversions = { \"1.0.0\" = 1 }",
+    );
+    let out = otasim(["validate", sc.p(), "--devices", "18446744073709551615"]);
+    assert_message(
+        &out,
+        &format!(
+            "{}: --devices 18446744073709551615: 18446744073709551615 devices is too many (limit 50000000)",
+            sc.p()
+        ),
+    );
+}
+
+#[test]
+fn limit_arrivals_per_day_times_duration() {
+    let arrivals = "[[fleet.arrivals]]\nper_day = 1_000_000_000_000\nsoftware_version = \"1.0.0\"\nhardware_version = \"evt\"";
+    refused_at_load(
+        &scenario(arrivals),
+        ":2: fleet arrivals 0: 30000000000000 arriving devices make the fleet too large (limit 50000000)",
+    );
+    let long = "duration = \"99999999d\"\n[[fleet.arrivals]]\nper_day = 400\nsoftware_version = \"1.0.0\"\nhardware_version = \"evt\"";
+    refused_at_load(
+        &scenario(long),
+        ":1: duration: 2399999976 ticks is longer than otasim simulates (limit 1000000)",
+    );
+    let end = "[[fleet.arrivals]]\nper_day = 0\nend = \"99999999d\"\nsoftware_version = \"1.0.0\"\nhardware_version = \"evt\"";
+    refused_at_load(
+        &scenario(end),
+        ":3: fleet arrivals 0: end: 2399999976 ticks is longer than otasim simulates (limit 1000000)",
+    );
+}
+
+#[test]
+fn limit_at_with_behaviour_is_checked_before_simulating() {
+    let sc = scenario("[behaviour]");
+    let out = otasim(["matrix", sc.p(), "--at", "18446744073709551615"]);
+    assert_message(
+        &out,
+        "--at: 18446744073709551615 ticks is longer than otasim simulates (limit 1000000)",
+    );
+    // Without behaviour nothing is simulated: any tick is a moment of the timeline.
+    let sc = scenario("");
+    let out = otasim([
+        "matrix",
+        sc.p(),
+        "--at",
+        "18446744073709551615",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn limit_threads() {
+    let sc = scenario("");
+    let out_dir = sc.dir.path().join("out");
+    let out = otasim([
+        "run",
+        sc.p(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--threads",
+        "100000",
+    ]);
+    assert_message(
+        &out,
+        "--threads 100000: too many worker threads (limit 256)",
+    );
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn limit_snapshots() {
+    let sc = scenario("duration = 20000");
+    let out_dir = sc.dir.path().join("out");
+    let out = otasim([
+        "run",
+        sc.p(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--snapshot-every",
+        "1",
+    ]);
+    assert_message(
+        &out,
+        "20001 version-matrix snapshots (the scenario's `snapshots`, --snapshot-every and the end) are too many (limit 10000)",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn limit_scenario_file_size_reading_dev_zero() {
+    let out = otasim(["matrix", "/dev/zero", "--at", "0"]);
+    assert_message(
+        &out,
+        "/dev/zero: the scenario file is too large (put a big fleet in a fleet table) (limit 67108864 bytes)",
+    );
+}
+
+#[test]
+fn unknown_long_device_id_gets_no_suggestion_and_a_short_message() {
+    let sc = scenario("");
+    let id = "S".repeat(10_000);
+    let started = std::time::Instant::now();
+    let out = otasim(["resolve", sc.p(), "--at", "0", "--device", &id]);
+    assert!(started.elapsed().as_secs() < 10);
+    assert_message(
+        &out,
+        &format!(
+            "--device: unknown device \"{}…\" (10000 bytes)",
+            "S".repeat(64)
+        ),
+    );
+    let out = otasim(["resolve", sc.p(), "--at", "0", "--device", "SN-2"]);
+    assert_message(
+        &out,
+        "--device: unknown device \"SN-2\" (did you mean \"SN-1\"?)",
+    );
+}
+
+// Messages.
+
+#[test]
+fn control_character_in_a_comment_is_named() {
+    let sc = scenario("# a bell \u{7} in a comment");
+    assert_message(
+        &sc.validate(),
+        &format!(
+            "{}:1: control character U+0007 is not allowed in TOML (not even in a comment or a string; only tab is)",
+            sc.p()
+        ),
+    );
+}
+
+#[test]
+fn fleet_tables_without_a_fleet_header_are_accepted() {
+    let sc = scenario(
+        "[[fleet.arrivals]]\nper_day = 24\nsoftware_version = \"1.0.0\"\nhardware_version = \"evt\"\n[[fleet.groups]]\ncount = 3\nhardware_version = \"evt\"\nversions = { \"1.0.0\" = 1 }",
+    );
+    let out = sc.validate();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout_ok(&out);
+    assert!(text.contains("devices            724 "), "{text}");
+}
+
+#[test]
+fn a_wrong_time_says_what_a_time_may_be() {
+    let sc = scenario("duration = 1.5");
+    assert_message(
+        &sc.validate(),
+        &format!(
+            "{}:1: invalid type: floating point `1.5`, expected a time: a tick number (36) or a duration string (\"36h\", \"7d\", \"1d12h\")",
+            sc.p()
+        ),
+    );
+    let sc = scenario("[bandwidth]\nprice_per_gb = \"cheap\"");
+    assert_message(
+        &sc.validate(),
+        &format!(
+            "{}:2: invalid type: string \"cheap\", expected a number (an integer like 5, or a decimal like 0.5)",
+            sc.p()
+        ),
+    );
+}
+
+#[test]
+fn a_misspelt_key_gets_did_you_mean() {
+    let sc = scenario("[behaviour]\npol_interval = \"1d\"");
+    assert_message(
+        &sc.validate(),
+        &format!(
+            "{}:2: unknown field `pol_interval`, expected one of `name`, `poll_interval`, `poll_jitter`, `online_probability`, `link_bytes_per_second`, `download_failure_probability`, `resume_downloads`, `install_failure_probability`, `retirement_rate_per_day` (did you mean `poll_interval`?)",
+            sc.p()
+        ),
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_input_errors_exit_1() {
+    let out = otasim(["resolve", "x.toml"]);
+    assert_eq!(out.status.code(), Some(2), "clap: --at is missing");
+    let out = otasim(["run", "x.toml", "--out", "o", "--threads", "many"]);
+    assert_eq!(out.status.code(), Some(2));
+    let sc = scenario("seed = -1");
+    assert_eq!(sc.validate().status.code(), Some(1));
+}
