@@ -3,6 +3,7 @@
 
 mod lower;
 mod parquet;
+mod parquet_guard;
 mod raw;
 mod raw_de;
 mod synth;

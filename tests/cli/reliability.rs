@@ -289,3 +289,147 @@ fn usage_errors_exit_2_and_input_errors_exit_1() {
     let sc = scenario("seed = -1");
     assert_eq!(sc.validate().status.code(), Some(1));
 }
+
+// Damaged Parquet fleet tables.
+
+/// A Parquet fleet table of `rows` devices as polars writes it, in one of a few layouts
+/// (codec, row groups).
+fn parquet_fleet(rows: usize, layout: usize) -> Vec<u8> {
+    use polars::prelude::*;
+    let ids: Vec<String> = (0..rows).map(|i| format!("D-{i:05}")).collect();
+    let versions: Vec<&str> = (0..rows)
+        .map(|i| if i % 3 == 0 { "1.0.0" } else { "2.0.0" })
+        .collect();
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("device_id".into(), ids),
+        Column::new("hardware_version".into(), vec!["evt"; rows]),
+        Column::new("software_version".into(), versions),
+        Column::new(
+            "last_seen".into(),
+            (0..rows as i64).map(|i| -i).collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "staged".into(),
+            (0..rows).map(|i| i % 2 == 0).collect::<Vec<bool>>(),
+        ),
+    ])
+    .unwrap();
+    let compression = match layout % 3 {
+        0 => ParquetCompression::Uncompressed,
+        1 => ParquetCompression::Snappy,
+        _ => ParquetCompression::Zstd(None),
+    };
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .with_compression(compression)
+        .with_row_group_size(Some(if layout % 2 == 0 { rows } else { rows / 3 }))
+        .finish(&mut df)
+        .unwrap();
+    bytes
+}
+
+/// The scenario the damaged tables are loaded into.
+fn parquet_scenario() -> Scenario {
+    Scenario::new(
+        "s.toml",
+        &format!(
+            "{}{}",
+            full("1.0.0", "\"evt\" = 10"),
+            full("2.0.0", "\"evt\" = 10")
+        ),
+    )
+}
+
+/// A run of the binary on a damaged file: exit 0 or 1, never a panic (101) or an abort
+/// (134, or a signal), and on an error only `error: …` on stderr.
+#[track_caller]
+fn assert_no_crash(out: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{what}: status {:?}\n{stderr}",
+        out.status
+    );
+    if out.status.code() == Some(1) {
+        assert!(stderr.starts_with("error: "), "{what}: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{what}: only the error\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    }
+}
+
+/// Issue 14: byte-flipped Parquet fleets (deterministic positions and masks, biased to
+/// the footer, which holds the numbers a reader trusts) never crash the process.
+#[test]
+fn damaged_parquet_never_crashes() {
+    let sc = parquet_scenario();
+    let table = sc.dir.path().join("fleet.parquet");
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut errors = 0;
+    for case in 0..120 {
+        let mut bytes = parquet_fleet(300, case % 6);
+        let len = bytes.len();
+        let flips = 1 + next() as usize % 4;
+        for _ in 0..flips {
+            let r = next() as usize;
+            // Half the flips in the last 400 bytes (footer), half anywhere.
+            let at = if r % 2 == 0 {
+                len - 1 - (r >> 8) % 400.min(len)
+            } else {
+                (r >> 8) % len
+            };
+            bytes[at] ^= [0xff, 0x80, 0x01, 0x7f, 0x40][(r >> 4) % 5];
+        }
+        std::fs::write(&table, &bytes).unwrap();
+        let out = otasim(["validate", sc.p(), "--fleet", table.to_str().unwrap()]);
+        assert_no_crash(&out, &format!("case {case}"));
+        errors += usize::from(out.status.code() == Some(1));
+    }
+    assert!(errors > 0, "some damage is detected");
+}
+
+/// A table cut in half (its footer gone) is an input error too.
+#[test]
+fn truncated_parquet_is_an_input_error() {
+    let sc = parquet_scenario();
+    let table = sc.dir.path().join("fleet.parquet");
+    let bytes = parquet_fleet(300, 1);
+    std::fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
+    let out = otasim(["validate", sc.p(), "--fleet", table.to_str().unwrap()]);
+    assert_no_crash(&out, "truncated");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn parquet_unsigned_last_seen_from_2_pow_63_is_out_of_range() {
+    use polars::prelude::*;
+    let sc = parquet_scenario();
+    let table = sc.dir.path().join("fleet.parquet");
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("device_id".into(), &["a", "b"]),
+        Column::new("hardware_version".into(), &["evt", "evt"]),
+        Column::new("software_version".into(), &["1.0.0", "1.0.0"]),
+        Column::new("last_seen".into(), &[5u64, 1 << 63]),
+    ])
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&table).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let out = otasim(["validate", sc.p(), "--fleet", table.to_str().unwrap()]);
+    assert_message(
+        &out,
+        &format!(
+            "{}: row 2: device \"b\": last_seen 9223372036854775808 is out of range",
+            table.display()
+        ),
+    );
+}
