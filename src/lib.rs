@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod behaviour;
 pub mod catalog;
 pub mod charts;
+pub mod dir_lock;
 pub mod engine;
 pub mod fleet;
 pub mod ids;

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod interrupt;
 pub mod output;
 
 use std::io::{IsTerminal, Write};

@@ -433,3 +433,219 @@ fn parquet_unsigned_last_seen_from_2_pow_63_is_out_of_range() {
         ),
     );
 }
+
+// Output directories that never mix.
+
+/// Entries of `dir`, sorted (hidden ones included).
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A small run scenario (fast) in its own directory.
+fn run_scenario() -> Scenario {
+    Scenario::new(
+        "r.toml",
+        &[
+            "duration = \"1d\"\n".to_string(),
+            full("2.0.0", "\"evt\" = 20"),
+            "\n[behaviour]\npoll_interval = \"6h\"\n".to_string(),
+            activate("0", "2.0.0", "default"),
+            dev("a", "evt", "1.0.0"),
+        ]
+        .concat(),
+    )
+}
+
+fn run_into(sc: &Scenario, out: &std::path::Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", sc.p(), "--out", out.to_str().unwrap(), "-q"];
+    args.extend_from_slice(extra);
+    otasim(args)
+}
+
+#[test]
+fn rerun_with_fewer_outputs_leaves_none_of_the_old_ones() {
+    let sc = run_scenario();
+    let out = sc.dir.path().join("out");
+    assert!(run_into(&sc, &out, &[]).status.success());
+    assert!(listing(&out).contains(&"charts".to_string()));
+    assert!(listing(&out).contains(&"report.html".to_string()));
+    let r = run_into(&sc, &out, &["--no-charts", "--format", "csv"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(
+        listing(&out),
+        [
+            "bandwidth.csv",
+            "egress.csv",
+            "matrix.csv",
+            "series.csv",
+            "summary.json",
+            "versions.csv"
+        ]
+    );
+    assert_eq!(
+        listing(sc.dir.path()),
+        ["out", "r.toml"],
+        "nothing left beside"
+    );
+}
+
+#[test]
+fn a_directory_with_files_otasim_did_not_write_is_refused_before_simulating() {
+    let sc = run_scenario();
+    let out = sc.dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let r = run_into(&sc, &out, &[]);
+    assert_message(
+        &r,
+        &format!(
+            "cannot write {}: it holds notes.txt, which otasim did not write; a run replaces the whole directory, so choose another --out",
+            out.display()
+        ),
+    );
+    assert_eq!(listing(&out), ["notes.txt"]);
+    assert_eq!(listing(sc.dir.path()), ["out", "r.toml"]);
+}
+
+#[test]
+fn an_unwritable_output_place_is_reported_before_simulating() {
+    let sc = run_scenario();
+    let out = sc.dir.path().join("missing").join("out");
+    let r = run_into(&sc, &out, &[]);
+    assert_message(
+        &r,
+        &format!(
+            "cannot write {}: No such file or directory (os error 2)",
+            out.display()
+        ),
+    );
+}
+
+/// A run that takes a few seconds in a debug build (the bundled 200K-device rollout).
+#[cfg(unix)]
+fn slow_run(out: &std::path::Path) -> std::process::Child {
+    Command::new(bin())
+        .args(["run", bundled("rollout.toml").to_str().unwrap(), "--out"])
+        .arg(out)
+        .args(["-q", "--no-charts"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until `path` exists (the run took its lock), at most 60 s.
+#[cfg(unix)]
+fn wait_for(path: &std::path::Path) {
+    let start = std::time::Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_concurrent_run_into_one_out_fails_clearly() {
+    let sc = run_scenario();
+    let out = sc.dir.path().join("out");
+    let mut first = slow_run(&out);
+    wait_for(&sc.dir.path().join(".out.lock"));
+    let second = run_into(&sc, &out, &[]);
+    assert_message(
+        &second,
+        &format!(
+            "cannot write {}: another otasim run is writing it (it holds the lock {})",
+            out.display(),
+            sc.dir.path().join(".out.lock").display()
+        ),
+    );
+    let status = first.wait().unwrap();
+    assert!(status.success());
+    assert!(out.join("summary.json").exists(), "the first run's outputs");
+    assert_eq!(listing(sc.dir.path()), ["out", "r.toml"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_the_run_cleans_up_and_exits_130() {
+    let sc = run_scenario();
+    let out = sc.dir.path().join("out");
+    assert!(run_into(&sc, &out, &["--no-charts"]).status.success());
+    let before: Vec<(String, Vec<u8>)> = listing(&out)
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap()))
+        .collect();
+    let child = slow_run(&out);
+    wait_for(&sc.dir.path().join(".out.lock"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(130));
+    assert_eq!(
+        String::from_utf8_lossy(&done.stderr),
+        "error: interrupted (nothing was written)\n"
+    );
+    let after: Vec<(String, Vec<u8>)> = listing(&out)
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap()))
+        .collect();
+    assert!(before == after, "the previous outputs are untouched");
+    assert_eq!(
+        listing(sc.dir.path()),
+        ["out", "r.toml"],
+        "no staging, no lock"
+    );
+}
+
+/// SIGKILL at several moments of a rerun: the directory is always the old run or the
+/// new one, whole, and the next run removes what the killed one left.
+#[cfg(unix)]
+#[test]
+fn sigkill_never_leaves_a_mix_and_the_next_run_cleans_up() {
+    let sc = run_scenario();
+    let out = sc.dir.path().join("out");
+    assert!(run_into(&sc, &out, &["--format", "csv"]).status.success());
+    let old = listing(&out);
+    for delay_ms in [0u64, 150, 400, 900, 1600, 3000] {
+        let mut child = slow_run(&out);
+        wait_for(&sc.dir.path().join(".out.lock"));
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let now = listing(&out);
+        let new_set = [
+            "bandwidth.csv",
+            "bandwidth.parquet",
+            "egress.csv",
+            "egress.parquet",
+            "matrix.csv",
+            "matrix.parquet",
+            "series.csv",
+            "series.parquet",
+            "summary.json",
+            "versions.csv",
+            "versions.parquet",
+        ];
+        assert!(
+            now == old || now == new_set,
+            "after {delay_ms} ms: a mix {now:?}"
+        );
+    }
+    assert!(run_into(&sc, &out, &["--no-charts"]).status.success());
+    assert_eq!(
+        listing(sc.dir.path()),
+        ["out", "r.toml"],
+        "stale staging removed"
+    );
+}

@@ -15,7 +15,7 @@ use otasim::scenario::Scenario;
 use otasim::table_out::OutputDir;
 
 use crate::cli::args::{RunArgs, TableFormat};
-use crate::cli::load;
+use crate::cli::{interrupt, load};
 
 /// The ticks at which to snapshot the matrix: the scenario's, every `every` ticks, and
 /// the end.
@@ -72,6 +72,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
+    // Before simulating: the lock (a concurrent run into the same --out fails now),
+    // and a writable place for the outputs.
+    let mut dir = OutputDir::create(&args.out)?;
+    interrupt::install()?;
     if scenario.behaviour.is_none() && !args.quiet {
         eprintln!(
             "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",
@@ -98,7 +102,13 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
         for tick in snapshots_at {
-            engine.advance_to(tick, |t| progress.set_position(t + 1))?;
+            // A tick at a time, so that Ctrl-C stops the run between two.
+            while engine.simulated() < tick {
+                interrupt::check()?;
+                let next = engine.simulated() + 1;
+                engine.advance_to(next, |t| progress.set_position(t + 1))?;
+            }
+            engine.advance_to(tick, |_| {})?;
             let state = engine.state();
             snapshots.push(Snapshot {
                 tick,
@@ -116,7 +126,6 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     let mut tables = analytics::tables(&scenario, &end, &series, &snapshots, timing)
         .context("cannot build the output tables")?;
-    let mut dir = OutputDir::create(&args.out)?;
     let frames = [
         ("matrix", &mut tables.matrix),
         ("series", &mut tables.series),
@@ -125,6 +134,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         ("egress", &mut tables.egress),
     ];
     for (name, df) in frames {
+        interrupt::check()?;
         if args.format != TableFormat::Csv {
             dir.write_parquet(format!("{name}.parquet"), df)?;
         }
@@ -153,6 +163,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>, otasim::charts::ChartError>>()
         })?;
+        interrupt::check()?;
         for (stem, png, svg) in rendered {
             dir.write_bytes(format!("charts/{stem}.png"), &png)?;
             dir.write_bytes(format!("charts/{stem}.svg"), svg.as_bytes())?;
@@ -161,6 +172,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         dir.write_bytes("report.html", html.as_bytes())?;
     }
     let target = dir.target().to_path_buf();
+    interrupt::check()?;
     dir.commit()?;
 
     if !args.quiet {
