@@ -8,6 +8,7 @@ mod commands;
 mod differential;
 mod engine;
 mod errors;
+mod fuzz;
 mod governance;
 mod matrix;
 mod outputs;
