@@ -795,7 +795,7 @@ impl Fleet {
                 Ok(added) if added == n => Ok(()),
                 Ok(added) => {
                     store.truncate(before);
-                    panic!("push_many: {added} ids for {n} devices");
+                    Err((added, format!("{added} device ids for {n} devices")))
                 }
                 Err(e) => Err(e),
             }
@@ -811,11 +811,12 @@ impl Fleet {
         ends: Vec<usize>,
         columns: DeviceColumns,
     ) -> Result<(), BulkError> {
-        assert_eq!(
-            ends.len(),
-            columns.len(),
-            "push_packed: ids for every device"
-        );
+        if ends.len() != columns.len() {
+            return Err(BulkError {
+                row: ends.len().min(columns.len()),
+                message: format!("{} device ids for {} devices", ends.len(), columns.len()),
+            });
+        }
         self.push_columns(columns, |store, _| {
             store.extend_packed(buf, ends).map(|_| ())
         })
@@ -838,10 +839,13 @@ impl Fleet {
             columns.release_override.as_ref().map_or(n, Vec::len),
             columns.last_seen.as_ref().map_or(n, Vec::len),
         ];
-        assert!(
-            lens.iter().all(|&l| l == n),
-            "push_many: columns of different lengths"
-        );
+        // A damaged table can decode columns of different lengths: an input error.
+        if let Some(&l) = lens.iter().find(|&&l| l != n) {
+            return Err(BulkError {
+                row: l.min(n),
+                message: format!("columns of different lengths ({l} and {n} rows)"),
+            });
+        }
         if self
             .len()
             .checked_add(n)

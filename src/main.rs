@@ -16,6 +16,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that went away (`otasim resolve … | head -1`) is not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.is::<cli::interrupt::Interrupted>() => {
+            eprintln!("error: interrupted (nothing was written)");
+            ExitCode::from(cli::interrupt::EXIT_INTERRUPTED)
+        }
         Err(err) => {
             eprintln!("error: {}", render_error(&err));
             ExitCode::from(1)

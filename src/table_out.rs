@@ -7,15 +7,26 @@
 //!   renamed over its final name; a rename within one directory replaces the name in one
 //!   step on POSIX filesystems. On any error the temporary file is removed and the final
 //!   name is untouched (an older file of that name survives whole).
-//! - **A directory** ([`OutputDir`]) is built as a hidden sibling (`.DIR.tmp-PID-N`, same
-//!   filesystem) and only moved into place by [`OutputDir::commit`], after every file in
-//!   it was written and fsynced. If `DIR` does not exist yet, it appears in one rename,
-//!   complete. If it exists (a rerun into the same `--out`), its files are replaced one
-//!   by one, each by a rename: a reader may for a moment see some new and some old
-//!   files, never a half-written one, and files of `DIR` that the run does not write are
-//!   left alone (an existing directory is never deleted or moved: `--out .` is safe).
-//!   An [`OutputDir`] dropped without `commit` (an error, a panic) removes its staging
-//!   directory, so a failed run leaves nothing under the final name.
+//! - **A directory** ([`OutputDir`]) is one unit. It is built complete as a hidden
+//!   sibling (`.DIR.tmp-PID-N`, same filesystem) and swapped in by [`OutputDir::commit`]:
+//!   on Linux one `renameat2(RENAME_EXCHANGE)` exchanges the new and the old directory
+//!   atomically, elsewhere (or where the filesystem refuses) the old one is renamed
+//!   aside (`.DIR.old-PID-N`) and the new one renamed in. The old directory is removed
+//!   only once the new one is in place, so a reader sees the whole old run or the whole
+//!   new one, never a mix, and files of the old run that the new one does not write
+//!   (charts after `--no-charts`, Parquet after `--format csv`) do not survive.
+//! - Because a run replaces the whole directory, an existing `DIR` is replaced only if
+//!   everything in it is something otasim writes (tables `*.csv`/`*.parquet`, `*.json`,
+//!   `*.html`, and `charts/`); anything else (a user's file, `--out .` in a project) is
+//!   an error before the simulation starts, and nothing is deleted.
+//! - [`OutputDir::create`] takes a lock on `DIR` ([`crate::dir_lock`]), so a concurrent
+//!   run into the same `DIR` fails at once, then removes staging directories left by
+//!   killed runs (and restores `DIR` from `.DIR.old-*` if a run died between the two
+//!   renames of the fallback), and creates the staging directory: an unwritable parent
+//!   is reported before anything is simulated.
+//! - An [`OutputDir`] dropped without `commit` (an error, an interrupt, a panic) removes
+//!   its staging directory and releases the lock, so a failed run leaves nothing under
+//!   the final name.
 //!
 //! Nothing here parses command lines or prints; errors are [`OutputError`]s that name the
 //! path.
@@ -144,55 +155,168 @@ pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<(), OutputError> {
 }
 
 /// An output directory under construction: files are written into a hidden staging
-/// directory next to the final one and moved into place by [`OutputDir::commit`] (see the
+/// directory next to the final one, which [`OutputDir::commit`] swaps in whole (see the
 /// module docs for what that guarantees). Dropped without `commit`, it removes the
-/// staging directory.
+/// staging directory. It holds the output directory's lock throughout.
 #[derive(Debug)]
 pub struct OutputDir {
     target: PathBuf,
     staging: PathBuf,
-    /// Final names of the files written, in order, relative to the directory.
-    files: Vec<PathBuf>,
     committed: bool,
+    _lock: crate::dir_lock::DirLock,
+}
+
+/// Whether `name`, an entry of an existing output directory, is something a run writes
+/// (and may therefore replace).
+fn ours(dir: &Path, name: &std::ffi::OsStr) -> bool {
+    let path = dir.join(name);
+    let name = name.to_string_lossy();
+    if path.is_dir() {
+        return name == "charts"
+            && fs::read_dir(&path).is_ok_and(|entries| {
+                entries.flatten().all(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    e.path().is_file() && (n.ends_with(".png") || n.ends_with(".svg"))
+                })
+            });
+    }
+    [".csv", ".parquet", ".json", ".html"]
+        .iter()
+        .any(|ext| name.ends_with(ext) && !name.starts_with('.'))
+}
+
+fn refused(dir: &Path, message: String) -> OutputError {
+    OutputError::io(dir, io::Error::new(io::ErrorKind::AlreadyExists, message))
+}
+
+/// Removes what runs into `target` that died left next to it: staging directories, and
+/// old directories set aside by the two-rename swap (one is put back if `target` is
+/// missing: the run died between its renames). Called with the lock held, so no live
+/// run owns any of them.
+fn clean_stale(target: &Path) {
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let name = name.to_string_lossy();
+    let (tmp, old) = (format!(".{name}.tmp-"), format!(".{name}.old-"));
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let mut olds = Vec::new();
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if !e.path().is_dir() {
+            continue;
+        }
+        if n.starts_with(&tmp) {
+            let _ = fs::remove_dir_all(e.path());
+        } else if n.starts_with(&old) {
+            olds.push(e.path());
+        }
+    }
+    olds.sort();
+    if !target.exists() {
+        if let Some(last) = olds.pop() {
+            let _ = fs::rename(last, target);
+        }
+    }
+    for o in olds {
+        let _ = fs::remove_dir_all(o);
+    }
+}
+
+/// Exchanges two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); `false` when
+/// the platform or filesystem cannot, and nothing was changed.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both are valid NUL-terminated paths that outlive the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ENOSYS) | Some(libc::EINVAL) | Some(libc::ENOTSUP) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<bool> {
+    Ok(false)
 }
 
 impl OutputDir {
-    /// Starts an output directory that will be `dir` once committed. Its parent must
+    /// Starts an output directory that will be `dir` once committed: takes its lock,
+    /// cleans what killed runs left, checks that an existing `dir` holds only outputs
+    /// (it will be replaced whole) and creates the staging directory. Its parent must
     /// exist; `dir` itself may or may not.
     pub fn create(dir: &Path) -> Result<OutputDir, OutputError> {
         // `--out out/` names the directory `out`: drop trailing separators and `.`.
         let target: PathBuf = dir.components().collect();
         if target.as_os_str().is_empty() || target.file_name().is_none() {
-            // `.` or `..` have no name to put a sibling next to: stage inside instead.
-            let staging = target.join(format!(
-                ".otasim-out.tmp-{}-{}",
-                std::process::id(),
-                TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-            ));
-            fs::create_dir(&staging).map_err(|e| OutputError::io(dir, e))?;
-            return Ok(OutputDir {
-                target,
-                staging,
-                files: Vec::new(),
-                committed: false,
-            });
-        }
-        if target.exists() && !target.is_dir() {
-            return Err(OutputError::io(
+            return Err(refused(
                 dir,
-                io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    "it exists and is not a directory",
-                ),
+                "a run replaces its output directory whole: name a directory of its own (not . or ..)".into(),
             ));
+        }
+        let lock = crate::dir_lock::DirLock::acquire(&target).map_err(|e| match e {
+            crate::dir_lock::LockError::Busy(p) => refused(
+                dir,
+                format!(
+                    "another otasim run is writing it (it holds the lock {})",
+                    p.display()
+                ),
+            ),
+            crate::dir_lock::LockError::Io(_, e) => OutputError::io(dir, e),
+        })?;
+        clean_stale(&target);
+        if target.exists() && !target.is_dir() {
+            return Err(refused(dir, "it exists and is not a directory".into()));
+        }
+        if target.is_dir() {
+            let entries = fs::read_dir(&target).map_err(|e| OutputError::io(dir, e))?;
+            let mut foreign: Vec<String> = entries
+                .flatten()
+                .filter(|e| !ours(&target, &e.file_name()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            if !foreign.is_empty() {
+                foreign.sort();
+                return Err(refused(
+                    dir,
+                    format!(
+                        "it holds {}, which otasim did not write; a run replaces the whole directory, so choose another --out",
+                        foreign.join(", ")
+                    ),
+                ));
+            }
         }
         let staging = temp_sibling(&target);
         fs::create_dir(&staging).map_err(|e| OutputError::io(dir, e))?;
         Ok(OutputDir {
             target,
             staging,
-            files: Vec::new(),
             committed: false,
+            _lock: lock,
         })
     }
 
@@ -226,9 +350,6 @@ impl OutputDir {
         if let Some(parent) = name.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(self.staging.join(parent))
                 .map_err(|e| OutputError::io(&self.target.join(parent), e))?;
-        }
-        if !self.files.iter().any(|f| f == name) {
-            self.files.push(name.to_path_buf());
         }
         Ok(self.staging.join(name))
     }
@@ -272,41 +393,48 @@ impl OutputDir {
         }
     }
 
-    /// Moves every written file into the final directory (see the module docs).
+    /// Swaps the complete staging directory in as the output directory (see the
+    /// module docs); the previous directory, if any, is removed afterwards.
     pub fn commit(mut self) -> Result<(), OutputError> {
         sync_dir(&self.staging);
-        let fresh = !self.target.exists();
-        if fresh && self.target.file_name().is_some() {
-            match fs::rename(&self.staging, &self.target) {
-                Ok(()) => {
-                    self.committed = true;
-                    sync_dir(self.target.parent().unwrap_or(Path::new(".")));
-                    return Ok(());
-                }
-                // Someone created it meanwhile: fall through and merge.
-                Err(_) if self.target.is_dir() => {}
-                Err(e) => return Err(OutputError::io(&self.target, e)),
-            }
+        let parent = self
+            .target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        if !self.target.exists() {
+            fs::rename(&self.staging, &self.target)
+                .map_err(|e| OutputError::io(&self.target, e))?;
+            self.committed = true;
+            sync_dir(&parent);
+            return Ok(());
         }
-        if !self.target.is_dir() {
-            fs::create_dir_all(&self.target).map_err(|e| OutputError::io(&self.target, e))?;
+        if exchange(&self.staging, &self.target).map_err(|e| OutputError::io(&self.target, e))? {
+            // The staging name now holds the previous run.
+            self.committed = true;
+            sync_dir(&parent);
+            let _ = fs::remove_dir_all(&self.staging);
+            return Ok(());
         }
-        for name in &self.files {
-            let to = self.target.join(name);
-            if let Some(parent) = to.parent() {
-                fs::create_dir_all(parent).map_err(|e| OutputError::io(parent, e))?;
-            }
-            if to.is_dir() {
-                return Err(OutputError::io(
-                    &to,
-                    io::Error::new(io::ErrorKind::AlreadyExists, "a directory is in the way"),
-                ));
-            }
-            fs::rename(self.staging.join(name), &to).map_err(|e| OutputError::io(&to, e))?;
+        let name = self
+            .target
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let old = self.target.with_file_name(format!(
+            ".{name}.old-{}-{}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::rename(&self.target, &old).map_err(|e| OutputError::io(&self.target, e))?;
+        if let Err(e) = fs::rename(&self.staging, &self.target) {
+            let _ = fs::rename(&old, &self.target);
+            return Err(OutputError::io(&self.target, e));
         }
-        sync_dir(&self.target);
         self.committed = true;
-        let _ = fs::remove_dir_all(&self.staging);
+        sync_dir(&parent);
+        let _ = fs::remove_dir_all(&old);
         Ok(())
     }
 }
@@ -404,12 +532,13 @@ mod tests {
     }
 
     #[test]
-    fn an_existing_directory_gets_its_files_replaced_and_keeps_the_others() {
+    fn an_existing_output_directory_is_replaced_whole() {
         let parent = tempfile::tempdir().unwrap();
         let target = parent.path().join("out");
-        fs::create_dir(&target).unwrap();
+        fs::create_dir_all(target.join("charts")).unwrap();
         fs::write(target.join("matrix.csv"), "old").unwrap();
-        fs::write(target.join("notes.txt"), "mine").unwrap();
+        fs::write(target.join("matrix.parquet"), "old").unwrap();
+        fs::write(target.join("charts/egress.svg"), "old").unwrap();
         let mut out = OutputDir::create(&target).unwrap();
         out.write_csv("matrix.csv", &mut frame()).unwrap();
         assert_eq!(
@@ -417,11 +546,57 @@ mod tests {
             "old"
         );
         out.commit().unwrap();
-        assert_eq!(names(&target), ["matrix.csv", "notes.txt"]);
+        assert_eq!(names(&target), ["matrix.csv"], "no file of the old run");
         assert_ne!(
             fs::read_to_string(target.join("matrix.csv")).unwrap(),
             "old"
         );
+        assert_eq!(names(parent.path()), ["out"]);
+    }
+
+    #[test]
+    fn a_directory_with_foreign_files_is_refused_and_kept() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("out");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("matrix.csv"), "old").unwrap();
+        fs::write(target.join("notes.txt"), "mine").unwrap();
+        let err = OutputDir::create(&target).unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "out: it holds notes.txt, which otasim did not write; a run replaces the whole directory, so choose another --out"
+            ),
+            "{err}"
+        );
+        assert_eq!(names(&target), ["matrix.csv", "notes.txt"]);
+        assert_eq!(names(parent.path()), ["out"]);
+        assert!(OutputDir::create(Path::new(".")).is_err());
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("out");
+        let first = OutputDir::create(&target).unwrap();
+        let err = OutputDir::create(&target).unwrap_err();
+        assert!(
+            err.to_string().contains("another otasim run is writing it"),
+            "{err}"
+        );
+        first.commit().unwrap();
+        OutputDir::create(&target).unwrap().commit().unwrap();
+    }
+
+    #[test]
+    fn stale_staging_is_removed_and_an_interrupted_swap_restored() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("out");
+        fs::create_dir(parent.path().join(".out.tmp-1-0")).unwrap();
+        fs::create_dir(parent.path().join(".out.old-1-0")).unwrap();
+        fs::write(parent.path().join(".out.old-1-0/summary.json"), "{}").unwrap();
+        let out = OutputDir::create(&target).unwrap();
+        assert_eq!(names(&target), ["summary.json"], "restored");
+        drop(out);
         assert_eq!(names(parent.path()), ["out"]);
     }
 
@@ -432,7 +607,11 @@ mod tests {
         {
             let mut out = OutputDir::create(&target).unwrap();
             out.write_csv("matrix.csv", &mut frame()).unwrap();
-            assert_eq!(names(parent.path()).len(), 1, "the staging directory");
+            assert_eq!(
+                names(parent.path()).len(),
+                2,
+                "the staging directory and the lock"
+            );
         }
         assert!(names(parent.path()).is_empty());
     }

@@ -3,13 +3,13 @@
 
 pub mod args;
 pub mod commands;
+pub mod interrupt;
 pub mod output;
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::{anyhow, Result};
 
-use otasim::catalog::did_you_mean;
 use otasim::fleet::Fleet;
 use otasim::ids::DeviceIdx;
 use otasim::scenario::{LoadOptions, Scenario};
@@ -70,6 +70,10 @@ pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
     let tick = scenario
         .parse_time(at)
         .map_err(|msg| anyhow!("--at: {msg}"))?;
+    if scenario.behaviour.is_some() {
+        // Devices are simulated tick by tick up to `--at`.
+        otasim::limits::check_ticks("--at", tick).map_err(|m| anyhow!(m))?;
+    }
     if tick > scenario.duration_ticks && scenario.behaviour.is_some() {
         report_warnings(&[format!(
             "--at {at} is after the end of the scenario ({}): devices are simulated past the duration `run` covers",
@@ -85,8 +89,8 @@ pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
 /// Finds a device by id, suggesting a close one when it is unknown.
 pub fn find_device(fleet: &Fleet, id: &str) -> Result<DeviceIdx> {
     let d = find_id(fleet, id).ok_or_else(|| {
-        let hint = did_you_mean(id, fleet.ids());
-        anyhow!("unknown device \"{id}\"{hint}")
+        let hint = otasim::limits::suggest_device(id, fleet.len(), fleet.ids());
+        anyhow!("unknown device {}{hint}", otasim::limits::quote_id(id))
     })?;
     if !fleet.is_present(d) {
         return Err(anyhow!(

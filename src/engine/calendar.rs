@@ -114,23 +114,73 @@ impl Wake {
 /// Wakes ahead (one cache line) to prefetch a bucket's tail.
 const LINE_AHEAD: usize = 4;
 
-/// One block's calendar: a bucket of wakes per tick, grown on demand.
-#[derive(Default)]
+/// Most buckets a block's ring holds (32 bytes each, allocated on a block's first
+/// push). Leads beyond it (very long poll intervals, downloads over slow links) go to
+/// the block's ordered overflow map.
+const MAX_RING: usize = 1 << 12;
+
+/// The ring size for a behaviour model: a power of two covering the longest lead of a
+/// poll (interval plus jitter), so that polls never overflow; at most [`MAX_RING`].
+/// The calendar's size thus follows the devices (blocks) and the intervals in use,
+/// never the absolute ticks simulated (R22 results do not depend on it: a bucket's
+/// wakes are the same wherever they are kept).
+pub fn ring_size(behaviour: Option<&crate::behaviour::Behaviour>) -> usize {
+    let lead = behaviour.map_or(1, |b| {
+        b.profiles
+            .iter()
+            .map(|p| p.poll_interval.saturating_add(p.poll_jitter))
+            .max()
+            .unwrap_or(1)
+    });
+    usize::try_from(lead.saturating_add(1))
+        .unwrap_or(MAX_RING)
+        .min(MAX_RING)
+        .next_power_of_two()
+}
+
+/// One block's calendar: a ring of per-tick buckets (slot `t % ring`, holding the wakes
+/// of one tick at a time) and, for a tick whose slot is busy with another tick, an
+/// ordered map of overflow buckets.
 pub struct Block {
-    buckets: Vec<Vec<Wake>>,
+    /// Ring slots; empty until the first push.
+    ring: Vec<Vec<Wake>>,
+    /// The tick each non-empty ring slot holds.
+    ticks: Vec<u64>,
+    /// Slots of the ring (a power of two).
+    ring_len: usize,
+    /// Wakes of ticks whose ring slot held another tick when they were pushed.
+    far: std::collections::BTreeMap<u64, Vec<Wake>>,
     /// Emptied buckets kept for reuse, so a run does not allocate per bucket per tick.
     spare: Vec<Vec<Wake>>,
 }
 
 impl Block {
+    /// An empty calendar whose ring has `ring_len` slots (see [`ring_size`]).
+    pub fn new(ring_len: usize) -> Block {
+        debug_assert!(ring_len.is_power_of_two());
+        Block {
+            ring: Vec::new(),
+            ticks: Vec::new(),
+            ring_len,
+            far: std::collections::BTreeMap::new(),
+            spare: Vec::new(),
+        }
+    }
+
     /// Schedules `wake` at tick `t`.
     #[inline]
     pub fn push(&mut self, t: u64, wake: Wake) {
-        let t = t as usize;
-        if t >= self.buckets.len() {
-            self.buckets.resize_with(t + 1, Vec::new);
+        if self.ring.is_empty() {
+            self.ring.resize_with(self.ring_len, Vec::new);
+            self.ticks.resize(self.ring_len, 0);
         }
-        let bucket = &mut self.buckets[t];
+        let slot = (t as usize) & (self.ring_len - 1);
+        if !self.ring[slot].is_empty() && self.ticks[slot] != t {
+            self.far.entry(t).or_default().push(wake);
+            return;
+        }
+        self.ticks[slot] = t;
+        let bucket = &mut self.ring[slot];
         if bucket.capacity() == 0 {
             if let Some(spare) = self.spare.pop() {
                 *bucket = spare;
@@ -147,10 +197,19 @@ impl Block {
 
     /// Removes and returns the wakes of tick `t`.
     pub fn take(&mut self, t: u64) -> Vec<Wake> {
-        self.buckets
-            .get_mut(t as usize)
-            .map(std::mem::take)
-            .unwrap_or_default()
+        let slot = (t as usize) & self.ring_len.wrapping_sub(1);
+        let mut wakes = match self.ring.get_mut(slot) {
+            Some(bucket) if !bucket.is_empty() && self.ticks[slot] == t => std::mem::take(bucket),
+            _ => Vec::new(),
+        };
+        if let Some(far) = self.far.remove(&t) {
+            if wakes.is_empty() {
+                wakes = far;
+            } else {
+                wakes.extend(far);
+            }
+        }
+        wakes
     }
 
     /// Returns a processed bucket for reuse.
@@ -163,7 +222,10 @@ impl Block {
 
     /// Every scheduled wake.
     pub fn wakes(&self) -> impl Iterator<Item = &Wake> {
-        self.buckets.iter().flatten()
+        self.ring
+            .iter()
+            .flatten()
+            .chain(self.far.values().flatten())
     }
 }
 
@@ -189,7 +251,7 @@ mod tests {
 
     #[test]
     fn buckets_are_reused() {
-        let mut b = Block::default();
+        let mut b = Block::new(8);
         b.push(3, Wake::new(1, 0, Carry::Nothing));
         b.push(3, Wake::new(2, 0, Carry::Nothing));
         let taken = b.take(3);
@@ -198,6 +260,43 @@ mod tests {
         b.recycle(taken);
         b.push(5, Wake::new(4, 0, Carry::Nothing));
         assert_eq!(b.wakes().count(), 1);
-        assert!(b.buckets[5].capacity() >= 2, "the spare bucket was reused");
+        assert!(b.ring[5].capacity() >= 2, "the spare bucket was reused");
+    }
+
+    /// Issue 14: wakes far ahead (a poll interval of a million ticks, a tick near
+    /// 2^64) cost a map entry, not a bucket per tick in between; every wake comes back
+    /// at its own tick, whichever of ring and map holds it.
+    #[test]
+    fn far_wakes_cost_nothing_per_tick_between() {
+        let mut b = Block::new(4);
+        let ticks = [0, 1, 4, 5, 4, 9, 1_000_000, u64::MAX - 1, 2];
+        for (i, &t) in ticks.iter().enumerate() {
+            b.push(t, Wake::new(i, 0, Carry::Nothing));
+        }
+        assert_eq!(b.ring.len(), 4, "the ring does not grow with ticks");
+        assert_eq!(b.wakes().count(), ticks.len());
+        let mut seen = Vec::new();
+        for t in [0, 1, 2, 4, 5, 9, 1_000_000, u64::MAX - 1] {
+            let mut offs: Vec<usize> = b.take(t).iter().map(Wake::off).collect();
+            offs.sort_unstable();
+            let want: Vec<usize> = (0..ticks.len()).filter(|&i| ticks[i] == t).collect();
+            assert_eq!(offs, want, "tick {t}");
+            seen.extend(offs);
+        }
+        assert_eq!(seen.len(), ticks.len());
+        assert_eq!(b.wakes().count(), 0);
+    }
+
+    #[test]
+    fn ring_follows_the_longest_poll_lead() {
+        use crate::behaviour::{Behaviour, Profile};
+        assert_eq!(ring_size(None), 2);
+        let mut p = Profile::standard(3600);
+        p.poll_jitter = 3;
+        let b = Behaviour::new(vec![p.clone()], vec![], 3600);
+        assert_eq!(ring_size(Some(&b)), 32, "24 + 3 + 1 rounded up");
+        p.poll_interval = crate::limits::MAX_TICKS;
+        let b = Behaviour::new(vec![p], vec![], 3600);
+        assert_eq!(ring_size(Some(&b)), MAX_RING);
     }
 }

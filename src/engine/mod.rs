@@ -101,8 +101,9 @@ impl<'s> Engine<'s> {
     pub fn with_state(scenario: &'s Scenario, state: State, record_series: bool) -> Engine<'s> {
         let decider = step::Decider::new(&state.catalog);
         let series = Series::new(&state);
+        let ring = calendar::ring_size(scenario.behaviour.as_ref());
         let calendar = (0..n_blocks(state.fleet.len()))
-            .map(|_| Block::default())
+            .map(|_| Block::new(ring))
             .collect();
         let hot = hot::build(&state.fleet);
         let outs = (0..n_blocks(state.fleet.len()))
@@ -240,8 +241,9 @@ impl<'s> Engine<'s> {
         });
         let Some(changes) = incremental else {
             self.hot = hot::build(fleet);
+            let ring = calendar::ring_size(self.scenario.behaviour.as_ref());
             self.calendar
-                .resize_with(n_blocks(fleet.len()), Block::default);
+                .resize_with(n_blocks(fleet.len()), || Block::new(ring));
             self.outs
                 .resize_with(n_blocks(fleet.len()), step::BlockOut::default);
             self.series.recount(catalog, fleet);

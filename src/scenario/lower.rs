@@ -141,6 +141,15 @@ pub fn lower(
             if secs == 0 {
                 return Err(at_top(t.span(), "tick: must be longer than zero".into()));
             }
+            if secs > crate::limits::MAX_TICK_SECONDS {
+                return Err(at_top(
+                    t.span(),
+                    crate::limits::over(
+                        format!("tick: \"{}\" is too long", t.get_ref()),
+                        super::time::format_duration(crate::limits::MAX_TICK_SECONDS),
+                    ),
+                ));
+            }
             secs
         }
     };
@@ -156,6 +165,10 @@ pub fn lower(
             .time(d)
             .map_err(|e| lw.src.error(d.span(), format!("duration: {e}")))?,
     };
+    crate::limits::check_ticks("duration", duration_ticks).map_err(|m| {
+        let span = raw.duration.as_ref().map_or(0..0, |d| d.span());
+        lw.src.error(span, m)
+    })?;
     let mut snapshots = Vec::new();
     for t in raw.snapshots.iter().flatten() {
         snapshots.push(
@@ -198,9 +211,18 @@ pub fn lower(
     let behaviour = lw.behaviour(raw.behaviour.as_ref(), &raw.profiles, &install_failure)?;
     let mut fleet = Fleet::new();
     let mut batch = super::synth::Batch::default();
-    let raw_fleet = raw.fleet.as_ref().map(|f| f.get_ref());
+    let raw_fleet = raw.fleet.as_ref();
     let no_groups: &[_] = &[];
     let groups = raw_fleet.map_or(no_groups, |f| &f.groups[..]);
+    if let Some(n) = scale_to {
+        crate::limits::check_devices(&format!("--devices {n}"), n).map_err(|message| {
+            ScenarioError {
+                file: path.to_path_buf(),
+                line: None,
+                message,
+            }
+        })?;
+    }
     if let (Some(n), true) = (scale_to, groups.is_empty()) {
         return Err(ScenarioError {
             file: path.to_path_buf(),
@@ -216,7 +238,7 @@ pub fn lower(
             for (i, d) in raw.devices.iter().enumerate() {
                 lw.device(&mut fleet, i, d, behaviour.as_ref())?;
             }
-            if let Some(import) = raw.fleet.as_ref().and_then(|f| f.get_ref().import.as_ref()) {
+            if let Some(import) = raw.fleet.as_ref().and_then(|f| f.import.as_ref()) {
                 let table = path
                     .parent()
                     .unwrap_or(Path::new("."))
@@ -249,6 +271,12 @@ pub fn lower(
         )?,
         None => Vec::new(),
     };
+    let devices = (fleet.len() + batch.len()) as u64;
+    crate::limits::check_devices("fleet", devices).map_err(|message| ScenarioError {
+        file: path.to_path_buf(),
+        line: None,
+        message,
+    })?;
     batch.flush(&mut fleet, &lw.src)?;
     // Events come last: they name devices, and hardware versions that only releases
     // and devices define (R8).
@@ -705,11 +733,7 @@ impl<'a> Lowerer<'a> {
                     format!(
                         "unknown device \"{}\"{}",
                         d.get_ref(),
-                        if fleet.len() <= 100_000 {
-                            crate::catalog::did_you_mean(d.get_ref(), fleet.ids())
-                        } else {
-                            String::new()
-                        }
+                        crate::limits::suggest_device(d.get_ref(), fleet.len(), fleet.ids())
                     ),
                 )
             })

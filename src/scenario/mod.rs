@@ -3,15 +3,39 @@
 
 mod lower;
 mod parquet;
+mod parquet_guard;
 mod raw;
+mod raw_de;
 mod synth;
 pub mod table;
 pub mod time;
+mod toml_error;
 mod warnings;
 
 use std::path::{Path, PathBuf};
 
 use crate::timeline::{self, Event, State};
+
+/// Reads a scenario file, at most [`crate::limits::MAX_SCENARIO_BYTES`] of it: a
+/// device or a pipe that never ends (`/dev/zero`) is refused after that many bytes,
+/// not read into memory.
+fn read_bounded(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let limit = crate::limits::MAX_SCENARIO_BYTES;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read scenario: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read scenario: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(crate::limits::over(
+            "the scenario file is too large (put a big fleet in a fleet table)",
+            format!("{limit} bytes"),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| "cannot read scenario: stream did not contain valid UTF-8".to_string())
+}
 
 /// Options that replace parts of a scenario file from the command line.
 #[derive(Clone, Debug, Default)]
@@ -90,10 +114,10 @@ impl Scenario {
     /// Reads, parses and validates a scenario file, including every event of its
     /// timeline (so an error anywhere is reported before anything is computed).
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let text = read_bounded(path).map_err(|message| ScenarioError {
             file: path.to_path_buf(),
             line: None,
-            message: format!("cannot read scenario: {e}"),
+            message,
         })?;
         Scenario::from_text(path, &text, options)
     }
@@ -109,7 +133,7 @@ impl Scenario {
             ScenarioError {
                 file: path.to_path_buf(),
                 line: e.span().map(|s| src.line(s.start)),
-                message: e.message().trim_end().to_string(),
+                message: toml_error::message(e.message(), text, e.span()),
             }
         })?;
         let low = lower::lower(path, text, raw, options.fleet.as_deref(), options.devices)?;

@@ -10,9 +10,9 @@ use toml::Spanned;
 /// A string with its place in the file.
 pub type Str = Spanned<String>;
 
-/// A time: a tick number or a duration string.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+/// A time: a tick number or a duration string (deserialized in `raw_de.rs`, whose
+/// errors say what a time may be).
+#[derive(Clone, Debug)]
 pub enum RawTime {
     /// A tick number.
     Ticks(i64),
@@ -20,9 +20,9 @@ pub enum RawTime {
     Text(String),
 }
 
-/// A number that may be written as an integer or a float.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+/// A number that may be written as an integer or a float (deserialized in
+/// `raw_de.rs`).
+#[derive(Clone, Debug)]
 pub enum RawNumber {
     /// An integer.
     Int(i64),
@@ -51,7 +51,8 @@ pub struct RawScenario {
     pub releases: Vec<Spanned<RawRelease>>,
     #[serde(default)]
     pub devices: Vec<Spanned<RawDevice>>,
-    pub fleet: Option<Spanned<RawFleet>>,
+    /// Not `Spanned`: `[[fleet.groups]]` alone implies `[fleet]`, a table without a span.
+    pub fleet: Option<RawFleet>,
     pub behaviour: Option<Spanned<RawProfile>>,
     #[serde(default)]
     pub profiles: Vec<Spanned<RawProfile>>,

@@ -51,12 +51,16 @@ impl Lowerer<'_> {
         let mut p = base.clone();
         if let Some(t) = &raw.poll_interval {
             p.poll_interval = self.ticks(at, "poll_interval", t)?;
+            crate::limits::check_ticks("poll_interval", p.poll_interval)
+                .map_err(|m| at.err(t.span(), m))?;
             if p.poll_interval == 0 {
                 return Err(at.err(t.span(), "poll_interval must be at least one tick"));
             }
         }
         if let Some(t) = &raw.poll_jitter {
             p.poll_jitter = self.ticks(at, "poll_jitter", t)?;
+            crate::limits::check_ticks("poll_jitter", p.poll_jitter)
+                .map_err(|m| at.err(t.span(), m))?;
         }
         if let Some(v) = &raw.online_probability {
             p.online_probability = probability(at, "online_probability", v)?;
@@ -231,10 +235,15 @@ impl Lowerer<'_> {
         }
         let total = match declared_total {
             None => None,
-            Some(t) => Some(u64::try_from(*t.get_ref()).map_err(|_| {
-                self.src
-                    .error(t.span(), "fleet: devices must not be negative")
-            })?),
+            Some(t) => Some(
+                u64::try_from(*t.get_ref())
+                    .map_err(|_| "fleet: devices must not be negative".to_string())
+                    .and_then(|n| {
+                        crate::limits::check_devices("fleet: devices", n)?;
+                        Ok(n)
+                    })
+                    .map_err(|m| self.src.error(t.span(), m))?,
+            ),
         };
         // Sizes before scaling: counts as given, shares of the declared total.
         let mut sizes = Vec::with_capacity(groups.len());
@@ -297,6 +306,16 @@ impl Lowerer<'_> {
         } else {
             sizes.clone()
         };
+        if target > crate::limits::MAX_DEVICES as f64 {
+            let span = declared_total.map_or_else(|| groups[0].span(), |t| t.span());
+            return Err(self.src.error(
+                span,
+                crate::limits::over(
+                    format!("fleet groups: {target:.0} devices is too many"),
+                    crate::limits::MAX_DEVICES,
+                ),
+            ));
+        }
         let counts = largest_remainder(&weights, target.round() as u64);
         for (i, (g, &n)) in groups.iter().zip(&counts).enumerate() {
             let gr = g.get_ref();
@@ -411,15 +430,32 @@ impl Lowerer<'_> {
             if !(per_day >= 0.0 && per_day.is_finite()) {
                 return Err(at.err(ar.per_day.span(), "per_day must not be negative"));
             }
+            let bounded = |name: &str, t: &Spanned<RawTime>| -> Result<u64, ScenarioError> {
+                let ticks = self.ticks(&at, name, t)?;
+                crate::limits::check_ticks(name, ticks).map_err(|m| at.err(t.span(), m))?;
+                Ok(ticks)
+            };
             let start = match &ar.start {
                 None => 0,
-                Some(t) => self.ticks(&at, "start", t)?,
+                Some(t) => bounded("start", t)?,
             };
             let end = match &ar.end {
                 None => duration_ticks,
-                Some(t) => self.ticks(&at, "end", t)?,
+                Some(t) => bounded("end", t)?,
             };
             let per_tick = per_day * self.tick_seconds() as f64 / 86_400.0;
+            // Counted before any is made: the stream and everything before it.
+            let due = (per_tick * end.saturating_sub(start) as f64).floor();
+            let before = (fleet.len() + batch.len()) as f64;
+            if due + before > crate::limits::MAX_DEVICES as f64 {
+                return Err(at.err(
+                    ar.per_day.span(),
+                    crate::limits::over(
+                        format!("{due:.0} arriving devices make the fleet too large"),
+                        crate::limits::MAX_DEVICES,
+                    ),
+                ));
+            }
             let name = ar
                 .name
                 .as_ref()

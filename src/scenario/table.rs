@@ -107,7 +107,9 @@ pub fn read_fleet_table(
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("csv") => read_csv(path, catalog, fleet),
-        Some("parquet") | Some("pq") => read_parquet(path, catalog, fleet, Reader::Direct),
+        Some("parquet") | Some("pq") => super::parquet_guard::guarded(path, || {
+            read_parquet(path, catalog, fleet, Reader::Direct)
+        }),
         _ => Err(table_error(
             path,
             None,
@@ -1213,7 +1215,21 @@ impl Table<'_> {
     /// The `last_seen` column as ticks; notes bad cells in `errors`.
     fn last_seen(&self, s: &Series, errors: &mut FirstError) -> Result<Vec<i32>, ScenarioError> {
         let mut out = Vec::with_capacity(s.len());
-        if s.dtype().is_integer() {
+        if let Ok(unsigned) = s.u64() {
+            // Cast to Int64, a value from 2^63 up would become null ("never seen").
+            for (row, t) in unsigned.iter().enumerate() {
+                out.push(match t.map(i64::try_from) {
+                    Some(Err(_)) => {
+                        let v = t.unwrap_or_default();
+                        errors.note(row, Check::LastSeenRange, || {
+                            format!("last_seen {v} is out of range")
+                        });
+                        NEVER_SEEN
+                    }
+                    t => tick(row, t.map(|t| t.unwrap_or_default()), errors),
+                });
+            }
+        } else if s.dtype().is_integer() {
             let ticks = s
                 .cast(&DataType::Int64)
                 .map_err(|e| table_error(self.path, None, format!("last_seen: {e}")))?;
@@ -2334,6 +2350,11 @@ mod tests {
             (
                 Column::new("last_seen".into(), &[Some(1i32), None, Some(i32::MIN)]),
                 "-2147483648",
+            ),
+            // Issue 14: not "never seen".
+            (
+                Column::new("last_seen".into(), &[Some(1u64), None, Some(1u64 << 63)]),
+                "9223372036854775808",
             ),
         ] {
             let columns = [

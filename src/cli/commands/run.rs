@@ -8,13 +8,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use otasim::analytics::{self, Snapshot, Summary, Timing};
 use otasim::engine::Engine;
+use otasim::limits;
 use otasim::matrix::detailed_matrix;
 use otasim::scenario::time::format_duration;
 use otasim::scenario::Scenario;
 use otasim::table_out::OutputDir;
 
 use crate::cli::args::{RunArgs, TableFormat};
-use crate::cli::load;
+use crate::cli::{interrupt, load};
 
 /// The ticks at which to snapshot the matrix, each with whether it was requested: the
 /// scenario's and the end are; those every `every` ticks are periodic.
@@ -38,6 +39,12 @@ fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<(u64, bool)> {
 
 /// Runs `otasim run`.
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
+    if let Some(n) = args.threads.filter(|&n| n > limits::MAX_THREADS) {
+        return Err(anyhow!(limits::over(
+            format!("--threads {n}: too many worker threads"),
+            limits::MAX_THREADS as u64
+        )));
+    }
     let scenario = load(&args.input)?;
     let every = args
         .snapshot_every
@@ -48,6 +55,16 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
                 .map_err(|m| anyhow!("--snapshot-every: {m}"))
         })
         .transpose()?;
+    let snapshots_at = snapshot_ticks(&scenario, every);
+    if snapshots_at.len() > limits::MAX_SNAPSHOTS {
+        return Err(anyhow!(limits::over(
+            format!(
+                "{} version-matrix snapshots (the scenario's `snapshots`, --snapshot-every and the end) are too many",
+                snapshots_at.len()
+            ),
+            limits::MAX_SNAPSHOTS as u64
+        )));
+    }
     let threads = args
         .threads
         .unwrap_or_else(rayon::current_num_threads)
@@ -56,6 +73,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
+    // Before simulating: the lock (a concurrent run into the same --out fails now),
+    // and a writable place for the outputs.
+    let mut dir = OutputDir::create(&args.out)?;
+    interrupt::install()?;
     if scenario.behaviour.is_none() && !args.quiet {
         eprintln!(
             "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",
@@ -81,8 +102,14 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     let (end, series, snapshots) = pool.install(|| -> Result<_> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
-        for (tick, requested) in snapshot_ticks(&scenario, every) {
-            engine.advance_to(tick, |t| progress.set_position(t + 1))?;
+        for (tick, requested) in snapshots_at {
+            // A tick at a time, so that Ctrl-C stops the run between two.
+            while engine.simulated() < tick {
+                interrupt::check()?;
+                let next = engine.simulated() + 1;
+                engine.advance_to(next, |t| progress.set_position(t + 1))?;
+            }
+            engine.advance_to(tick, |_| {})?;
             let state = engine.state();
             snapshots.push(Snapshot {
                 tick,
@@ -101,7 +128,6 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     let mut tables = analytics::tables(&scenario, &end, &series, &snapshots, timing)
         .context("cannot build the output tables")?;
-    let mut dir = OutputDir::create(&args.out)?;
     let frames = [
         ("matrix", &mut tables.matrix),
         ("series", &mut tables.series),
@@ -110,6 +136,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         ("egress", &mut tables.egress),
     ];
     for (name, df) in frames {
+        interrupt::check()?;
         if args.format != TableFormat::Csv {
             dir.write_parquet(format!("{name}.parquet"), df)?;
         }
@@ -138,6 +165,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>, otasim::charts::ChartError>>()
         })?;
+        interrupt::check()?;
         for (stem, png, svg) in rendered {
             dir.write_bytes(format!("charts/{stem}.png"), &png)?;
             dir.write_bytes(format!("charts/{stem}.svg"), svg.as_bytes())?;
@@ -149,6 +177,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         dir.write_bytes("report.html", html.as_bytes())?;
     }
     let target = dir.target().to_path_buf();
+    interrupt::check()?;
     dir.commit()?;
 
     if !args.quiet {

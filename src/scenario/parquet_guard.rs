@@ -1,0 +1,122 @@
+//! The boundary around everything that decodes a Parquet fleet table (the direct reader
+//! and polars' reader behind it): a damaged file is an input error, never a crash.
+//!
+//! Two layers. First, the footer's numbers that size allocations are checked against
+//! the file before any page is decoded ([`check_metadata`]): the row count (at most
+//! [`crate::limits::MAX_DEVICES`], and equal to the row groups' sum), and every column
+//! chunk's byte range (inside the file). Second, any panic raised inside the Parquet
+//! layers (polars-parquet unwraps on some damaged Thrift, slices with damaged lengths,
+//! asserts on bitmaps) is caught here with [`std::panic::catch_unwind`], on this thread
+//! or propagated from a worker, and reported as `error: FILE: damaged Parquet file (…)`.
+//! While a boundary is active the default panic hook's message is silenced, so stderr
+//! shows only that error.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
+
+use super::ScenarioError;
+
+/// Active boundaries: while non-zero, panic messages are not printed (the panic is
+/// reported as an input error instead).
+static SILENCED: AtomicUsize = AtomicUsize::new(0);
+
+static HOOK: Once = Once::new();
+
+/// Installs, once, a panic hook that stays quiet while a boundary is active and
+/// otherwise behaves as the previous one.
+fn install_hook() {
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if SILENCED.load(Ordering::SeqCst) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The message of a damaged file.
+fn damaged(path: &Path, what: impl std::fmt::Display) -> ScenarioError {
+    ScenarioError {
+        file: path.to_path_buf(),
+        line: None,
+        message: format!("damaged Parquet file ({what})"),
+    }
+}
+
+/// Runs `read` (which decodes the Parquet table at `path`) so that a panic inside it
+/// becomes `damaged Parquet file (…)`.
+pub fn guarded<T>(
+    path: &Path,
+    read: impl FnOnce() -> Result<T, ScenarioError>,
+) -> Result<T, ScenarioError> {
+    install_hook();
+    SILENCED.fetch_add(1, Ordering::SeqCst);
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        check_metadata(path)?;
+        read()
+    }));
+    SILENCED.fetch_sub(1, Ordering::SeqCst);
+    result.unwrap_or_else(|payload| {
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("the decoder failed");
+        let first = text.lines().next().unwrap_or("").trim();
+        Err(damaged(path, first))
+    })
+}
+
+/// Checks the footer's numbers that size work and allocations. A footer that cannot be
+/// read at all is left to the reader, whose message says why.
+fn check_metadata(path: &Path) -> Result<(), ScenarioError> {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return Ok(());
+    };
+    let Ok(meta) = polars_parquet::parquet::read::read_metadata(&mut file) else {
+        return Ok(());
+    };
+    let rows = meta.num_rows as u64;
+    if rows > crate::limits::MAX_DEVICES {
+        return Err(damaged(
+            path,
+            crate::limits::over(
+                format!("the footer claims {rows} rows"),
+                crate::limits::MAX_DEVICES,
+            ),
+        ));
+    }
+    let mut sum: u64 = 0;
+    for (g, group) in meta.row_groups.iter().enumerate() {
+        sum = sum.saturating_add(group.num_rows() as u64);
+        for chunk in group.parquet_columns() {
+            let (start, size) = (chunk.data_page_offset(), chunk.compressed_size());
+            let dict = chunk.dictionary_page_offset().unwrap_or(start);
+            let end = u64::try_from(start.min(dict))
+                .ok()
+                .zip(u64::try_from(size).ok())
+                .and_then(|(s, n)| s.checked_add(n));
+            if end.is_none_or(|end| end > len) || chunk.uncompressed_size() < 0 {
+                return Err(damaged(
+                    path,
+                    format!(
+                        "row group {g}: column chunk at byte {start} of {size} bytes is outside the file of {len} bytes"
+                    ),
+                ));
+            }
+        }
+    }
+    if sum != rows {
+        return Err(damaged(
+            path,
+            format!("the row groups hold {sum} rows, the footer says {rows}"),
+        ));
+    }
+    Ok(())
+}
