@@ -71,7 +71,7 @@ fn limit_duration_and_tick() {
         ":1: duration: 2399999976 ticks is longer than otasim simulates (limit 1000000)",
     );
     let sc = scenario("tick = \"99999999w\"");
-    refused_at_load(&sc, ":1: tick: \"99999999w\" is too long (limit 52w)");
+    refused_at_load(&sc, ":1: tick: \"99999999w\" is too long (limit 364d)");
 }
 
 #[test]
