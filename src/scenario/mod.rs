@@ -7,6 +7,7 @@ mod raw;
 mod synth;
 pub mod table;
 pub mod time;
+mod variant;
 
 use std::path::{Path, PathBuf};
 

@@ -15,6 +15,7 @@ mod resolve;
 mod robustness;
 mod runs;
 mod staging;
+mod variants;
 mod versions;
 
 use std::ffi::OsStr;
