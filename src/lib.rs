@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod behaviour;
 pub mod catalog;
 pub mod charts;
+pub mod diff;
 pub mod engine;
 pub mod fleet;
 pub mod ids;

@@ -27,6 +27,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Simulates the whole duration and writes the outputs (tables, summary, charts).
     Run(RunArgs),
+    /// Which devices get another answer: scenario A against B, a resolver variant of A,
+    /// or decisions recorded by another system (R33, R34). Exit 0: none, 1: some, 2: error.
+    Diff(super::diff_args::DiffArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.

@@ -5,6 +5,7 @@
 
 mod bundled;
 mod commands;
+mod diff;
 mod differential;
 mod engine;
 mod errors;
