@@ -9,6 +9,7 @@ mod diff;
 mod differential;
 mod engine;
 mod errors;
+mod expected;
 mod governance;
 mod matrix;
 mod outputs;
