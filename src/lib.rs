@@ -14,6 +14,7 @@ pub mod charts;
 pub mod diff;
 pub mod engine;
 pub mod fleet;
+pub mod golden;
 pub mod ids;
 pub mod matrix;
 pub mod resolver;

@@ -146,6 +146,10 @@ pub struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Compare the outputs with a stored run directory (every table; summary.json except
+    /// timings) and fail naming the first differing table, row and column.
+    #[arg(long, value_name = "GOLDEN")]
+    pub check: Option<PathBuf>,
 }
 
 #[cfg(test)]

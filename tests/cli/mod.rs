@@ -10,6 +10,7 @@ mod differential;
 mod engine;
 mod errors;
 mod expected;
+mod golden;
 mod governance;
 mod matrix;
 mod outputs;

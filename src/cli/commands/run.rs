@@ -38,6 +38,9 @@ fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<u64> {
 /// Runs `otasim run`.
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     let scenario = load(&args.input)?;
+    if let Some(golden) = args.check.as_deref().filter(|g| !g.is_dir()) {
+        anyhow::bail!("--check {}: not a directory", golden.display());
+    }
     let every = args
         .snapshot_every
         .as_deref()
@@ -148,6 +151,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     if !args.quiet {
         print_summary(out, &tables.summary, &target)?;
+    }
+    // Golden run: the outputs are written either way; a difference is an error (exit 1).
+    if let Some(golden) = &args.check {
+        otasim::golden::check(&target, golden)?;
     }
     Ok(())
 }
