@@ -16,8 +16,17 @@ pub struct DiffArgs {
     #[arg(value_name = "B", conflicts_with_all = ["variant", "expected"])]
     pub other: Option<PathBuf>,
     /// The moment: a tick number (`36`) or a duration (`36h`, `1d12h`).
-    #[arg(long, value_name = "T", allow_hyphen_values = true)]
-    pub at: String,
+    #[arg(
+        long,
+        value_name = "T",
+        allow_hyphen_values = true,
+        required_unless_present = "over_time"
+    )]
+    pub at: Option<String>,
+    /// Simulate both sides over the whole (shorter) duration: per tick, the devices whose
+    /// answer or state differ and the divergence of the version distributions.
+    #[arg(long, conflicts_with_all = ["at", "expected", "devices_out"])]
+    pub over_time: bool,
     /// B is A with its `[resolver]` table changed (R32): `precedence=a,b,c` or
     /// `override_fallback=true|false`. Repeatable.
     #[arg(long, value_name = "KEY=VALUE", conflicts_with = "expected")]

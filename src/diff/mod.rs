@@ -8,6 +8,7 @@
 //! only when the caller asks for the device list.
 
 pub mod expected;
+pub mod over_time;
 
 use std::collections::{BTreeMap, HashMap};
 

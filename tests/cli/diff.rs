@@ -312,3 +312,73 @@ fn r33_devices_out_parquet_has_one_row_per_differing_device() {
         .collect();
     assert_eq!(ids, ["below", "no-delta-payload", "on-delta"]);
 }
+
+/// Three polling devices (every hour, always online, no failures); at 2h a delta from
+/// 1.0.0, an MPT 1.5.0 and a full 2.0.0 are activated. As written, `d1` and `d2` take
+/// the delta to 2.0.0 at once; with MPT first they pass through 1.5.0, one hour later.
+fn polling_fixture() -> String {
+    let mut s = String::from(
+        "duration = \"6h\"\n\n[behaviour]\npoll_interval = \"1h\"\nonline_probability = 1.0\nlink_bytes_per_second = 1000000\ndownload_failure_probability = 0.0\ninstall_failure_probability = 0.0\n",
+    );
+    s.push_str(&mpt("1.5.0", "\"evt\" = 150"));
+    s.push_str(&full("2.0.0", "\"evt\" = 200"));
+    s.push_str(&delta("1.0.0", "2.0.0", "\"evt\" = 20"));
+    s.push_str(&dev("d1", "evt", "1.0.0"));
+    s.push_str(&dev("d2", "evt", "1.0.0"));
+    s.push_str(&dev("d3", "evt", "2.0.0"));
+    for r in ["1.5.0", "1.0.0->2.0.0", "2.0.0"] {
+        s.push_str(&activate("2", r, "default"));
+    }
+    s
+}
+
+#[test]
+fn r33_a_variant_of_a_polling_fleet_is_simulated_with_its_own_resolver() {
+    let sc = Scenario::new("a.toml", &polling_fixture());
+    // At 4h, A's devices already report 2.0.0 (no update), B's report 1.5.0 and are
+    // offered 2.0.0: the states differ, so B was simulated under the variant.
+    let out = diff(&[
+        sc.p(),
+        "--at",
+        "4",
+        "--variant",
+        "precedence=must_pass_through,delta,full",
+    ]);
+    check_csv(
+        &status_out(&out, 1),
+        &format!("{DIFF_HEADER}\ndefault,2.0.0,evt,none,,full,2.0.0,2,d1"),
+    );
+}
+
+#[test]
+fn r33_over_time_names_the_first_differing_tick_and_the_divergence_per_tick() {
+    let sc = Scenario::new("a.toml", &polling_fixture());
+    let out = otasim([
+        "diff",
+        sc.p(),
+        "--over-time",
+        "--variant",
+        "precedence=must_pass_through,delta,full",
+        "--format",
+        "table",
+    ]);
+    assert_eq!(
+        status_out(&out, 1),
+        "first difference at tick 2 (2h): device d1
+tick  time  devices_a  devices_b  devices_differ  devices_elsewhere  divergence
+   0  0s            3          3               0                  0  0.000000
+   1  1h            3          3               0                  0  0.000000
+   2  2h            3          3               2                  0  0.000000
+   3  3h            3          3               2                  0  0.000000
+   4  4h            3          3               2                  2  0.666667
+   5  5h            3          3               0                  0  0.000000
+   6  6h            3          3               0                  0  0.000000
+"
+    );
+    let out = otasim(["diff", sc.p(), sc.p(), "--over-time", "--format", "csv"]);
+    let text = status_out(&out, 0);
+    assert!(text.starts_with(
+        "tick,time,devices_a,devices_b,devices_differ,devices_elsewhere,divergence\n0,0s,3,3,0,0,0.000000\n"
+    ));
+    assert_eq!(text.lines().count(), 8);
+}

@@ -65,23 +65,25 @@ pub fn run(args: &DiffArgs, out: &mut impl Write) -> Result<()> {
         devices: args.input.devices,
     };
     let mut a = crate::cli::load(&args.input)?;
-    let tick_a = parse_at(&a, &args.at)?;
+    if args.over_time {
+        return over_time(args, a, &options, out);
+    }
+    let at = args
+        .at
+        .as_deref()
+        .expect("clap requires --at without --over-time");
+    let tick_a = parse_at(&a, at)?;
 
     // The states at T and the decisions of both sides.
     let (state_a, state_b, variant_shares_fleet);
     if let Some(path) = &args.other {
         let mut b = Scenario::load(path, &options)?;
-        let tick_b = parse_at(&b, &args.at)?;
+        let tick_b = parse_at(&b, at)?;
         state_a = a.take_state_at(tick_a)?;
         state_b = Some(b.take_state_at(tick_b)?);
         variant_shares_fleet = false;
     } else if !args.variant.is_empty() {
-        let mut variant = *a.initial.catalog.variant();
-        for setting in &args.variant {
-            variant
-                .set(setting)
-                .map_err(|e| anyhow!("--variant {setting}: {e}"))?;
-        }
+        let variant = variant_of(&a, &args.variant)?;
         // The state at T depends on the resolver only through device behaviour: with a
         // static fleet, or at tick 0 (no device has polled yet), both sides share it.
         if a.behaviour.is_none() || tick_a == 0 {
@@ -277,4 +279,80 @@ fn write_devices(path: &Path, format: DevicesFormat, rows: &[DeviceRow]) -> Resu
         }
     };
     result.map_err(|e| anyhow!("--devices-out: {e}"))
+}
+
+/// A's `[resolver]` table changed by the `--variant` settings (R32).
+fn variant_of(a: &Scenario, settings: &[String]) -> Result<otasim::resolver::Variant> {
+    let mut variant = *a.initial.catalog.variant();
+    for setting in settings {
+        variant
+            .set(setting)
+            .map_err(|e| anyhow!("--variant {setting}: {e}"))?;
+    }
+    Ok(variant)
+}
+
+/// The columns of `--over-time`.
+pub const OVER_TIME_COLUMNS: [&str; 7] = [
+    "tick",
+    "time",
+    "devices_a",
+    "devices_b",
+    "devices_differ",
+    "devices_elsewhere",
+    "divergence",
+];
+
+/// `--over-time`: both sides simulated tick by tick.
+fn over_time(
+    args: &DiffArgs,
+    a: Scenario,
+    options: &LoadOptions,
+    out: &mut impl Write,
+) -> Result<()> {
+    let b = match &args.other {
+        Some(path) => Scenario::load(path, options)?,
+        None if !args.variant.is_empty() => {
+            let variant = variant_of(&a, &args.variant)?;
+            let mut b = a.clone();
+            b.initial.catalog.set_variant(variant);
+            b
+        }
+        None => bail!("diff --over-time needs scenario B or --variant KEY=VALUE"),
+    };
+    let found = diff::over_time::over_time(&a, &b)?;
+    let format = crate::cli::format_or_default(args.format);
+    let summary = match &found.first {
+        None => format!("no device differs over {} ticks", found.rows.len()),
+        Some((tick, id)) => format!(
+            "first difference at {}: device {id}",
+            crate::cli::output::tick_label(*tick, a.tick_seconds)
+        ),
+    };
+    if format == Format::Table {
+        writeln!(out, "{summary}")?;
+    } else if std::io::stderr().is_terminal() {
+        eprintln!("{summary}");
+    }
+    let mut rows = RowWriter::new(format, &OVER_TIME_COLUMNS, out)?;
+    for r in &found.rows {
+        rows.row(vec![
+            Cell::Number(r.tick),
+            Cell::Text(
+                crate::cli::output::human_duration(r.tick.saturating_mul(a.tick_seconds)).into(),
+            ),
+            Cell::Number(r.devices_a),
+            Cell::Number(r.devices_b),
+            Cell::Number(r.devices_differ),
+            Cell::Number(r.devices_elsewhere),
+            Cell::Text(format!("{:.6}", r.divergence).into()),
+        ])?;
+    }
+    rows.finish()?;
+    out.flush()?;
+    if found.first.is_none() {
+        Ok(())
+    } else {
+        Err(crate::cli::Differ.into())
+    }
 }
