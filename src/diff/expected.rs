@@ -23,7 +23,10 @@ pub const COLUMNS: [&str; 3] = ["device_id", "rule", "target_version"];
 /// A recorded table: one answer per device id.
 #[derive(Debug, Default)]
 pub struct Expected {
-    ids: Vec<String>,
+    /// Per row, the fleet row of its device (`u32::MAX`: not in the fleet).
+    device: Vec<u32>,
+    /// Ids of the rows whose device is not in the fleet, by row (sorted).
+    unknown: Vec<(u32, String)>,
     /// Per row, its index in `answers`.
     answer: Vec<u32>,
     /// The distinct (rule, target version) pairs; the target is `None` for `none`.
@@ -33,17 +36,26 @@ pub struct Expected {
 impl Expected {
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.answer.len()
     }
 
     /// Whether the table has no rows.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.answer.is_empty()
     }
 
-    /// The device id of row `row` (0-based).
-    pub fn id(&self, row: usize) -> &str {
-        &self.ids[row]
+    /// The device id of row `row` (0-based); `fleet` is the one the table was read with.
+    pub fn id<'a>(&'a self, row: usize, fleet: &'a Fleet) -> &'a str {
+        match self.device[row] {
+            u32::MAX => {
+                let i = self
+                    .unknown
+                    .binary_search_by_key(&(row as u32), |(r, _)| *r)
+                    .expect("a row not in the fleet has its id");
+                &self.unknown[i].1
+            }
+            d => fleet.id(crate::ids::DeviceIdx(d)),
+        }
     }
 
     /// The distinct answers of the table.
@@ -56,12 +68,13 @@ impl Expected {
         self.answer[row]
     }
 
-    /// For each row of `fleet`, the table row of that device (`u32::MAX`: none).
+    /// For each row of the fleet the table was read with, the table row of that device
+    /// (`u32::MAX`: none).
     pub fn rows_by_device(&self, fleet: &Fleet) -> Vec<u32> {
         let mut out = vec![u32::MAX; fleet.len()];
-        for (row, id) in self.ids.iter().enumerate() {
-            if let Some(d) = fleet.find(id) {
-                out[d.index()] = row as u32;
+        for (row, &d) in self.device.iter().enumerate() {
+            if d != u32::MAX {
+                out[d as usize] = row as u32;
             }
         }
         out
@@ -80,8 +93,11 @@ impl Expected {
             catalog,
             fleet,
             table: Expected::default(),
+            seen: vec![u32::MAX; fleet.len()],
+            first_unknown: HashMap::new(),
+            texts: HashMap::new(),
+            valid: HashMap::new(),
             answer_index: HashMap::new(),
-            first_row: HashMap::new(),
         };
         match ext.as_deref() {
             Some("csv") => builder.read_csv()?,
@@ -151,9 +167,16 @@ struct Builder<'a> {
     catalog: &'a Catalog,
     fleet: &'a Fleet,
     table: Expected,
-    answer_index: HashMap<(Rule, Option<String>), u32>,
-    /// The first data row of each id, for "repeated" errors.
-    first_row: HashMap<String, usize>,
+    /// Per fleet row, the first data row that named it (`u32::MAX`: none yet).
+    seen: Vec<u32>,
+    /// The first data row of each id not in the fleet.
+    first_unknown: HashMap<String, usize>,
+    /// Target texts by id (a table holds few distinct ones).
+    texts: HashMap<String, u32>,
+    /// Whether a target text parses, by (text id, build metadata allowed).
+    valid: HashMap<(u32, bool, u16), Result<(), String>>,
+    /// Answers by (rule, target text id or `u32::MAX`).
+    answer_index: HashMap<(Rule, u32), u32>,
 }
 
 impl Builder<'_> {
@@ -172,9 +195,10 @@ impl Builder<'_> {
                 "unknown rule \"{rule_text}\" (expected none, override, delta, must_pass_through, full)"
             )
         })?;
+        let device = self.fleet.find(id);
         let target = target.filter(|s| !s.is_empty());
-        let target = match (rule, target) {
-            (Rule::None, None) => None,
+        let text = match (rule, target) {
+            (Rule::None, None) => u32::MAX,
             (Rule::None, Some(t)) => {
                 return Err(format!(
                     "rule none with target_version \"{t}\" (it must be empty for none)"
@@ -182,34 +206,62 @@ impl Builder<'_> {
             }
             (rule, None) => return Err(format!("rule {rule} needs a target_version")),
             (_, Some(t)) => {
-                let (allow, name) = match self.fleet.find(id) {
-                    Some(d) => {
-                        let t = self.catalog.software_type(self.fleet.software_type(d));
-                        (t.allow_build_metadata, t.name.as_str())
+                let n = self.texts.len() as u32;
+                let text = match self.texts.get(t) {
+                    Some(&k) => k,
+                    None => {
+                        self.texts.insert(t.to_string(), n);
+                        n
+                    }
+                };
+                let software_type = device.map(|d| self.fleet.software_type(d));
+                let (allow, name) = match software_type {
+                    Some(st) => {
+                        let st = self.catalog.software_type(st);
+                        (st.allow_build_metadata, st.name.as_str())
                     }
                     None => (true, DEFAULT_SOFTWARE_TYPE),
                 };
-                Version::parse(t, allow, name).map_err(|e| format!("target_version: {e}"))?;
-                Some(t.to_string())
+                let key = (text, allow, software_type.map_or(u16::MAX, |st| st.0));
+                self.valid
+                    .entry(key)
+                    .or_insert_with(|| {
+                        Version::parse(t, allow, name)
+                            .map(|_| ())
+                            .map_err(|e| format!("target_version: {e}"))
+                    })
+                    .clone()?;
+                text
             }
         };
-        if let Some(first) = self.first_row.get(id) {
-            return Err(format!(
-                "device \"{id}\" is repeated (first at row {first})"
-            ));
-        }
-        self.first_row.insert(id.to_string(), row);
-        let next = self.table.answers.len() as u32;
-        let key = (rule, target);
-        let answer = match self.answer_index.get(&key) {
-            Some(&a) => a,
+        match device {
+            Some(d) => {
+                let first = self.seen[d.index()];
+                if first != u32::MAX {
+                    return Err(format!(
+                        "device \"{id}\" is repeated (first at row {first})"
+                    ));
+                }
+                self.seen[d.index()] = row as u32;
+            }
             None => {
-                self.table.answers.push(key.clone());
-                self.answer_index.insert(key, next);
-                next
+                if let Some(first) = self.first_unknown.get(id) {
+                    return Err(format!(
+                        "device \"{id}\" is repeated (first at row {first})"
+                    ));
+                }
+                self.first_unknown.insert(id.to_string(), row);
+                let index = self.table.answer.len() as u32;
+                self.table.unknown.push((index, id.to_string()));
             }
-        };
-        self.table.ids.push(id.to_string());
+        }
+        let next = self.table.answers.len() as u32;
+        let answer = *self.answer_index.entry((rule, text)).or_insert(next);
+        if answer == next {
+            let target = target.map(str::to_string);
+            self.table.answers.push((rule, target));
+        }
+        self.table.device.push(device.map_or(u32::MAX, |d| d.0));
         self.table.answer.push(answer);
         Ok(())
     }

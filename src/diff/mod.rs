@@ -389,7 +389,7 @@ impl Render<'_> {
         match (d.a, self.b, d.b) {
             (Some(i), _, _) => self.a.fleet.id(i),
             (None, Other::Scenario(b), Some(j)) => b.fleet.id(DeviceIdx(j)),
-            (None, Other::Table(t), Some(j)) => t.id(j as usize),
+            (None, Other::Table(t), Some(j)) => t.id(j as usize, self.a.fleet),
             _ => "",
         }
     }
@@ -414,7 +414,9 @@ impl Render<'_> {
 pub fn groups(a: &ScenarioSide<'_>, b: &Other<'_>, diff: &Differences) -> Vec<Group> {
     let render = Render { a, b };
     // By codes first (cheap per device), keeping each group's smallest id.
-    let mut by_key: HashMap<(u8, u64, u32, u32), (u64, usize)> = HashMap::new();
+    // hashbrown's hasher: millions of differing devices may pass through here.
+    let mut by_key: hashbrown::HashMap<(u8, u64, u32, u32), (u64, usize)> =
+        hashbrown::HashMap::new();
     for (n, d) in diff.devices.iter().enumerate() {
         let e = by_key.entry(render.key(d)).or_insert((0, n));
         e.0 += 1;
