@@ -95,25 +95,33 @@ pub enum Other<'a> {
 /// When both sides share one fleet (a variant of A at a moment the resolver did not
 /// shape), rows are matched by index.
 pub fn compare_scenarios(a: &ScenarioSide<'_>, b: &ScenarioSide<'_>) -> Differences {
-    // B's release for each of A's, by name (a release's name fixes its target version).
-    let by_name: HashMap<String, ReleaseId> = b
-        .catalog
-        .releases()
-        .map(|(id, _)| (b.catalog.release_name(id), id))
-        .collect();
-    let same_catalog_ids = a.catalog.releases().count() == b.catalog.releases().count()
-        && a.catalog
-            .releases()
-            .all(|(id, _)| by_name.get(&a.catalog.release_name(id)) == Some(&id));
+    // B's release for each of A's, by software type and name (a release's name fixes
+    // its target version); a live release wins over a deleted one of the same name.
+    let key = |c: &Catalog, id: ReleaseId| {
+        let r = c.release(id);
+        (
+            c.software_type(r.software_type).name.clone(),
+            c.release_name(id),
+        )
+    };
+    let mut by_name: HashMap<(String, String), ReleaseId> = HashMap::new();
+    for (id, r) in b.catalog.releases() {
+        let e = by_name.entry(key(b.catalog, id)).or_insert(id);
+        if b.catalog.release(*e).deleted && !r.deleted {
+            *e = id;
+        }
+    }
     let map_a: Vec<u32> = a
         .catalog
         .releases()
         .map(|(id, _)| {
             by_name
-                .get(&a.catalog.release_name(id))
+                .get(&key(a.catalog, id))
                 .map_or(u32::MAX - 1, |r| r.0)
         })
         .collect();
+    let same_catalog_ids = a.catalog.releases().count() == b.catalog.releases().count()
+        && map_a.iter().enumerate().all(|(i, &r)| r == i as u32);
     let translate = |code: u32| -> u32 {
         if same_catalog_ids {
             return code;
@@ -489,4 +497,83 @@ pub fn device_rows(a: &ScenarioSide<'_>, b: &Other<'_>, diff: &Differences) -> V
         .collect();
     rows.sort_by(|x, y| x.device_id.as_bytes().cmp(y.device_id.as_bytes()));
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{LoadOptions, Scenario};
+    use std::path::Path;
+
+    const RELEASES: [&str; 3] = [
+        "[[releases]]\nversion = \"2.0.0\"\npayloads = { \"evt\" = 1 }\n",
+        "[[releases]]\nfrom = \"1.0.0\"\nto = \"2.0.0\"\npayloads = { \"evt\" = 1 }\n",
+        "[[software_types]]\nname = \"aux\"\n[[releases]]\nversion = \"2.0.0\"\nsoftware_type = \"aux\"\npayloads = { \"evt\" = 1 }\n",
+    ];
+
+    fn state(releases: &[usize], extra: &str) -> crate::timeline::State {
+        let mut text = String::new();
+        for &r in releases {
+            text.push_str(RELEASES[r]);
+        }
+        text.push_str(extra);
+        for (id, version, st) in [
+            ("a", "1.0.0", "main"),
+            ("b", "1.5.0", "main"),
+            ("c", "1.0.0", "aux"),
+        ] {
+            text.push_str(&format!(
+                "[[devices]]\nid = \"{id}\"\nhardware_version = \"evt\"\nsoftware_version = \"{version}\"\nsoftware_type = \"{st}\"\n"
+            ));
+        }
+        for name in ["2.0.0", "1.0.0->2.0.0"] {
+            text.push_str(&format!(
+                "[[events]]\nat = 0\naction = \"activate\"\nrelease = \"{name}\"\ncohort = \"default\"\n"
+            ));
+        }
+        text.push_str("[[events]]\nat = 0\naction = \"activate\"\nrelease = \"2.0.0\"\nsoftware_type = \"aux\"\ncohort = \"default\"\n");
+        let mut s = Scenario::from_text(Path::new("s.toml"), &text, &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.take_state_at(0).unwrap()
+    }
+
+    fn side<'a>(s: &'a crate::timeline::State, d: &'a [PackedDecision]) -> ScenarioSide<'a> {
+        ScenarioSide {
+            catalog: &s.catalog,
+            fleet: &s.fleet,
+            decisions: d,
+        }
+    }
+
+    #[test]
+    fn r33_releases_are_matched_by_software_type_and_name_not_by_id() {
+        let a = state(&[0, 1, 2], "");
+        let b = state(&[2, 1, 0], "");
+        let (da, db) = (
+            resolve_fleet(&a.catalog, &a.fleet),
+            resolve_fleet(&b.catalog, &b.fleet),
+        );
+        let found = compare_scenarios(&side(&a, &da), &side(&b, &db));
+        assert_eq!(found.compared, 3);
+        assert!(found.devices.is_empty(), "{:?}", found.devices);
+
+        // A new Delta in B moves device b only.
+        let c = state(
+            &[2, 1, 0],
+            "[[releases]]\nfrom = \"1.5.0\"\nto = \"2.0.0\"\npayloads = { \"evt\" = 1 }\n[[events]]\nat = 0\naction = \"activate\"\nrelease = \"1.5.0->2.0.0\"\ncohort = \"default\"\n",
+        );
+        let dc = resolve_fleet(&c.catalog, &c.fleet);
+        let other = Other::Scenario(side(&c, &dc));
+        let found = compare_scenarios(&side(&a, &da), &side(&c, &dc));
+        let groups = groups(&side(&a, &da), &other, &found);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(
+            (
+                groups[0].rule_a.as_str(),
+                groups[0].rule_b.as_str(),
+                groups[0].example_device.as_str()
+            ),
+            ("full", "delta", "b")
+        );
+    }
 }
