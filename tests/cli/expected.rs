@@ -158,3 +158,33 @@ fn r34_bad_tables_exit_2_naming_the_file_and_row() {
         );
     }
 }
+
+#[test]
+fn r34_devices_out_has_both_answers_and_no_release_for_the_table() {
+    let table = MATCHING.replace("above-mpt,full,2.0.0", "above-mpt,none,");
+    let (sc, path) = with_table("expected.csv", &table);
+    let devices = sc.dir.path().join("devices.csv");
+    let out = otasim([
+        "diff",
+        sc.p(),
+        "--expected",
+        path.to_str().unwrap(),
+        "--at",
+        "0",
+        "--format",
+        "json",
+        "--devices-out",
+        devices.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        status_out(&out, 1),
+        "[\n  {\"cohort\":\"default\",\"software_version\":\"1.5.0\",\"hardware_version\":\"evt\",\"rule_a\":\"full\",\"target_a\":\"2.0.0\",\"rule_b\":\"none\",\"target_b\":null,\"devices\":1,\"example_device\":\"above-mpt\"}\n]\n"
+    );
+    check_csv(
+        &std::fs::read_to_string(&devices).unwrap(),
+        &format!(
+            "{}\nabove-mpt,default,1.5.0,evt,full,2.0.0,2.0.0,none,,",
+            super::diff::DEVICES_HEADER
+        ),
+    );
+}
