@@ -195,6 +195,8 @@ pub struct Catalog {
     /// Bumped by every change that can alter a resolver answer, so that derived tables
     /// (the fast path) know when to rebuild.
     revision: u64,
+    /// The resolver variant in force (R32).
+    variant: crate::resolver::Variant,
 }
 
 /// The name of the software type that always exists.
@@ -233,6 +235,7 @@ impl Catalog {
             staged_sized_by: BTreeMap::new(),
             requests: BTreeMap::new(),
             revision: 0,
+            variant: crate::resolver::Variant::DEFAULT,
         }
     }
 
@@ -492,6 +495,19 @@ impl Catalog {
     /// Changes whenever a resolver answer may change.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// The resolver variant in force (R32).
+    pub fn variant(&self) -> &crate::resolver::Variant {
+        &self.variant
+    }
+
+    /// Selects the resolver variant (R32); derived tables see a new revision.
+    pub fn set_variant(&mut self, variant: crate::resolver::Variant) {
+        if variant != self.variant {
+            self.variant = variant;
+            self.revision += 1;
+        }
     }
 
     /// The release's name as events and outputs spell it: `2.0.0` or `2.0.0->2.1.0`.

@@ -27,6 +27,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Simulates the whole duration and writes the outputs (tables, summary, charts).
     Run(RunArgs),
+    /// Which devices get another answer: scenario A against B, a resolver variant of A,
+    /// or decisions recorded by another system (R33, R34). Exit 0: none, 1: some, 2: error.
+    Diff(super::diff_args::DiffArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.
@@ -146,6 +149,10 @@ pub struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Compare the outputs with a stored run directory (every table; summary.json except
+    /// timings) and fail naming the first differing table, row and column.
+    #[arg(long, value_name = "GOLDEN")]
+    pub check: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod diff_args;
 pub mod interrupt;
 pub mod output;
 
@@ -25,8 +26,31 @@ pub fn dispatch(command: &Command, out: &mut impl Write) -> Result<()> {
         Command::Explain(a) => commands::explain::run(a, out),
         Command::Validate(a) => commands::validate::run(a, out),
         Command::Run(a) => commands::run::run(a, out),
+        Command::Diff(a) => commands::diff::run(a, out),
     }
 }
+
+/// The exit status of an error: `diff` exits 2 on an input error, as `diff(1)` does,
+/// because its 1 means "they differ" (R33); every other command exits 1.
+pub fn error_status(command: &Command) -> u8 {
+    match command {
+        Command::Diff(_) => 2,
+        _ => 1,
+    }
+}
+
+/// Returned by `diff` when something differs (after its output is flushed): `main`
+/// exits 1 without a message.
+#[derive(Debug)]
+pub struct Differ;
+
+impl std::fmt::Display for Differ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the answers differ")
+    }
+}
+
+impl std::error::Error for Differ {}
 
 /// Loads and validates the scenario (its whole timeline), with `--fleet`/`--seed`.
 pub fn load(input: &ScenarioArgs) -> Result<Scenario> {

@@ -8,9 +8,11 @@ pub mod reference;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 mod trail;
+pub mod variant;
 
 pub use reference::{effective_cohort, resolve};
 pub use trail::{NoTrail, Skip, Step, Trail};
+pub use variant::Variant;
 
 use std::fmt;
 use std::str::FromStr;

@@ -203,6 +203,8 @@ pub fn lower(
             }
         }
     }
+    let variant = super::variant::lower(&lw.src, raw.resolver.as_ref())?;
+    lw.catalog.set_variant(variant);
     lw.software_types(&raw)?;
     lw.users(&raw)?;
     lw.cohorts(&raw)?;

@@ -10,6 +10,7 @@ mod synth;
 pub mod table;
 pub mod time;
 mod toml_error;
+mod variant;
 mod warnings;
 
 use std::path::{Path, PathBuf};

@@ -39,6 +39,7 @@ pub struct RawScenario {
     pub duration: Option<Spanned<RawTime>>,
     pub snapshots: Option<Vec<Spanned<RawTime>>>,
     pub bandwidth: Option<Spanned<RawBandwidth>>,
+    pub resolver: Option<Spanned<super::variant::RawResolver>>,
     #[serde(default)]
     pub software_types: Vec<Spanned<RawSoftwareType>>,
     #[serde(default)]

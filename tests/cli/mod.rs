@@ -5,10 +5,13 @@
 
 mod bundled;
 mod commands;
+mod diff;
 mod differential;
 mod engine;
 mod errors;
+mod expected;
 mod fuzz;
+mod golden;
 mod governance;
 mod matrix;
 mod outputs;
@@ -18,6 +21,7 @@ mod resolve;
 mod robustness;
 mod runs;
 mod staging;
+mod variants;
 mod versions;
 mod warnings;
 

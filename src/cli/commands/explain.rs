@@ -183,19 +183,44 @@ pub fn explain(catalog: &Catalog, fleet: &Fleet, device: DeviceIdx, when: &str) 
         );
     }
 
+    // R32: the variant of R12–R15 in force.
+    let variant = catalog.variant();
+    if variant.is_default() {
+        let _ = writeln!(
+            s,
+            "resolver: the rules as written ({variant}; no [resolver] variant, R32)"
+        );
+    } else {
+        let _ = writeln!(s, "resolver variant (R32): {variant}");
+    }
+
     // The resolver's trail, one line per release it looked at.
     let _ = writeln!(s);
     let lines = e.trail_lines(&trail, effective);
-    if report.release_override.is_some() {
+    let fell_back = trail.contains(&Step::OverrideFallback);
+    if report.release_override.is_some() && !fell_back {
         let _ = writeln!(
             s,
             "the release override alone decides: activations, cohorts, must-pass-through and delta releases are ignored, and downgrades are allowed (R12)"
         );
     } else {
+        let precedence: Vec<&str> = catalog
+            .variant()
+            .precedence
+            .iter()
+            .map(|rule| match rule {
+                Rule::Delta => "delta R13",
+                Rule::MustPassThrough => "must-pass-through R14",
+                _ => "full R15",
+            })
+            .collect();
         let _ = writeln!(
             s,
-            "releases of software type \"{}\" (precedence: delta R13, then must-pass-through R14, then full R15)",
-            catalog.software_type(report.software_type).name
+            "releases of software type \"{}\" (precedence: {}, then {}, then {})",
+            catalog.software_type(report.software_type).name,
+            precedence[0],
+            precedence[1],
+            precedence[2]
         );
     }
     if lines.is_empty() {
@@ -284,9 +309,10 @@ impl Explainer<'_> {
                 Step::OverrideConsidered(_) => continue,
                 Step::Skipped(id, why) => (id, self.skip_text(id, why, effective)),
                 Step::Candidate(id) => (id, self.candidate_text(id)),
-                Step::EffectiveCohort { .. } | Step::VersionCheckingDisabled | Step::Decided(_) => {
-                    continue
-                }
+                Step::EffectiveCohort { .. }
+                | Step::VersionCheckingDisabled
+                | Step::OverrideFallback
+                | Step::Decided(_) => continue,
             };
             mentioned.push(id);
             lines.push(vec![
@@ -367,6 +393,10 @@ impl Explainer<'_> {
                 self.version(release.target())
             ),
             Skip::LostTo(other) => format!("candidate, lost to {}", c.release_name(other)),
+            Skip::Outranked if !c.variant().is_default() => format!(
+                "applicable, but rule {} comes first in the resolver's precedence (R32)",
+                self.decision.rule
+            ),
             Skip::Outranked => match self.decision.rule {
                 Rule::Delta => "applicable, but a delta release from the current version comes first (R13)".to_string(),
                 Rule::MustPassThrough => {
@@ -377,6 +407,11 @@ impl Explainer<'_> {
             Skip::OverrideIsCurrent => format!(
                 "the device's release override, but it already reports {}: no update (R12)",
                 self.version(release.target())
+            ),
+            Skip::OverrideNoPayload if c.variant().override_fallback => format!(
+                "the device's release override, but it has no payload for hardware version \"{}\" (it serves {}): resolved as if it had no override (R32 override_fallback)",
+                c.hardware_name(self.report.hardware),
+                self.served(id)
             ),
             Skip::OverrideNoPayload => format!(
                 "the device's release override, but it has no payload for hardware version \"{}\" (it serves {}): no update, and no fallback to other releases (R12)",
@@ -447,6 +482,8 @@ impl Explainer<'_> {
                         Some("R12")
                     }
                     Step::Skipped(_, Skip::AlreadyOnHighest) => Some("R17"),
+                    // R32: the override fell back and nothing after it decided.
+                    Step::OverrideFallback => Some("R18"),
                     _ => None,
                 });
                 format!(

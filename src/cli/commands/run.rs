@@ -46,6 +46,9 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         )));
     }
     let scenario = load(&args.input)?;
+    if let Some(golden) = args.check.as_deref().filter(|g| !g.is_dir()) {
+        anyhow::bail!("--check {}: not a directory", golden.display());
+    }
     let every = args
         .snapshot_every
         .as_deref()
@@ -182,6 +185,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     if !args.quiet {
         print_summary(out, &tables.summary, &target)?;
+    }
+    // Golden run: the outputs are written either way; a difference is an error (exit 1).
+    if let Some(golden) = &args.check {
+        otasim::golden::check(&target, golden)?;
     }
     Ok(())
 }
