@@ -27,6 +27,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Simulates the whole duration and writes the outputs (tables, summary, charts).
     Run(RunArgs),
+    /// Which Delta releases into a version are worth building (R27-R31).
+    PlanDeltas(crate::cli::commands::plan_deltas::PlanDeltasArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.

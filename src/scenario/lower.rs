@@ -57,6 +57,7 @@ pub struct Lowered {
     pub arrivals: Vec<(u64, DeviceIdx)>,
     pub snapshots: Vec<u64>,
     pub costs: super::Costs,
+    pub delta_sizes: Vec<super::DeltaSize>,
 }
 
 pub struct Lowerer<'a> {
@@ -191,6 +192,7 @@ pub fn lower(
     lw.cohorts(&raw)?;
     lw.project_keys(&raw)?;
     let install_failure = lw.releases(&raw)?;
+    let delta_sizes = super::delta_sizes::lower(&lw, &raw.delta_sizes)?;
     let behaviour = lw.behaviour(raw.behaviour.as_ref(), &raw.profiles, &install_failure)?;
     let mut fleet = Fleet::new();
     let mut batch = super::synth::Batch::default();
@@ -268,6 +270,7 @@ pub fn lower(
         arrivals,
         snapshots,
         costs,
+        delta_sizes,
     })
 }
 
@@ -417,7 +420,7 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
-    fn software_type_of(
+    pub fn software_type_of(
         &self,
         what: &str,
         st: Option<&Str>,

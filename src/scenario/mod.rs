@@ -1,6 +1,7 @@
 //! Scenario files: a raw TOML mirror ([`raw`]) lowered into a validated [`Scenario`]
 //! whose references are interned ids (R8).
 
+mod delta_sizes;
 mod lower;
 mod parquet;
 mod raw;
@@ -9,6 +10,8 @@ pub mod table;
 pub mod time;
 
 use std::path::{Path, PathBuf};
+
+pub use delta_sizes::DeltaSize;
 
 use crate::timeline::{self, Event, State};
 
@@ -79,6 +82,8 @@ pub struct Scenario {
     pub snapshots: Vec<u64>,
     /// Egress pricing.
     pub costs: Costs,
+    /// `[[delta_sizes]]`: explicit sizes of Deltas that may be planned (R30).
+    pub delta_sizes: Vec<DeltaSize>,
 }
 
 impl Scenario {
@@ -123,6 +128,7 @@ impl Scenario {
             arrivals: low.arrivals,
             snapshots: low.snapshots,
             costs: low.costs,
+            delta_sizes: low.delta_sizes,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,

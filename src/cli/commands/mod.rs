@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod matrix;
+pub mod plan_deltas;
 pub mod resolve;
 pub mod run;
 pub mod validate;
