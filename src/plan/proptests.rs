@@ -124,7 +124,10 @@ proptest! {
         else { return Ok(()) };
         let stored: Vec<u64> = cands.iter().map(Candidate::stored_bytes).collect();
         let budget = Budget { max_deltas: k, max_stored: byte_budget };
-        let (fast, proof) = optimal(&model, &stored, budget, None);
+        let devices: Vec<u64> = cands.iter().map(|c| c.devices).collect();
+        let heuristics = [top_n(&model, &devices, &stored, budget), greedy(&model, &stored, budget)];
+        let start: Vec<&_> = if seed % 2 == 0 { heuristics.iter().collect() } else { Vec::new() };
+        let (fast, proof) = optimal(&model, &stored, budget, None, &start);
         prop_assert_eq!(proof, Proof::Optimal);
         let base = model.baseline as i64;
         let plain = exhaustive(cands.len(), &stored, budget, |plan| {
@@ -133,8 +136,7 @@ proptest! {
             base - bytes as i64
         });
         prop_assert_eq!(&fast, &plain);
-        let devices: Vec<u64> = cands.iter().map(|c| c.devices).collect();
-        for p in [top_n(&model, &devices, &stored, budget), greedy(&model, &stored, budget)] {
+        for p in heuristics {
             prop_assert!(p.saving <= fast.saving);
             prop_assert!(p.members.len() <= k);
             prop_assert!(byte_budget.is_none_or(|b| p.stored <= b));

@@ -163,11 +163,14 @@ struct Node {
 }
 
 /// `optimal` (R31) by branch and bound; `deadline` stops it with the best plan found.
+/// `incumbents` are plans within the budget known already (e.g. `greedy`'s): the search
+/// starts from the best of them, which only prunes more.
 pub fn optimal(
     model: &Model,
     stored: &[u64],
     budget: Budget,
     deadline: Option<Instant>,
+    incumbents: &[&Plan],
 ) -> (Plan, Proof) {
     let n = model.n_candidates;
     // Candidates no class would take only add bytes: never in an optimal plan.
@@ -185,6 +188,11 @@ pub fn optimal(
         .collect();
     order.sort_by(|&a, &b| alone[b].cmp(&alone[a]).then(b.cmp(&a)));
     let mut best = Plan::empty();
+    for &p in incumbents {
+        if compare(p, &best) == Ordering::Less {
+            best = p.clone();
+        }
+    }
     let mut stack = vec![Node {
         depth: 0,
         members: Vec::new(),
@@ -196,16 +204,8 @@ pub fn optimal(
     let mut visited: u64 = 0;
     while let Some(node) = stack.pop() {
         visited += 1;
-        if visited % 256 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
-            let open = stack
-                .iter()
-                .map(|s| s.bound)
-                .chain([node.bound])
-                .max()
-                .unwrap_or(best.saving);
-            let gap = open.saturating_sub(best.saving).max(0) as u64;
-            return (best, Proof::Stopped { gap });
-        }
+        // Checked after a node is expanded (below), so that open nodes carry real bounds;
+        // here only the count.
         if node.bound < best.saving {
             continue;
         }
@@ -249,6 +249,7 @@ pub fn optimal(
             continue;
         }
         let c = order[node.depth];
+        let stop = visited % 256 == 1 && deadline.is_some_and(|d| Instant::now() >= d);
         stack.push(Node {
             depth: node.depth + 1,
             members: node.members.clone(),
@@ -264,6 +265,12 @@ pub fn optimal(
                 stored: node.stored + stored[c],
                 bound,
             });
+        }
+        if stop {
+            // Every plan not yet seen is a completion of an open node.
+            let open = stack.iter().map(|s| s.bound).max().unwrap_or(best.saving);
+            let gap = open.saturating_sub(best.saving).max(0) as u64;
+            return (best, Proof::Stopped { gap });
         }
     }
     (best, Proof::Optimal)

@@ -437,3 +437,173 @@ fn r30_explicit_sizes_come_before_the_ratio() {
         ),
     );
 }
+
+#[test]
+fn r31_a_search_stopped_by_the_time_limit_is_not_labelled_optimal() {
+    // With no time at all the search stops after its first node: the plan is the best
+    // found so far (greedy's here: 1.5.0 first, then 1.0.0, 1.2.0, 1.4.0), labelled
+    // best_found, with the proven bound on stderr.
+    let sc = mpt_fleet("");
+    let out = otasim([
+        "plan-deltas",
+        sc.p(),
+        "--to",
+        "2.0.0",
+        "--delta-ratio",
+        "0.1",
+        "--format",
+        "csv",
+        "--time-limit",
+        "0",
+    ]);
+    let csv = stdout_ok(&out);
+    check_plan(
+        &csv,
+        "baseline,,,0,0,15000,0
+         top_n,1.0.0,2.0.0,100,3,800,14200
+         top_n,1.2.0,2.0.0,100,2,800,14200
+         top_n,1.4.0,2.0.0,100,2,800,14200
+         top_n,1.5.0,2.0.0,100,1,800,14200
+         greedy,1.0.0,2.0.0,100,3,800,14200
+         greedy,1.2.0,2.0.0,100,2,800,14200
+         greedy,1.4.0,2.0.0,100,2,800,14200
+         greedy,1.5.0,2.0.0,100,1,800,14200
+         best_found,1.0.0,2.0.0,100,3,800,14200
+         best_found,1.2.0,2.0.0,100,2,800,14200
+         best_found,1.4.0,2.0.0,100,2,800,14200
+         best_found,1.5.0,2.0.0,100,1,800,14200",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "warning: --time-limit reached before the search finished: the plan labelled best_found saves 14200 bytes; no plan within the budget saves more than 14200 bytes (proven gap 0 bytes)\n"
+    );
+    // Without a limit the same plan is proven optimal.
+    assert!(plan(&sc, &["--delta-ratio", "0.1"]).contains("\noptimal,1.5.0,2.0.0,100,1,800,14200"));
+}
+
+/// Pseudo-random bytes (xorshift), reproducible from `seed`.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Firmware-like images of successive versions: each is the previous one with a few
+/// regions rewritten and some bytes appended.
+fn write_images(dir: &std::path::Path) {
+    let mut image = noise(1, 60_000);
+    std::fs::create_dir_all(dir.join("evt")).unwrap();
+    for (i, v) in ["1.0.0", "1.2.0", "1.4.0", "1.5.0", "2.0.0"]
+        .iter()
+        .enumerate()
+    {
+        let at = 5_000 * (i + 1);
+        image[at..at + 300].copy_from_slice(&noise(10 + i as u64, 300));
+        image.extend_from_slice(&noise(20 + i as u64, 700));
+        std::fs::write(dir.join("evt").join(format!("{v}.bin")), &image).unwrap();
+    }
+}
+
+#[test]
+fn r30_images_give_real_patch_sizes_and_written_patches_apply_with_zstd() {
+    let sc = mpt_fleet("");
+    let images = sc.dir.path().join("images");
+    write_images(&images);
+    let out_dir = sc.dir.path().join("patches");
+    let args = [
+        "plan-deltas",
+        sc.p(),
+        "--to",
+        "2.0.0",
+        "--format",
+        "csv",
+        "--images",
+        images.to_str().unwrap(),
+        "--write-patches",
+        out_dir.to_str().unwrap(),
+    ];
+    let first = stdout_ok(&otasim(args));
+    assert!(
+        images.join(".otasim-patch-sizes").is_file(),
+        "the size cache is written"
+    );
+    let rows: Vec<Vec<&str>> = first
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .filter(|r: &Vec<&str>| r[0] == "optimal")
+        .collect();
+    assert!(!rows.is_empty() && !rows[0][1].is_empty(), "{first}");
+    for r in &rows {
+        let (from, stored) = (r[1], r[3].parse::<u64>().unwrap());
+        let patch = out_dir.join("evt").join(format!("{from}-to-2.0.0.zst"));
+        assert_eq!(std::fs::metadata(&patch).unwrap().len(), stored, "{first}");
+        // Real patches of a 60 KB image with a few changed regions are small.
+        assert!(stored < 6_000, "{first}");
+        let applied = sc.dir.path().join(format!("{from}.applied"));
+        let status = std::process::Command::new("/usr/bin/zstd")
+            .arg("-d")
+            .arg("-q")
+            .arg("-f")
+            .arg(format!(
+                "--patch-from={}",
+                images.join("evt").join(format!("{from}.bin")).display()
+            ))
+            .arg(&patch)
+            .arg("-o")
+            .arg(&applied)
+            .status()
+            .expect("the zstd command line tool");
+        assert!(status.success());
+        assert_eq!(
+            std::fs::read(&applied).unwrap(),
+            std::fs::read(images.join("evt").join("2.0.0.bin")).unwrap()
+        );
+    }
+    // A second run reads the sizes from the cache and prints the same plan.
+    let second = stdout_ok(&otasim(&args[..8]));
+    assert_eq!(first, second);
+}
+
+#[test]
+fn r30_a_missing_or_unreadable_image_is_an_error_naming_its_path() {
+    let sc = mpt_fleet("");
+    let images = sc.dir.path().join("images");
+    write_images(&images);
+    let missing = images.join("evt").join("1.2.0.bin");
+    std::fs::remove_file(&missing).unwrap();
+    let run = || {
+        otasim([
+            "plan-deltas",
+            sc.p(),
+            "--to",
+            "2.0.0",
+            "--format",
+            "csv",
+            "--images",
+            images.to_str().unwrap(),
+        ])
+    };
+    assert_error(
+        &run(),
+        &format!(
+            "--images: missing image {} (hardware version \"evt\", version 1.2.0)",
+            missing.display()
+        ),
+    );
+    std::fs::create_dir(&missing).unwrap();
+    let out = run();
+    assert_cli_error(
+        &out,
+        &[&format!(
+            "--images: cannot read image {}: ",
+            missing.display()
+        )],
+    );
+}

@@ -224,7 +224,9 @@ pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
         Some(s) => Some(Instant::now() + Duration::from_secs_f64(s.min(1e9))),
         None => None,
     };
-    let (best, proof) = optimal(&model, &stored, budget, deadline);
+    let by_count = top_n(&model, &devices, &stored, budget);
+    let by_gain = greedy(&model, &stored, budget);
+    let (best, proof) = optimal(&model, &stored, budget, deadline, &[&by_count, &by_gain]);
     let optimal_name = match proof {
         Proof::Optimal => "optimal",
         Proof::Stopped { gap } => {
@@ -237,8 +239,8 @@ pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
         }
     };
     let plans = [
-        ("top_n", top_n(&model, &devices, &stored, budget)),
-        ("greedy", greedy(&model, &stored, budget)),
+        ("top_n", by_count),
+        ("greedy", by_gain),
         (optimal_name, best),
     ];
 
