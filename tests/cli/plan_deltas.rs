@@ -635,3 +635,29 @@ fn r31_bundled_delta_planning_top_n_loses_to_the_mpt_delta() {
          optimal,3.2.0,3.3.0,5100000,20000,2267024000000,2075656000000",
     );
 }
+
+#[test]
+fn r31_chart_draws_the_knee_curve_of_every_strategy() {
+    let sc = mpt_fleet("");
+    let svg = sc.dir.path().join("knee.svg");
+    let png = sc.dir.path().join("knee.png");
+    for path in [&svg, &png] {
+        let out = plan(
+            &sc,
+            &[
+                "--delta-ratio",
+                "0.1",
+                "--budget",
+                "2",
+                "--chart",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert!(out.starts_with(PLAN_HEADER), "{out}");
+    }
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for label in ["top_n", "greedy", "optimal", "deltas allowed (K)"] {
+        assert!(text.contains(label), "{label} missing from the chart");
+    }
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+}

@@ -8,6 +8,7 @@ use anyhow::{anyhow, Result};
 use clap::Args;
 
 use otasim::catalog::Catalog;
+use otasim::charts::knee::Knee;
 use otasim::ids::{HardwareId, SoftwareTypeId, VersionId};
 use otasim::plan::candidates::{candidates, classes, cycle_error, Classes};
 use otasim::plan::evaluate::Model;
@@ -94,6 +95,10 @@ pub struct PlanDeltasArgs {
     /// (needs --images).
     #[arg(long, value_name = "OUT", requires = "images")]
     pub write_patches: Option<PathBuf>,
+    /// Also draw the knee curve (bytes saved by each strategy for K = 0 … --budget) to
+    /// FILE (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
     /// Output format [default: table on a terminal, csv otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
@@ -244,6 +249,12 @@ pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
         (optimal_name, best),
     ];
 
+    if let Some(path) = &args.chart {
+        knee(&model, &devices, &stored, budget, deadline, &v_text)
+            .write(path)
+            .map_err(|e| anyhow!("--chart {}: {e}", path.display()))?;
+    }
+
     // Patches first: a failure leaves no partial output on stdout.
     if let (Some(dir), Some(images)) = (&args.write_patches, &images) {
         write_patches(dir, images, catalog, &problem, &plans[2].1)?;
@@ -294,6 +305,40 @@ pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
     }
     writer.finish()?;
     Ok(())
+}
+
+/// The knee curve: each strategy's saving for K = 0 … the budget (same byte budget).
+fn knee(
+    model: &Model,
+    devices: &[u64],
+    stored: &[u64],
+    budget: Budget,
+    deadline: Option<Instant>,
+    v: &str,
+) -> Knee {
+    let mut lines: Vec<(String, Vec<u64>)> = ["top_n", "greedy", "optimal"]
+        .iter()
+        .map(|s| (s.to_string(), Vec::new()))
+        .collect();
+    for k in 0..=budget.max_deltas.min(model.n_candidates) {
+        let b = Budget {
+            max_deltas: k,
+            ..budget
+        };
+        let a = top_n(model, devices, stored, b);
+        let g = greedy(model, stored, b);
+        let (o, proof) = optimal(model, stored, b, deadline, &[&a, &g]);
+        if matches!(proof, Proof::Stopped { .. }) {
+            lines[2].0 = "best_found".to_string();
+        }
+        for (line, plan) in lines.iter_mut().zip([&a, &g, &o]) {
+            line.1.push(plan.saving as u64);
+        }
+    }
+    Knee {
+        title: format!("Deltas into {v}: bytes saved by the number of deltas built"),
+        lines,
+    }
 }
 
 /// `--from A,B`: versions of the plan's software type (R1); one nobody reports is kept
