@@ -7,6 +7,10 @@
 //! `target/plan-bench.toml`, so the whole process can be timed too:
 //! `otasim plan-deltas target/plan-bench.toml --to 2.0.0 --delta-ratio 0.15 --budget 10`.
 //!
+//! `patch_40x1mb`: 40 patches between successive 1 MB images (each version rewrites a
+//! few regions of the previous one and appends a little), computed in parallel as
+//! `--images` does; prints the bytes per patch.
+//!
 //! Run with `cargo bench --bench plan`.
 
 use std::path::Path;
@@ -129,5 +133,58 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Pseudo-random bytes (xorshift), reproducible from `seed`.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn bench_patches(c: &mut Criterion) {
+    use rayon::prelude::*;
+    // Half noise, half a repetitive "code" pattern, so images compress like firmware.
+    let mut image: Vec<u8> = noise(1, 500_000);
+    image.extend((0..524_288u32).map(|i| (i % 251) as u8 ^ (i / 4096) as u8));
+    let mut images = vec![image.clone()];
+    for v in 1..=40u64 {
+        for r in 0..8u64 {
+            let at = ((v * 7919 + r * 104_729) % (image.len() as u64 - 2_000)) as usize;
+            image[at..at + 1_000].copy_from_slice(&noise(v * 100 + r, 1_000));
+        }
+        image.extend_from_slice(&noise(v + 10_000, 2_000));
+        images.push(image.clone());
+    }
+    let patch_all = || -> Vec<usize> {
+        (0..40)
+            .into_par_iter()
+            .map(|i| {
+                otasim::plan::patch::make(&images[i], &images[40])
+                    .expect("patch")
+                    .len()
+            })
+            .collect()
+    };
+    let sizes = patch_all();
+    let mean = sizes.iter().sum::<usize>() / sizes.len();
+    eprintln!(
+        "patch_40x1mb: 40 patches into a {} byte image: {} to {} bytes, mean {mean}",
+        images[40].len(),
+        sizes.iter().min().unwrap(),
+        sizes.iter().max().unwrap()
+    );
+    let mut g = c.benchmark_group("patch_40x1mb");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
+    g.bench_function("make", |b| b.iter(patch_all));
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_patches);
 criterion_main!(benches);
