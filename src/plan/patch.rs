@@ -1,11 +1,12 @@
 //! Real binary patches between firmware images, for `--images DIR` (R30) and
 //! `--write-patches OUT`.
 //!
-//! A patch is one zstd frame compressed with the From image as a referenced prefix
-//! ("patch-from"): level 19, long-distance matching, and a window that covers both
-//! images, so `zstd -d --patch-from=FROM PATCH` (or [`apply`]) gives the To image. The
-//! zstd crate is already built for polars, and patch-from is what the zstd CLI's own
-//! `--patch-from` does; see README for sizes measured against other formats.
+//! Two formats ([`DeltaFormat`]). The default is one zstd frame compressed with the From
+//! image as a referenced prefix ("patch-from"): level 19, long-distance matching, and a
+//! window that covers both images, so `zstd -d --patch-from=FROM PATCH` (or [`apply`])
+//! gives the To image; the zstd crate is already built for polars. The other is
+//! BSDIFF40 (bzip2 inside) by the `qbsdiff` crate, which `bspatch` applies; it is smaller
+//! on small executables, zstd on large images (README has the measurements).
 //!
 //! Sizes are cached by content: `DIR/.otasim-patch-sizes` holds one line per
 //! (BLAKE3 of From, BLAKE3 of To, method) with the patch size, so a second run only
@@ -22,11 +23,62 @@ use zstd::zstd_safe::{self, CParameter, DParameter};
 
 use super::PlanError;
 
-/// The method tag in the cache: change it whenever the patch parameters change.
-pub const METHOD: &str = "zstd19-ldm-prefix-v1";
+/// A patch format (`--delta-format`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum DeltaFormat {
+    /// A zstd frame for `zstd -d --patch-from=FROM`.
+    #[default]
+    Zstd,
+    /// BSDIFF40, for `bspatch`.
+    Bsdiff,
+}
 
-/// The extension of written patches.
-pub const EXTENSION: &str = "zst";
+impl DeltaFormat {
+    /// The method tag in the cache: change it whenever the patch parameters change.
+    pub fn method(self) -> &'static str {
+        match self {
+            DeltaFormat::Zstd => "zstd19-ldm-prefix-v1",
+            DeltaFormat::Bsdiff => "bsdiff40-bzip2-9-v1",
+        }
+    }
+
+    /// The extension of written patches.
+    pub fn extension(self) -> &'static str {
+        match self {
+            DeltaFormat::Zstd => "zst",
+            DeltaFormat::Bsdiff => "bsdiff",
+        }
+    }
+
+    /// The patch that turns `from` into `to`.
+    pub fn make(self, from: &[u8], to: &[u8]) -> Result<Vec<u8>, String> {
+        match self {
+            DeltaFormat::Zstd => make(from, to),
+            DeltaFormat::Bsdiff => {
+                let mut out = Vec::new();
+                qbsdiff::Bsdiff::new(from, to)
+                    .compression_level(9)
+                    .compare(std::io::Cursor::new(&mut out))
+                    .map_err(|e| e.to_string())?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Applies a patch of this format to `from`.
+    pub fn apply(self, from: &[u8], patch: &[u8]) -> Result<Vec<u8>, String> {
+        match self {
+            DeltaFormat::Zstd => apply(from, patch),
+            DeltaFormat::Bsdiff => {
+                let mut out = Vec::new();
+                qbsdiff::Bspatch::new(patch)
+                    .and_then(|p| p.apply(from, std::io::Cursor::new(&mut out)))
+                    .map_err(|e| e.to_string())?;
+                Ok(out)
+            }
+        }
+    }
+}
 
 /// The name of the size cache inside the images directory.
 pub const CACHE_FILE: &str = ".otasim-patch-sizes";
@@ -72,23 +124,26 @@ pub fn apply(from: &[u8], patch: &[u8]) -> Result<Vec<u8>, String> {
 /// Images under `DIR/<hardware_version>/<version>.bin` and the size cache.
 pub struct Images {
     dir: PathBuf,
+    format: DeltaFormat,
     cache: Mutex<HashMap<String, u64>>,
     dirty: Mutex<bool>,
 }
 
 type Key = String;
 
-fn key(from: &[u8], to: &[u8]) -> Key {
+fn key(from: &[u8], to: &[u8], format: DeltaFormat) -> Key {
     format!(
-        "{} {} {METHOD}",
+        "{} {} {}",
         blake3::hash(from).to_hex(),
-        blake3::hash(to).to_hex()
+        blake3::hash(to).to_hex(),
+        format.method()
     )
 }
 
 impl Images {
-    /// The images under `dir`; the cache is read if present (a bad line is ignored).
-    pub fn open(dir: &Path) -> Result<Images, PlanError> {
+    /// The images under `dir`, patched in `format`; the cache is read if present (a bad
+    /// line is ignored).
+    pub fn open(dir: &Path, format: DeltaFormat) -> Result<Images, PlanError> {
         if !dir.is_dir() {
             return Err(PlanError(format!(
                 "--images: {} is not a directory",
@@ -107,6 +162,7 @@ impl Images {
         }
         Ok(Images {
             dir: dir.to_path_buf(),
+            format,
             cache: Mutex::new(cache),
             dirty: Mutex::new(false),
         })
@@ -143,11 +199,11 @@ impl Images {
             .map(|(hw, from, to)| {
                 let a = self.read(hw, from)?;
                 let b = self.read(hw, to)?;
-                let k = key(&a, &b);
+                let k = key(&a, &b, self.format);
                 if let Some(&s) = self.cache.lock().expect("cache lock").get(&k) {
                     return Ok(s);
                 }
-                let patch = make(&a, &b).map_err(|e| {
+                let patch = self.format.make(&a, &b).map_err(|e| {
                     PlanError(format!(
                         "--images: cannot make a patch from {} to {}: {e}",
                         self.path(hw, from).display(),
@@ -167,7 +223,14 @@ impl Images {
     pub fn patch(&self, hardware: &str, from: &str, to: &str) -> Result<Vec<u8>, PlanError> {
         let a = self.read(hardware, from)?;
         let b = self.read(hardware, to)?;
-        make(&a, &b).map_err(|e| PlanError(format!("--images: cannot make a patch: {e}")))
+        self.format
+            .make(&a, &b)
+            .map_err(|e| PlanError(format!("--images: cannot make a patch: {e}")))
+    }
+
+    /// The format patches are made in.
+    pub fn format(&self) -> DeltaFormat {
+        self.format
     }
 
     /// Writes the cache back if it grew; a directory that cannot be written only loses
@@ -224,6 +287,10 @@ mod tests {
         let patch = make(&from, &to).unwrap();
         assert!(patch.len() < 8000, "patch of {} bytes", patch.len());
         assert_eq!(apply(&from, &patch).unwrap(), to);
+        let bsdiff = DeltaFormat::Bsdiff.make(&from, &to).unwrap();
+        assert_eq!(&bsdiff[..8], b"BSDIFF40");
+        assert!(bsdiff.len() < 8000, "patch of {} bytes", bsdiff.len());
+        assert_eq!(DeltaFormat::Bsdiff.apply(&from, &bsdiff).unwrap(), to);
     }
 
     #[test]

@@ -661,3 +661,45 @@ fn r31_chart_draws_the_knee_curve_of_every_strategy() {
     }
     assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
 }
+
+#[test]
+fn r30_bsdiff_patches_are_written_in_bsdiff40_and_apply() {
+    use otasim::plan::patch::DeltaFormat;
+    let sc = mpt_fleet("");
+    let images = sc.dir.path().join("images");
+    write_images(&images);
+    let out_dir = sc.dir.path().join("patches");
+    let csv = stdout_ok(&otasim([
+        "plan-deltas",
+        sc.p(),
+        "--to",
+        "2.0.0",
+        "--format",
+        "csv",
+        "--images",
+        images.to_str().unwrap(),
+        "--delta-format",
+        "bsdiff",
+        "--write-patches",
+        out_dir.to_str().unwrap(),
+    ]));
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[0] == "optimal")
+        .collect();
+    assert!(!rows.is_empty() && !rows[0][1].is_empty(), "{csv}");
+    for r in rows {
+        let patch = std::fs::read(
+            out_dir
+                .join("evt")
+                .join(format!("{}-to-2.0.0.bsdiff", r[1])),
+        )
+        .unwrap();
+        assert_eq!(patch.len() as u64, r[3].parse::<u64>().unwrap());
+        assert_eq!(&patch[..8], b"BSDIFF40");
+        let from = std::fs::read(images.join("evt").join(format!("{}.bin", r[1]))).unwrap();
+        let to = std::fs::read(images.join("evt").join("2.0.0.bin")).unwrap();
+        assert_eq!(DeltaFormat::Bsdiff.apply(&from, &patch).unwrap(), to);
+    }
+}

@@ -12,7 +12,7 @@ use otasim::charts::knee::Knee;
 use otasim::ids::{HardwareId, SoftwareTypeId, VersionId};
 use otasim::plan::candidates::{candidates, classes, cycle_error, Classes};
 use otasim::plan::evaluate::Model;
-use otasim::plan::patch::{self, Images};
+use otasim::plan::patch::{self, DeltaFormat, Images};
 use otasim::plan::sizes::{read_sizes_table, Ratio, SizeEntry, SizeModels};
 use otasim::plan::strategies::{greedy, optimal, top_n, Budget, Plan, Proof};
 use otasim::plan::{find_target, Candidate, PlanError, SizeSource, Target};
@@ -81,6 +81,10 @@ pub struct PlanDeltasArgs {
     /// model gives (R30).
     #[arg(long, value_name = "R", allow_hyphen_values = true)]
     pub delta_ratio: Option<String>,
+    /// The patch format for --images and --write-patches: `zstd` (a zstd frame for
+    /// `zstd -d --patch-from=FROM`) or `bsdiff` (BSDIFF40, for `bspatch`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = PatchFormat::Zstd)]
+    pub delta_format: PatchFormat,
     /// V's software type, when several have a release named V.
     #[arg(long, value_name = "NAME")]
     pub software_type: Option<String>,
@@ -102,6 +106,15 @@ pub struct PlanDeltasArgs {
     /// Output format [default: table on a terminal, csv otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
+}
+
+/// `--delta-format`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PatchFormat {
+    /// A zstd frame made with the From image as prefix (`zstd --patch-from`).
+    Zstd,
+    /// BSDIFF40.
+    Bsdiff,
 }
 
 /// Everything computed before output.
@@ -158,7 +171,13 @@ pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
         None => None,
     };
     let images = match &args.images {
-        Some(dir) => Some(Images::open(dir)?),
+        Some(dir) => Some(Images::open(
+            dir,
+            match args.delta_format {
+                PatchFormat::Zstd => DeltaFormat::Zstd,
+                PatchFormat::Bsdiff => DeltaFormat::Bsdiff,
+            },
+        )?),
         None => None,
     };
     let v_text = catalog.version(target.version).to_string();
@@ -442,7 +461,10 @@ fn write_patches(
                     patch::CACHE_FILE
                 ));
             }
-            out.write_bytes(format!("{hw}/{from}-to-{v}.{}", patch::EXTENSION), &bytes)?;
+            out.write_bytes(
+                format!("{hw}/{from}-to-{v}.{}", images.format().extension()),
+                &bytes,
+            )?;
         }
     }
     out.commit()?;
