@@ -703,3 +703,39 @@ fn r30_bsdiff_patches_are_written_in_bsdiff40_and_apply() {
         assert_eq!(DeltaFormat::Bsdiff.apply(&from, &patch).unwrap(), to);
     }
 }
+
+#[test]
+fn r30_sizes_table_may_be_parquet() {
+    use polars::prelude::{Column, DataFrame};
+    let sc = mpt_fleet("");
+    let path = sc.dir.path().join("sizes.parquet");
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("from".into(), ["1.0.0", "1.5.0"]),
+        Column::new("to".into(), ["2.0.0", "2.0.0"]),
+        Column::new("hardware_version".into(), ["evt", "evt"]),
+        Column::new("bytes".into(), [7i64, 9]),
+    ])
+    .unwrap();
+    otasim::table_out::write_parquet(&path, &mut df).unwrap();
+    let out = stdout_ok(&otasim([
+        "plan-deltas",
+        sc.p(),
+        "--to",
+        "2.0.0",
+        "--sizes",
+        path.to_str().unwrap(),
+        "--candidates",
+        "--format",
+        "csv",
+    ]));
+    check_csv(
+        &out,
+        &format!(
+            "{CANDIDATES_HEADER}
+             1.0.0,2.0.0,evt,1000,7,3
+             1.2.0,2.0.0,evt,1000,,2
+             1.4.0,2.0.0,evt,1000,,2
+             1.5.0,2.0.0,evt,1000,9,1"
+        ),
+    );
+}
