@@ -22,6 +22,7 @@ pub mod golden;
 pub mod ids;
 pub mod limits;
 pub mod matrix;
+pub mod plan;
 pub mod resolver;
 pub mod scenario;
 pub mod staging;

@@ -112,6 +112,15 @@ impl Catalog {
         self.staged_sized_by.get(&cohort).copied()
     }
 
+    /// Makes `release` active in `cohort` as `rollout` without governance (R25, R26)
+    /// and without touching the cohort's staged set: for what-if catalogs such as a
+    /// delta plan (R28), whose planned deltas join the staged set already there (R20).
+    /// Never used by the timeline.
+    pub fn activate_what_if(&mut self, release: ReleaseId, cohort: CohortId, rollout: Rollout) {
+        self.active.insert((release, cohort), rollout);
+        self.revision += 1;
+    }
+
     /// `activate`: makes `release` available to `cohort`, replacing the mode of an active
     /// activation; in a cohort that requires approval, files a request instead (R26).
     pub fn activate(

@@ -23,6 +23,7 @@ use std::path::Path;
 
 mod draw;
 mod font;
+pub mod knee;
 mod palette;
 mod raster;
 mod report;

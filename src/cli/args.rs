@@ -30,6 +30,8 @@ pub enum Command {
     /// Which devices get another answer: scenario A against B, a resolver variant of A,
     /// or decisions recorded by another system (R33, R34). Exit 0: none, 1: some, 2: error.
     Diff(super::diff_args::DiffArgs),
+    /// Which Delta releases into a version are worth building (R27-R31).
+    PlanDeltas(crate::cli::commands::plan_deltas::PlanDeltasArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.

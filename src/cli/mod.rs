@@ -27,6 +27,7 @@ pub fn dispatch(command: &Command, out: &mut impl Write) -> Result<()> {
         Command::Validate(a) => commands::validate::run(a, out),
         Command::Run(a) => commands::run::run(a, out),
         Command::Diff(a) => commands::diff::run(a, out),
+        Command::PlanDeltas(a) => commands::plan_deltas::run(a, out),
     }
 }
 

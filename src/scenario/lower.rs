@@ -58,6 +58,7 @@ pub struct Lowered {
     pub snapshots: Vec<u64>,
     pub costs: super::Costs,
     pub warnings: Vec<ScenarioError>,
+    pub delta_sizes: Vec<super::DeltaSize>,
 }
 
 pub struct Lowerer<'a> {
@@ -210,6 +211,7 @@ pub fn lower(
     lw.cohorts(&raw)?;
     lw.project_keys(&raw)?;
     let install_failure = lw.releases(&raw)?;
+    let delta_sizes = super::delta_sizes::lower(&lw, &raw.delta_sizes)?;
     let behaviour = lw.behaviour(raw.behaviour.as_ref(), &raw.profiles, &install_failure)?;
     let mut fleet = Fleet::new();
     let mut batch = super::synth::Batch::default();
@@ -303,6 +305,7 @@ pub fn lower(
         snapshots,
         costs,
         warnings: lw.warnings,
+        delta_sizes,
     })
 }
 
@@ -452,7 +455,7 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
-    fn software_type_of(
+    pub fn software_type_of(
         &self,
         what: &str,
         st: Option<&Str>,

@@ -1,6 +1,7 @@
 //! Scenario files: a raw TOML mirror ([`raw`]) lowered into a validated [`Scenario`]
 //! whose references are interned ids (R8).
 
+mod delta_sizes;
 mod lower;
 mod parquet;
 mod parquet_guard;
@@ -14,6 +15,8 @@ mod variant;
 mod warnings;
 
 use std::path::{Path, PathBuf};
+
+pub use delta_sizes::DeltaSize;
 
 use crate::timeline::{self, Event, State};
 
@@ -109,6 +112,8 @@ pub struct Scenario {
     /// hardware version no release serves, events after the end): the commands print
     /// them, `--deny-warnings` refuses them.
     pub warnings: Vec<ScenarioError>,
+    /// `[[delta_sizes]]`: explicit sizes of Deltas that may be planned (R30).
+    pub delta_sizes: Vec<DeltaSize>,
 }
 
 impl Scenario {
@@ -154,6 +159,7 @@ impl Scenario {
             snapshots: low.snapshots,
             costs: low.costs,
             warnings: low.warnings,
+            delta_sizes: low.delta_sizes,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,

@@ -59,6 +59,19 @@ pub struct RawScenario {
     pub profiles: Vec<Spanned<RawProfile>>,
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
+    #[serde(default)]
+    pub delta_sizes: Vec<Spanned<RawDeltaSize>>,
+}
+
+/// One `[[delta_sizes]]` entry: the size of a Delta that may be planned (R30).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeltaSize {
+    pub from: Str,
+    pub to: Str,
+    pub hardware_version: Str,
+    pub bytes: Spanned<i64>,
+    pub software_type: Option<Str>,
 }
 
 /// How bytes become money (`[bandwidth]`).

@@ -15,6 +15,7 @@ mod golden;
 mod governance;
 mod matrix;
 mod outputs;
+mod plan_deltas;
 mod reading;
 mod reliability;
 mod resolve;

@@ -3,6 +3,7 @@
 pub mod diff;
 pub mod explain;
 pub mod matrix;
+pub mod plan_deltas;
 pub mod resolve;
 pub mod run;
 pub mod validate;
