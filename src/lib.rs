@@ -15,6 +15,7 @@ pub mod engine;
 pub mod fleet;
 pub mod ids;
 pub mod matrix;
+pub mod policy;
 pub mod resolver;
 pub mod scenario;
 pub mod staging;

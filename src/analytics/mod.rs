@@ -5,9 +5,11 @@
 //! `charts`'.
 
 mod figures;
+mod policy;
 mod summary;
 
 pub use figures::{figures, heat, Figures};
+pub use policy::policy_table;
 pub use summary::{BandwidthSummary, Summary};
 
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};
@@ -215,6 +217,16 @@ pub fn tables(
         "retired",
         ticks.iter().map(|r| r.counters.retired).collect::<Vec<_>>(),
     ));
+    if scenario.policies.any() {
+        // R40: only with policies, so runs without any keep their columns.
+        cols.push(col(
+            "downloads_deferred",
+            ticks
+                .iter()
+                .map(|r| r.counters.downloads_deferred)
+                .collect::<Vec<_>>(),
+        ));
+    }
     let series_df = DataFrame::new_infer_height(cols)?;
 
     // Devices per (tick, cohort, version), with converged devices per cohort.

@@ -138,6 +138,9 @@ pub struct Counters {
     pub arrived: u64,
     /// Devices that retired.
     pub retired: u64,
+    /// Polls offered an update whose download was held back by a cap (R38) or an
+    /// update window (R39).
+    pub downloads_deferred: u64,
 }
 
 impl Counters {
@@ -156,6 +159,7 @@ impl Counters {
         }
         self.arrived += other.arrived;
         self.retired += other.retired;
+        self.downloads_deferred += other.downloads_deferred;
     }
 }
 

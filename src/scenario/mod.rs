@@ -2,8 +2,10 @@
 //! whose references are interned ids (R8).
 
 mod lower;
+mod lower_policy;
 mod parquet;
 mod raw;
+mod raw_policy;
 mod synth;
 pub mod table;
 pub mod time;
@@ -79,6 +81,8 @@ pub struct Scenario {
     pub snapshots: Vec<u64>,
     /// Egress pricing.
     pub costs: Costs,
+    /// Rollout policies (R35–R39).
+    pub policies: crate::policy::Policies,
 }
 
 impl Scenario {
@@ -123,6 +127,7 @@ impl Scenario {
             arrivals: low.arrivals,
             snapshots: low.snapshots,
             costs: low.costs,
+            policies: low.policies,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,

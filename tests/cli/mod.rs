@@ -11,6 +11,7 @@ mod errors;
 mod governance;
 mod matrix;
 mod outputs;
+mod policy;
 mod resolve;
 mod robustness;
 mod runs;

@@ -77,7 +77,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     };
 
     let started = Instant::now();
-    let (end, series, snapshots) = pool.install(|| -> Result<_> {
+    let (end, series, snapshots, policy_log) = pool.install(|| -> Result<_> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
         for tick in snapshot_ticks(&scenario, every) {
@@ -88,8 +88,12 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
                 rows: detailed_matrix(&state.catalog, &state.fleet, None),
             });
         }
+        let log = engine
+            .policy()
+            .map(|p| p.log().to_vec())
+            .unwrap_or_default();
         let (state, series) = engine.finish();
-        Ok((state, series, snapshots))
+        Ok((state, series, snapshots, log))
     })?;
     progress.finish_and_clear();
     let timing = Timing {
@@ -100,13 +104,21 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     let mut tables = analytics::tables(&scenario, &end, &series, &snapshots, timing)
         .context("cannot build the output tables")?;
     let mut dir = OutputDir::create(&args.out)?;
-    let frames = [
+    // R40: the policy log, for scenarios that declare policies (others keep exactly
+    // the files they always had).
+    let mut policy = scenario
+        .policies
+        .any()
+        .then(|| analytics::policy_table(&end.catalog, &policy_log))
+        .transpose()
+        .context("cannot build the policy table")?;
+    let frames = policy.iter_mut().map(|df| ("policy", df)).chain([
         ("matrix", &mut tables.matrix),
         ("series", &mut tables.series),
         ("versions", &mut tables.versions),
         ("bandwidth", &mut tables.bandwidth),
         ("egress", &mut tables.egress),
-    ];
+    ]);
     for (name, df) in frames {
         if args.format != TableFormat::Csv {
             dir.write_parquet(format!("{name}.parquet"), df)?;
