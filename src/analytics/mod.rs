@@ -9,7 +9,7 @@ mod policy;
 mod summary;
 
 pub use figures::{figures, heat, Figures};
-pub use policy::policy_table;
+pub use policy::{policy_summary, policy_table, BlastRadius, PolicySummary};
 pub use summary::{BandwidthSummary, Summary};
 
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};

@@ -1,10 +1,15 @@
-//! The policy log as a table (R40): one row per ramp step, pause or abort.
+//! The policy log as a table (R40), and the policy figures of `summary.json`: blast
+//! radius per activation and reach.
 
 use polars::prelude::{DataFrame, PolarsResult};
+use serde::Serialize;
 
 use super::col;
 use crate::catalog::Catalog;
-use crate::policy::LogRow;
+use crate::engine::Series;
+use crate::policy::{LogRow, Runtime};
+use crate::scenario::Scenario;
+use crate::timeline::State;
 
 /// `policy`: columns `tick, cohort, release, action, percent, attempts, failures`;
 /// `percent` is the rollout percentage a step set or in force when a gate fired,
@@ -48,4 +53,120 @@ pub fn policy_table(catalog: &Catalog, log: &[LogRow]) -> PolarsResult<DataFrame
             log.iter().map(|r| r.failures).collect::<Vec<Option<u64>>>(),
         ),
     ])
+}
+
+/// One activation policy's blast radius (`summary.json` `policy.releases`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct BlastRadius {
+    /// The release.
+    pub release: String,
+    /// The cohort of the activation.
+    pub cohort: String,
+    /// The tick at whose end its gate fired (`null`: it did not).
+    pub gate_fired_tick: Option<u64>,
+    /// `pause` or `abort` when the gate fired.
+    pub gate_action: Option<String>,
+    /// Devices that attempted the install up to the gate's tick (over the whole run if
+    /// it did not fire).
+    pub devices_attempted: u64,
+    /// Devices among them with a failed install by then.
+    pub devices_failed: u64,
+    /// Install attempts (retries included) up to the gate's tick.
+    pub attempts: u64,
+    /// Failed install attempts up to the gate's tick.
+    pub failures: u64,
+    /// Install attempts over the whole run (downloads under way when the gate fired
+    /// included).
+    pub attempts_total: u64,
+    /// Failed install attempts over the whole run.
+    pub failures_total: u64,
+}
+
+/// Policy figures of a run (`summary.json` `policy`, present only for scenarios with
+/// policies).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PolicySummary {
+    /// Per activation with a policy, in file order.
+    pub releases: Vec<BlastRadius>,
+    /// The first tick at which 50 % of the devices present at the end were on the
+    /// version they end the run on (a device is on a version from the tick it reports
+    /// it; devices that never change count from tick 0, arrivals from their arrival;
+    /// `null`: never).
+    pub ticks_to_50_percent: Option<u64>,
+    /// The same for 95 %.
+    pub ticks_to_95_percent: Option<u64>,
+    /// The same for 99 %.
+    pub ticks_to_99_percent: Option<u64>,
+    /// `ticks_to_50_percent` in hours.
+    pub hours_to_50_percent: Option<f64>,
+    /// `ticks_to_95_percent` in hours.
+    pub hours_to_95_percent: Option<f64>,
+    /// `ticks_to_99_percent` in hours.
+    pub hours_to_99_percent: Option<f64>,
+    /// The largest egress of one tick.
+    pub peak_bytes_per_tick: u64,
+    /// Polls held back by a cap or a window (R38, R39).
+    pub downloads_deferred: u64,
+    /// Those held back by a cap (R38).
+    pub deferred_by_cap: u64,
+    /// Those held back by a window (R39).
+    pub deferred_by_window: u64,
+    /// Ticks in which a cap held at least one download back.
+    pub ticks_held_by_cap: u64,
+    /// The same in hours.
+    pub hours_held_by_cap: f64,
+    /// The last tick in which a cap held a download back.
+    pub last_tick_held_by_cap: Option<u64>,
+}
+
+/// The policy figures of a finished run: blast radius per activation policy and reach.
+pub fn policy_summary(
+    scenario: &Scenario,
+    end: &State,
+    series: &Series,
+    runtime: &Runtime,
+    peak_bytes_per_tick: u64,
+) -> PolicySummary {
+    let catalog = &end.catalog;
+    let ticks = series.ticks();
+    let n = ticks.len() as u64;
+    let hours = |t: Option<u64>| t.map(|t| (t * scenario.tick_seconds) as f64 / 3600.0);
+    let releases = runtime
+        .outcomes(n)
+        .iter()
+        .map(|o| BlastRadius {
+            release: catalog.release_name(o.release),
+            cohort: catalog.cohort(o.cohort).name.clone(),
+            gate_fired_tick: o.fired,
+            gate_action: o.fired.and(o.action).map(|a| a.name().to_string()),
+            devices_attempted: o.devices_before_gate,
+            devices_failed: o.devices_failed_before_gate,
+            attempts: o.attempts_before_gate,
+            failures: o.failures_before_gate,
+            attempts_total: o.attempts,
+            failures_total: o.failures,
+        })
+        .collect();
+    let reach = runtime.reach(&end.fleet, &[50, 95, 99]);
+    let deferred: u64 = ticks.iter().map(|r| r.counters.downloads_deferred).sum();
+    let by_cap: u64 = ticks.iter().map(|r| r.counters.deferred_by_cap).sum();
+    let held: Vec<u64> = (0..n)
+        .filter(|&t| ticks[t as usize].counters.deferred_by_cap > 0)
+        .collect();
+    PolicySummary {
+        releases,
+        ticks_to_50_percent: reach[0],
+        ticks_to_95_percent: reach[1],
+        ticks_to_99_percent: reach[2],
+        hours_to_50_percent: hours(reach[0]),
+        hours_to_95_percent: hours(reach[1]),
+        hours_to_99_percent: hours(reach[2]),
+        peak_bytes_per_tick,
+        downloads_deferred: deferred,
+        deferred_by_cap: by_cap,
+        deferred_by_window: deferred - by_cap,
+        ticks_held_by_cap: held.len() as u64,
+        hours_held_by_cap: (held.len() as u64 * scenario.tick_seconds) as f64 / 3600.0,
+        last_tick_held_by_cap: held.last().copied(),
+    }
 }

@@ -236,6 +236,9 @@ impl<'s> Engine<'s> {
             self.series
                 .arrive(&self.state.catalog, &self.state.fleet, d);
             self.series.counters_mut(t).arrived += 1;
+            if let Some(rt) = &mut self.policy {
+                rt.version_changed(d, t);
+            }
             if scenario.behaviour.is_some() {
                 let (b, off) = block_of(d);
                 self.calendar[b].push(
@@ -343,6 +346,7 @@ impl<'s> Engine<'s> {
                 &mut self.series,
                 &mut counters,
                 self.policy.as_mut(),
+                t,
             );
         }
         if let Some(rt) = &mut self.policy {

@@ -95,7 +95,7 @@ impl Decider {
 enum Change {
     /// A device reported an installed version other than the one in its report (the
     /// fleet has it already; the series must learn it).
-    Version(DeviceReport, VersionId),
+    Version(DeviceIdx, DeviceReport, VersionId),
     /// The device retired; it was last seen at this tick (`i32::MIN`: never).
     Retire(DeviceIdx, i32),
 }
@@ -103,6 +103,8 @@ enum Change {
 /// A download: bytes sent from `start` at the profile's link rate, ending at `end`
 /// with `outcome` (counted at `end`).
 struct Download {
+    /// The device (for the blast radius of a gate).
+    device: u32,
     /// The device's effective cohort (R9), for the R37 gate counts.
     cohort: crate::ids::CohortId,
     start: u64,
@@ -299,7 +301,7 @@ fn wake_one(
     if let Carry::Report(v) = carry {
         out.now.reports += 1;
         if report.version != v {
-            out.changes.push(Change::Version(report, v));
+            out.changes.push(Change::Version(d, report, v));
             h.set_version(v);
             versions[off] = v;
             report.version = v;
@@ -337,7 +339,7 @@ fn wake_one(
     if let Some(policy) = tick.policy {
         if !policy.open[h.profile() as usize] {
             // R39: outside the profile's update window no download starts.
-            hold(tick, block, out, &pending);
+            hold(tick, block, out, &pending, false);
             return;
         }
         if policy.caps && capped(policy.runtime, &pending).0 {
@@ -366,9 +368,10 @@ fn capped(runtime: &crate::policy::Runtime, pd: &Pending) -> (bool, Option<usize
 
 /// A poll held back by R38 or R39: no update at this poll; the device polls again as
 /// usual, keeping a partial download.
-fn hold(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
+fn hold(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending, by_cap: bool) {
     let p = &tick.behaviour.profiles[pd.profile as usize];
     out.now.downloads_deferred += 1;
+    out.now.deferred_by_cap += u64::from(by_cap);
     block.push(
         next_poll(p, tick.rng, pd.device, tick.t),
         pd.wake.with(pd.seen, pd.kept),
@@ -402,6 +405,7 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
         let sent = rng.below(remaining, id, t, Purpose::DownloadFailPoint);
         let end = t + download_ticks(sent, per_tick);
         out.downloads.push(Download {
+            device: id,
             cohort: pd.cohort,
             start: t,
             end,
@@ -437,6 +441,7 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
         (Outcome::Installed, Carry::Report(release.target()))
     };
     out.downloads.push(Download {
+        device: id,
         cohort: pd.cohort,
         start: t,
         end,
@@ -495,7 +500,7 @@ pub fn admit(tick: &Tick<'_>, calendar: &mut [Block], outs: &mut [BlockOut]) {
             if go {
                 start(tick, block, out, pd);
             } else {
-                hold(tick, block, out, pd);
+                hold(tick, block, out, pd, true);
             }
         }
         out.pending = pending;
@@ -511,12 +516,18 @@ pub fn merge(
     series: &mut Series,
     counters: &mut Counters,
     mut runtime: Option<&mut crate::policy::Runtime>,
+    t: u64,
 ) {
     for out in outs {
         counters.add(&out.now);
         for change in out.changes.drain(..) {
             match change {
-                Change::Version(old, v) => series.change_version(&state.catalog, &old, v),
+                Change::Version(d, old, v) => {
+                    series.change_version(&state.catalog, &old, v);
+                    if let Some(rt) = runtime.as_deref_mut() {
+                        rt.version_changed(d, t);
+                    }
+                }
                 Change::Retire(d, seen) => {
                     if seen != i32::MIN {
                         state.fleet.set_last_seen(d, i64::from(seen));
@@ -567,6 +578,7 @@ pub fn merge(
                     dl.cohort,
                     dl.end,
                     matches!(dl.outcome, Outcome::InstallFailed),
+                    dl.device,
                 );
             }
         }

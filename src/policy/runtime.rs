@@ -72,6 +72,11 @@ struct Live {
     /// Installs of the release in the cohort by the tick they end (index `tick - at`):
     /// attempts, failures.
     counts: Vec<[u64; 2]>,
+    /// Per device (grown on demand): the tick of its first install attempt and of its
+    /// first failure, `u32::MAX` for none (the blast radius counts devices, not
+    /// attempts).
+    first_attempt: Vec<u32>,
+    first_failure: Vec<u32>,
 }
 
 /// The figures of one activation policy after a run (blast radius).
@@ -83,6 +88,8 @@ pub struct Outcome {
     pub cohort: CohortId,
     /// The tick at whose end the gate fired, if it did.
     pub fired: Option<u64>,
+    /// What the gate does (when there is one).
+    pub action: Option<LogAction>,
     /// Install attempts (successful plus failed) ending up to and including the tick
     /// the gate fired, or over the whole run if it did not.
     pub attempts_before_gate: u64,
@@ -93,6 +100,11 @@ pub struct Outcome {
     pub attempts: u64,
     /// Failed installs over the whole run.
     pub failures: u64,
+    /// Devices that attempted the install up to the tick the gate fired (or over the
+    /// run): the blast radius.
+    pub devices_before_gate: u64,
+    /// Devices among them with a failed install by then.
+    pub devices_failed_before_gate: u64,
 }
 
 /// The policies of one run in progress.
@@ -111,6 +123,9 @@ pub struct Runtime {
     aborted: Vec<(ReleaseId, CohortId)>,
     log: Vec<LogRow>,
     max_bytes_per_tick: Option<u64>,
+    /// Per device (grown on demand): the last tick its reported version changed or it
+    /// arrived (the reach figures: when devices reached their final version).
+    last_change: Vec<u32>,
 }
 
 /// The random stream of ramp step `step` of the policy of event `index`: apart from
@@ -138,6 +153,7 @@ impl Runtime {
             aborted: Vec::new(),
             log: Vec::new(),
             max_bytes_per_tick: policies.max_bytes_per_tick,
+            last_change: Vec::new(),
         }
     }
 
@@ -301,17 +317,67 @@ impl Runtime {
     /// An install of `release` in `cohort` (its effective cohort) ending at tick `end`;
     /// counted for the policy in force, if any.
     #[inline]
-    pub fn record_install(&mut self, release: ReleaseId, cohort: CohortId, end: u64, failed: bool) {
+    pub fn record_install(
+        &mut self,
+        release: ReleaseId,
+        cohort: CohortId,
+        end: u64,
+        failed: bool,
+        device: u32,
+    ) {
         let Some(p) = self.current(release, cohort) else {
             return;
         };
         let live = &mut self.live[p];
+        let d = device as usize;
+        if live.first_attempt.len() <= d {
+            live.first_attempt.resize(d + 1, u32::MAX);
+            live.first_failure.resize(d + 1, u32::MAX);
+        }
+        let tick = u32::try_from(end).unwrap_or(u32::MAX - 1);
+        live.first_attempt[d] = live.first_attempt[d].min(tick);
+        if failed {
+            live.first_failure[d] = live.first_failure[d].min(tick);
+        }
         let i = end.saturating_sub(live.at) as usize;
         if live.counts.len() <= i {
             live.counts.resize(i + 1, [0, 0]);
         }
         live.counts[i][0] += 1;
         live.counts[i][1] += u64::from(failed);
+    }
+
+    /// Device `d` reported a new version, or arrived, in tick `t`.
+    #[inline]
+    pub fn version_changed(&mut self, d: crate::ids::DeviceIdx, t: u64) {
+        let i = d.index();
+        if self.last_change.len() <= i {
+            self.last_change.resize(i + 1, 0);
+        }
+        self.last_change[i] = u32::try_from(t).unwrap_or(u32::MAX);
+    }
+
+    /// Per percentage: the first tick at which at least that share of the devices
+    /// present in `fleet` (at the end of the run) were on the version they end on;
+    /// `None` if never (an empty fleet reaches everything at tick 0).
+    pub fn reach(&self, fleet: &crate::fleet::Fleet, percents: &[u64]) -> Vec<Option<u64>> {
+        let mut ticks: Vec<u32> = (0..fleet.len())
+            .filter(|&i| fleet.is_present(crate::ids::DeviceIdx(i as u32)))
+            .map(|i| self.last_change.get(i).copied().unwrap_or(0))
+            .collect();
+        ticks.sort_unstable();
+        let n = ticks.len() as u64;
+        percents
+            .iter()
+            .map(|&p| {
+                let need = (p * n).div_ceil(100);
+                if need == 0 {
+                    Some(0)
+                } else {
+                    ticks.get(need as usize - 1).map(|&t| u64::from(t))
+                }
+            })
+            .collect()
     }
 
     /// End of tick `t`: every gate of an active activation counts the installs that
@@ -384,14 +450,22 @@ impl Runtime {
                 };
                 let all = upto(end.saturating_sub(1));
                 let before = l.fired.map_or(all, upto);
+                let limit = l.fired.unwrap_or(end.saturating_sub(1));
+                let by = |v: &[u32]| v.iter().filter(|&&t| u64::from(t) <= limit).count() as u64;
                 Outcome {
                     release: m.release,
                     cohort: m.cohort,
                     fired: l.fired,
+                    action: m.gate.map(|g| match g.action {
+                        GateAction::Pause => LogAction::Pause,
+                        GateAction::Abort => LogAction::Abort,
+                    }),
                     attempts_before_gate: before[0],
                     failures_before_gate: before[1],
                     attempts: all[0],
                     failures: all[1],
+                    devices_before_gate: by(&l.first_attempt),
+                    devices_failed_before_gate: by(&l.first_failure),
                 }
             })
             .collect()

@@ -313,6 +313,14 @@ fn r37_always_failing_release_is_aborted_when_min_attempts_is_reached() {
     assert_eq!(log.get(0, "attempts"), sum.to_string());
     assert_eq!(log.get(0, "failures"), sum.to_string());
     assert_eq!(log.get(0, "percent"), "");
+    // Blast radius: every device that tried failed; retries make attempts >= devices.
+    let summary = run.summary();
+    let blast = |k: &str| summary["policy"]["releases"][0][k].as_u64().unwrap();
+    assert_eq!(blast("gate_fired_tick"), first as u64);
+    assert_eq!(blast("attempts"), sum);
+    assert_eq!(blast("failures"), sum);
+    assert_eq!(blast("devices_attempted"), blast("devices_failed"));
+    assert!(blast("devices_attempted") > 0 && blast("devices_attempted") <= sum);
     // From the next tick the activation is pulled: nothing is offered any more.
     let offered = series.u64s("offered_full");
     assert!(offered[first] > 0);
@@ -392,6 +400,20 @@ fn r38_downloads_per_tick_never_exceed_the_cap_and_the_rest_is_deferred() {
     }
     assert_eq!(done, 100);
     assert!(deferred.iter().sum::<u64>() > 0);
+    // Reach: 7 installs a tick from tick 0, each reported at the next poll; the 50th
+    // device installs in tick 7, the 95th in tick 13, the 99th in tick 14.
+    for (p, tick) in [("50", 8), ("95", 14), ("99", 15)] {
+        assert_eq!(
+            run.summary_u64(&["policy", &format!("ticks_to_{p}_percent")]),
+            tick
+        );
+    }
+    assert_eq!(
+        run.summary_u64(&["policy", "deferred_by_cap"]),
+        deferred.iter().sum::<u64>()
+    );
+    assert_eq!(run.summary_u64(&["policy", "ticks_held_by_cap"]), 14);
+    assert!(run.stdout.is_empty());
 }
 
 #[test]
@@ -547,6 +569,7 @@ fn r40_policy_outputs_identical_at_1_and_2_threads() {
             "{file} differs between 1 and 2 threads"
         );
     }
+    assert_eq!(one.summary_without_timing(), two.summary_without_timing());
     let series = one.table("series");
     assert!(series.sum("downloads_deferred") > 0);
     assert!(series.sum("installs_failed_full") > 0);

@@ -77,7 +77,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     };
 
     let started = Instant::now();
-    let (end, series, snapshots, policy_log) = pool.install(|| -> Result<_> {
+    let (end, series, snapshots, runtime) = pool.install(|| -> Result<_> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
         for tick in snapshot_ticks(&scenario, every) {
@@ -88,12 +88,9 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
                 rows: detailed_matrix(&state.catalog, &state.fleet, None),
             });
         }
-        let log = engine
-            .policy()
-            .map(|p| p.log().to_vec())
-            .unwrap_or_default();
+        let runtime = engine.policy().cloned();
         let (state, series) = engine.finish();
-        Ok((state, series, snapshots, log))
+        Ok((state, series, snapshots, runtime))
     })?;
     progress.finish_and_clear();
     let timing = Timing {
@@ -106,12 +103,20 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     let mut dir = OutputDir::create(&args.out)?;
     // R40: the policy log, for scenarios that declare policies (others keep exactly
     // the files they always had).
-    let mut policy = scenario
-        .policies
-        .any()
-        .then(|| analytics::policy_table(&end.catalog, &policy_log))
+    let mut policy = runtime
+        .as_ref()
+        .map(|rt| analytics::policy_table(&end.catalog, rt.log()))
         .transpose()
         .context("cannot build the policy table")?;
+    tables.summary.policy = runtime.as_ref().map(|rt| {
+        analytics::policy_summary(
+            &scenario,
+            &end,
+            &series,
+            rt,
+            tables.summary.bandwidth.peak_bytes_per_tick,
+        )
+    });
     let frames = policy.iter_mut().map(|df| ("policy", df)).chain([
         ("matrix", &mut tables.matrix),
         ("series", &mut tables.series),
@@ -183,6 +188,48 @@ fn bytes(n: u64) -> String {
 /// A count with thousands separators.
 fn count(n: u64) -> String {
     otasim::charts::group_thousands(n)
+}
+
+/// The policy lines of the terminal summary: blast radius, reach, deferrals.
+fn print_policy(out: &mut impl Write, p: &otasim::analytics::PolicySummary) -> Result<()> {
+    for r in &p.releases {
+        let what = match (&r.gate_action, r.gate_fired_tick) {
+            (Some(a), Some(t)) => format!("{a} at tick {t}: "),
+            _ => "no gate fired: ".to_string(),
+        };
+        writeln!(
+            out,
+            "policy     {} in {}: {what}{} devices tried it ({} failed; {} attempts, {} failed)",
+            r.release,
+            r.cohort,
+            count(r.devices_attempted),
+            count(r.devices_failed),
+            count(r.attempts),
+            count(r.failures)
+        )?;
+    }
+    let h = |x: Option<f64>| x.map_or("never".to_string(), |h| format!("{h}h"));
+    writeln!(
+        out,
+        "reach      50% of devices at their final version after {}, 95% after {}, 99% after {}",
+        h(p.hours_to_50_percent),
+        h(p.hours_to_95_percent),
+        h(p.hours_to_99_percent)
+    )?;
+    if p.downloads_deferred > 0 {
+        writeln!(
+            out,
+            "deferred   {} polls held back ({} by caps, {} by windows); caps held downloads back in {} ticks ({}h){}",
+            count(p.downloads_deferred),
+            count(p.deferred_by_cap),
+            count(p.deferred_by_window),
+            count(p.ticks_held_by_cap),
+            p.hours_held_by_cap,
+            p.last_tick_held_by_cap
+                .map_or(String::new(), |t| format!(", last at tick {t}"))
+        )?;
+    }
+    Ok(())
 }
 
 fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Result<()> {
@@ -258,6 +305,9 @@ fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Re
         bytes(b.wire_bytes),
         b.full_counterfactual_cost
     )?;
+    if let Some(p) = &s.policy {
+        print_policy(out, p)?;
+    }
     writeln!(
         out,
         "speed      {:.2} s wall on {} threads: {:.1} M device-ticks/s, {:.2} M polls/s",
