@@ -19,6 +19,7 @@ pub mod policy;
 pub mod resolver;
 pub mod scenario;
 pub mod staging;
+pub mod sweep;
 pub mod table_out;
 pub mod timeline;
 pub mod version;

@@ -7,10 +7,12 @@
 mod figures;
 mod policy;
 mod summary;
+mod sweep;
 
 pub use figures::{figures, heat, Figures};
 pub use policy::{policy_summary, policy_table, BlastRadius, PolicySummary};
 pub use summary::{BandwidthSummary, Summary};
+pub use sweep::{sweep_table, SweepRow};
 
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};
 

@@ -27,6 +27,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Simulates the whole duration and writes the outputs (tables, summary, charts).
     Run(RunArgs),
+    /// Runs the scenario once per combination of parameter values and writes one row
+    /// per variant (`sweep.parquet`, `sweep.csv`).
+    Sweep(SweepArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.
@@ -141,6 +144,32 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_charts: bool,
     /// No progress bar and no summary on the terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `otasim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    /// A parameter of the scenario file and its values, `NAME=V1,V2,…`
+    /// (`events[3].gate.max_failure_percent=1,5,10`); repeat for a grid.
+    #[arg(long = "set", value_name = "NAME=V1,V2,…", required = true)]
+    pub set: Vec<String>,
+    /// The output directory (created, or its files replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Run only slice I of N of the grid (1-based) and write `sweep-part-I-of-N.*`.
+    #[arg(long, value_name = "I/N")]
+    pub part: Option<String>,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Table formats to write.
+    #[arg(long, value_enum, default_value_t = TableFormat::Both)]
+    pub format: TableFormat,
+    /// No progress bar and no table on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
 }

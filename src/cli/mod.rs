@@ -25,6 +25,7 @@ pub fn dispatch(command: &Command, out: &mut impl Write) -> Result<()> {
         Command::Explain(a) => commands::explain::run(a, out),
         Command::Validate(a) => commands::validate::run(a, out),
         Command::Run(a) => commands::run::run(a, out),
+        Command::Sweep(a) => commands::sweep::run(a, out),
     }
 }
 

@@ -16,6 +16,7 @@ mod resolve;
 mod robustness;
 mod runs;
 mod staging;
+mod sweep;
 mod versions;
 
 use std::ffi::OsStr;

@@ -4,4 +4,5 @@ pub mod explain;
 pub mod matrix;
 pub mod resolve;
 pub mod run;
+pub mod sweep;
 pub mod validate;
