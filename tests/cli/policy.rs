@@ -618,3 +618,21 @@ fn r40_policy_log_columns_and_series_column_only_with_policies() {
     );
     assert!(run.dir.join("policy.parquet").is_file());
 }
+
+#[test]
+fn r37_bundled_bad_release_is_aborted_by_its_gate() {
+    let sc = Scenario::new(
+        "copy.toml",
+        &std::fs::read_to_string(bundled("policy-bad-release.toml")).unwrap(),
+    );
+    let run = run_ok(&sc, "out", &["--devices", "20000"]);
+    let log = run.table("policy");
+    let actions = log.strs("action");
+    assert_eq!(actions.last(), Some(&"abort"), "{actions:?}");
+    let summary = run.summary();
+    let radius = summary["policy"]["releases"][0]["devices_attempted"]
+        .as_u64()
+        .unwrap();
+    // Caught on the first step: fewer devices tried it than the 5 % step would stage.
+    assert!(radius > 0 && radius < 1000, "{radius}");
+}
