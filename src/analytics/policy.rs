@@ -88,10 +88,11 @@ pub struct BlastRadius {
 pub struct PolicySummary {
     /// Per activation with a policy, in file order.
     pub releases: Vec<BlastRadius>,
-    /// The first tick at which 50 % of the devices present at the end were on the
-    /// version they end the run on (a device is on a version from the tick it reports
-    /// it; devices that never change count from tick 0, arrivals from their arrival;
-    /// `null`: never).
+    /// The first tick at which 50 % of the devices present at the end were at their
+    /// final version: the version they end the run on, if the resolver offers them
+    /// nothing more at the end (R24). A device is on a version from the tick it reports
+    /// it; devices that never change count from tick 0, arrivals from their arrival; a
+    /// device still offered an update at the end never counts (`null`: never).
     pub ticks_to_50_percent: Option<u64>,
     /// The same for 95 %.
     pub ticks_to_95_percent: Option<u64>,
@@ -147,7 +148,7 @@ pub fn policy_summary(
             failures_total: o.failures,
         })
         .collect();
-    let reach = runtime.reach(&end.fleet, &[50, 95, 99]);
+    let reach = runtime.reach(end, &[50, 95, 99]);
     let deferred: u64 = ticks.iter().map(|r| r.counters.downloads_deferred).sum();
     let by_cap: u64 = ticks.iter().map(|r| r.counters.deferred_by_cap).sum();
     let held: Vec<u64> = (0..n)

@@ -24,12 +24,14 @@ use std::path::Path;
 mod draw;
 mod font;
 mod palette;
+mod pareto;
 mod raster;
 mod report;
 mod scale;
 #[cfg(test)]
 mod tests;
 
+pub use pareto::{frontier, pareto_svg, ParetoPoint};
 pub use report::{render_report, write_report, Figure, Report};
 pub use scale::group_thousands;
 

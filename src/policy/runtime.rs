@@ -358,15 +358,30 @@ impl Runtime {
     }
 
     /// Per percentage: the first tick at which at least that share of the devices
-    /// present in `fleet` (at the end of the run) were on the version they end on;
-    /// `None` if never (an empty fleet reaches everything at tick 0).
-    pub fn reach(&self, fleet: &crate::fleet::Fleet, percents: &[u64]) -> Vec<Option<u64>> {
-        let mut ticks: Vec<u32> = (0..fleet.len())
+    /// present at the end of the run (`state`) were at their final version: the version
+    /// they end on, if the resolver offers them nothing more then (R24); a device still
+    /// offered an update at the end never got there. `None` if never (an empty fleet
+    /// reaches everything at tick 0).
+    pub fn reach(&self, state: &State, percents: &[u64]) -> Vec<Option<u64>> {
+        let fleet = &state.fleet;
+        let present: Vec<usize> = (0..fleet.len())
             .filter(|&i| fleet.is_present(crate::ids::DeviceIdx(i as u32)))
-            .map(|i| self.last_change.get(i).copied().unwrap_or(0))
             .collect();
+        let n = present.len() as u64;
+        let mut ticks: Vec<u32> = {
+            use rayon::prelude::*;
+            present
+                .par_iter()
+                .filter(|&&i| {
+                    let report = fleet.report(crate::ids::DeviceIdx(i as u32));
+                    crate::resolver::resolve(&state.catalog, &report, &mut crate::resolver::NoTrail)
+                        .release
+                        .is_none()
+                })
+                .map(|&i| self.last_change.get(i).copied().unwrap_or(0))
+                .collect()
+        };
         ticks.sort_unstable();
-        let n = ticks.len() as u64;
         percents
             .iter()
             .map(|&p| {

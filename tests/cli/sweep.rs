@@ -96,6 +96,8 @@ fn sweep_runs_the_cartesian_grid_one_row_per_variant() {
     assert_eq!(failed[1], 0);
     assert!(failed[0] < failed[2], "{failed:?}");
     assert!(sc.dir.path().join("all/sweep.parquet").is_file());
+    let svg = std::fs::read_to_string(sc.dir.path().join("all/sweep-pareto.svg")).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 6);
 }
 
 #[test]
@@ -127,6 +129,8 @@ fn sweep_part_slices_together_equal_the_whole_sweep() {
             .is_file());
     }
     assert_eq!(lines.join("\n"), whole.trim_end());
+    // A part cannot know the frontier of the whole sweep: no chart.
+    assert!(!sc.dir.path().join("parts/sweep-pareto.svg").exists());
 }
 
 #[test]

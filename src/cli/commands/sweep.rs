@@ -101,6 +101,27 @@ pub fn run(args: &SweepArgs, out: &mut impl Write) -> Result<()> {
     if args.format != TableFormat::Parquet {
         dir.write_csv(format!("{stem}.csv"), &mut df)?;
     }
+    // The Pareto chart needs every variant: a whole sweep only.
+    if args.part.is_none() {
+        let points: Vec<otasim::charts::ParetoPoint> = rows
+            .iter()
+            .filter_map(|r| {
+                let label = r.values.join(", ");
+                Some(otasim::charts::ParetoPoint {
+                    label,
+                    hours: r.hours_to_95_percent?,
+                    devices: r.blast_radius_devices? as f64,
+                })
+            })
+            .collect();
+        if !points.is_empty() {
+            let title = format!("Blast radius against time to 95 %: {}", names.join(", "));
+            dir.write_bytes(
+                "sweep-pareto.svg",
+                otasim::charts::pareto_svg(&title, &points).as_bytes(),
+            )?;
+        }
+    }
     let target = dir.target().to_path_buf();
     dir.commit()?;
     if !args.quiet {
