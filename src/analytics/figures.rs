@@ -236,7 +236,7 @@ pub fn figures(
             caption,
         });
     }
-    let report = Report {
+    let mut report = Report {
         title: format!("otasim run: {}", scenario.path.display()),
         subtitle: format!(
             "seed {}, {} ticks of {} ({}), {} threads",
@@ -308,5 +308,8 @@ pub fn figures(
         figures: figs,
         matrices,
     };
+    if let Some(p) = &summary.policy {
+        report.summary.extend(super::policy::report_rows(p));
+    }
     Figures { charts, report }
 }

@@ -171,3 +171,47 @@ pub fn policy_summary(
         last_tick_held_by_cap: held.last().copied(),
     }
 }
+
+/// The policy rows of the report's summary table: blast radius per activation policy,
+/// reach and deferrals.
+pub(crate) fn report_rows(p: &PolicySummary) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = p
+        .releases
+        .iter()
+        .map(|r| {
+            let gate = match (&r.gate_action, r.gate_fired_tick) {
+                (Some(a), Some(t)) => format!("{a} at tick {t}"),
+                _ => "no gate fired".to_string(),
+            };
+            (
+                format!("Blast radius of {} in {}", r.release, r.cohort),
+                format!(
+                    "{gate}: {} devices tried it, {} failed",
+                    r.devices_attempted, r.devices_failed
+                ),
+            )
+        })
+        .collect();
+    let h = |x: Option<f64>| x.map_or("never".to_string(), |h| format!("{h} h"));
+    rows.push((
+        "Fleet at its final version: 50 / 95 / 99 %".into(),
+        format!(
+            "{} / {} / {}",
+            h(p.hours_to_50_percent),
+            h(p.hours_to_95_percent),
+            h(p.hours_to_99_percent)
+        ),
+    ));
+    rows.push((
+        "Polls deferred (caps / windows)".into(),
+        format!(
+            "{} ({} / {})",
+            p.downloads_deferred, p.deferred_by_cap, p.deferred_by_window
+        ),
+    ));
+    rows.push((
+        "Caps held downloads back".into(),
+        format!("{} ticks ({} h)", p.ticks_held_by_cap, p.hours_held_by_cap),
+    ));
+    rows
+}

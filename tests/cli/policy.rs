@@ -636,3 +636,62 @@ fn r37_bundled_bad_release_is_aborted_by_its_gate() {
     // Caught on the first step: fewer devices tried it than the 5 % step would stage.
     assert!(radius > 0 && radius < 1000, "{radius}");
 }
+
+#[test]
+fn r37_blast_radius_in_the_report_and_the_terminal_summary() {
+    let sc = Scenario::new(
+        "r37-report.toml",
+        &fleet(
+            40,
+            "1h",
+            "",
+            &release_2("install_failure_probability = 1"),
+            &activate_with(
+                "gate = { max_failure_percent = 10, min_attempts = 5, action = \"abort\" }",
+            ),
+        ),
+    );
+    let dir = sc.dir.path().join("out");
+    let out = otasim(["run", sc.p(), "--out", dir.to_str().unwrap()]);
+    let stdout = stdout_ok(&out);
+    assert!(
+        stdout.contains("policy     2.0.0 in default: abort at tick 0: 40 devices tried it (40 failed; 40 attempts, 40 failed)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("reach      50% of devices at their final version after 0h"));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("Blast radius of 2.0.0 in default"));
+    assert!(html.contains("abort at tick 0: 40 devices tried it, 40 failed"));
+}
+
+#[test]
+fn r38_a_payload_larger_than_the_byte_cap_is_warned_about() {
+    let text = fleet(
+        5,
+        "1h",
+        "",
+        &release_2(""),
+        &activate("0", "2.0.0", "default"),
+    )
+    .replace(
+        "[behaviour]",
+        "[bandwidth]\nmax_bytes_per_tick = 999\n\n[behaviour]",
+    );
+    let sc = Scenario::new("r38-warn.toml", &text);
+    let dir = sc.dir.path().join("out");
+    let out = otasim(["run", sc.p(), "--out", dir.to_str().unwrap(), "--no-charts"]);
+    stdout_ok(&out);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "warning: {}: a payload of 1000 bytes is larger than [bandwidth] max_bytes_per_tick = 999: such downloads never start (R38)\n",
+            sc.p()
+        )
+    );
+    assert_eq!(
+        run_ok(&sc, "q", &[])
+            .table("series")
+            .sum("downloads_started_full"),
+        0
+    );
+}

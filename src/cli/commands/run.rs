@@ -55,6 +55,21 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
+    if let (Some(cap), false) = (scenario.policies.max_bytes_per_tick, args.quiet) {
+        let largest = scenario
+            .initial
+            .catalog
+            .releases()
+            .filter_map(|(_, r)| r.payloads.iter().map(|p| p.1).max())
+            .max()
+            .unwrap_or(0);
+        if largest > cap {
+            eprintln!(
+                "warning: {}: a payload of {largest} bytes is larger than [bandwidth] max_bytes_per_tick = {cap}: such downloads never start (R38)",
+                scenario.path.display()
+            );
+        }
+    }
     if scenario.behaviour.is_none() && !args.quiet {
         eprintln!(
             "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",
