@@ -30,6 +30,9 @@ pub enum Command {
     /// Runs the scenario once per combination of parameter values and writes one row
     /// per variant (`sweep.parquet`, `sweep.csv`).
     Sweep(SweepArgs),
+    /// Two runs side by side: headline figures and differences, and one HTML page with
+    /// their convergence curves and egress overlaid.
+    Compare(CompareArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.
@@ -146,6 +149,20 @@ pub struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `otasim compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first run's output directory (A).
+    #[arg(value_name = "DIR_A")]
+    pub a: PathBuf,
+    /// The second run's output directory (B).
+    #[arg(value_name = "DIR_B")]
+    pub b: PathBuf,
+    /// The HTML page to write.
+    #[arg(long, value_name = "FILE", default_value = "compare.html")]
+    pub out: PathBuf,
 }
 
 /// `otasim sweep`.

@@ -26,6 +26,7 @@ pub fn dispatch(command: &Command, out: &mut impl Write) -> Result<()> {
         Command::Validate(a) => commands::validate::run(a, out),
         Command::Run(a) => commands::run::run(a, out),
         Command::Sweep(a) => commands::sweep::run(a, out),
+        Command::Compare(a) => commands::compare::run(a, out),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod bundled;
 mod commands;
+mod compare;
 mod differential;
 mod engine;
 mod errors;

@@ -1,5 +1,6 @@
 //! One module per subcommand; each has `run(args, out)`.
 
+pub mod compare;
 pub mod explain;
 pub mod matrix;
 pub mod resolve;
