@@ -695,3 +695,16 @@ fn r38_a_payload_larger_than_the_byte_cap_is_warned_about() {
         0
     );
 }
+
+#[test]
+fn r35_r39_validate_summarises_the_policies() {
+    let out = otasim([
+        OsStr::new("validate"),
+        bundled("policy-cdn-cap.toml").as_os_str(),
+    ]);
+    let stdout = stdout_ok(&out);
+    assert!(
+        stdout.contains("  policies           1 ramps, 0 gates, 1 download caps, byte cap 2000000000 bytes per tick, 2 profiles with update windows\n"),
+        "{stdout}"
+    );
+}
