@@ -353,6 +353,9 @@ pub fn figures(
             .summary
             .push(("Heat maps".into(), format!("{note}.")));
     }
+    if let Some(p) = &summary.policy {
+        report.summary.extend(super::policy::report_rows(p));
+    }
     Figures {
         charts,
         report,

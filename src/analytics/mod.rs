@@ -5,10 +5,14 @@
 //! `charts`'.
 
 mod figures;
+mod policy;
 mod summary;
+mod sweep;
 
 pub use figures::{figures, heat, Figures};
+pub use policy::{policy_summary, policy_table, BlastRadius, PolicySummary};
 pub use summary::{BandwidthSummary, Summary};
+pub use sweep::{sweep_table, SweepRow};
 
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};
 
@@ -218,6 +222,16 @@ pub fn tables(
         "retired",
         ticks.iter().map(|r| r.counters.retired).collect::<Vec<_>>(),
     ));
+    if scenario.policies.any() {
+        // R40: only with policies, so runs without any keep their columns.
+        cols.push(col(
+            "downloads_deferred",
+            ticks
+                .iter()
+                .map(|r| r.counters.downloads_deferred)
+                .collect::<Vec<_>>(),
+        ));
+    }
     let series_df = DataFrame::new_infer_height(cols)?;
 
     // Devices per (tick, cohort, version), with converged devices per cohort.

@@ -25,12 +25,14 @@ mod draw;
 mod font;
 pub mod knee;
 mod palette;
+mod pareto;
 mod raster;
 mod report;
 mod scale;
 #[cfg(test)]
 mod tests;
 
+pub use pareto::{frontier, pareto_svg, ParetoPoint};
 pub use report::{render_report, write_report, Figure, Report};
 pub use scale::group_thousands;
 

@@ -28,6 +28,8 @@ pub fn dispatch(command: &Command, out: &mut impl Write) -> Result<()> {
         Command::Run(a) => commands::run::run(a, out),
         Command::Diff(a) => commands::diff::run(a, out),
         Command::PlanDeltas(a) => commands::plan_deltas::run(a, out),
+        Command::Sweep(a) => commands::sweep::run(a, out),
+        Command::Compare(a) => commands::compare::run(a, out),
     }
 }
 

@@ -3,10 +3,12 @@
 
 mod delta_sizes;
 mod lower;
+mod lower_policy;
 mod parquet;
 mod parquet_guard;
 mod raw;
 mod raw_de;
+mod raw_policy;
 mod synth;
 pub mod table;
 pub mod time;
@@ -114,6 +116,8 @@ pub struct Scenario {
     pub warnings: Vec<ScenarioError>,
     /// `[[delta_sizes]]`: explicit sizes of Deltas that may be planned (R30).
     pub delta_sizes: Vec<DeltaSize>,
+    /// Rollout policies (R35–R39).
+    pub policies: crate::policy::Policies,
 }
 
 impl Scenario {
@@ -160,6 +164,7 @@ impl Scenario {
             costs: low.costs,
             warnings: low.warnings,
             delta_sizes: low.delta_sizes,
+            policies: low.policies,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,

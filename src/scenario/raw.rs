@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::raw_policy::{RawGate, RawProbability, RawRamp, RawWindow};
+
 /// A string with its place in the file.
 pub type Str = Spanned<String>;
 
@@ -80,6 +82,7 @@ pub struct RawDeltaSize {
 pub struct RawBandwidth {
     pub price_per_gb: Option<Spanned<RawNumber>>,
     pub compression_ratio: Option<Spanned<RawNumber>>,
+    pub max_bytes_per_tick: Option<Spanned<i64>>,
 }
 
 /// A behaviour profile: `[behaviour]` (the default) or one of `[[profiles]]`.
@@ -95,6 +98,8 @@ pub struct RawProfile {
     pub resume_downloads: Option<bool>,
     pub install_failure_probability: Option<Spanned<RawNumber>>,
     pub retirement_rate_per_day: Option<Spanned<RawNumber>>,
+    pub update_window: Option<Spanned<RawWindow>>,
+    pub utc_offset: Option<Str>,
 }
 
 /// A synthetic group of devices (`[[fleet.groups]]`).
@@ -173,7 +178,8 @@ pub struct RawRelease {
     pub software_type: Option<Str>,
     #[serde(default)]
     pub payloads: BTreeMap<String, Spanned<i64>>,
-    pub install_failure_probability: Option<Spanned<RawNumber>>,
+    pub install_failure_probability: Option<Spanned<RawProbability>>,
+    pub boot_failure_probability: Option<Spanned<RawProbability>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -226,6 +232,9 @@ pub struct RawEvent {
     pub project_key: Option<Str>,
     pub ota_cohort_override: Option<Str>,
     pub software_type: Option<Str>,
+    pub ramp: Option<Spanned<RawRamp>>,
+    pub gate: Option<Spanned<RawGate>>,
+    pub max_downloads_per_tick: Option<Spanned<i64>>,
 }
 
 impl RawEvent {
@@ -256,7 +265,10 @@ impl RawEvent {
             approval_team,
             project_key,
             ota_cohort_override,
-            software_type
+            software_type,
+            ramp,
+            gate,
+            max_downloads_per_tick
         );
         out
     }

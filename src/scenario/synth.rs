@@ -87,6 +87,7 @@ impl Lowerer<'_> {
         if let Some(v) = &raw.retirement_rate_per_day {
             p.retirement_per_day = probability(at, "retirement_rate_per_day", v)?;
         }
+        p.update_window = self.update_window(at, p.update_window, raw)?;
         Ok(p)
     }
 
@@ -99,10 +100,10 @@ impl Lowerer<'_> {
         releases: &[super::lower::InstallFailure],
     ) -> Result<Option<Behaviour>, ScenarioError> {
         if default.is_none() && profiles.is_empty() {
-            if let Some((_, span)) = releases.iter().flatten().next() {
+            if let Some(span) = releases.iter().find_map(|(_, s)| s.as_ref()) {
                 return Err(self.src.error(
                     span.clone(),
-                    "install_failure_probability needs a device behaviour model: add a [behaviour] table",
+                    "install_failure_probability and boot_failure_probability need a device behaviour model: add a [behaviour] table",
                 ));
             }
             return Ok(None);
@@ -146,10 +147,7 @@ impl Lowerer<'_> {
         }
         Ok(Some(Behaviour::new(
             all,
-            releases
-                .iter()
-                .map(|r| r.as_ref().map(|(p, _)| *p))
-                .collect(),
+            releases.iter().map(|(h, _)| h.clone()).collect(),
             self.tick_seconds(),
         )))
     }

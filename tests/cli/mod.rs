@@ -5,6 +5,7 @@
 
 mod bundled;
 mod commands;
+mod compare;
 mod diff;
 mod differential;
 mod engine;
@@ -16,12 +17,14 @@ mod governance;
 mod matrix;
 mod outputs;
 mod plan_deltas;
+mod policy;
 mod reading;
 mod reliability;
 mod resolve;
 mod robustness;
 mod runs;
 mod staging;
+mod sweep;
 mod variants;
 mod versions;
 mod warnings;

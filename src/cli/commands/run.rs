@@ -80,6 +80,21 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     // and a writable place for the outputs.
     let mut dir = OutputDir::create(&args.out)?;
     interrupt::install()?;
+    if let (Some(cap), false) = (scenario.policies.max_bytes_per_tick, args.quiet) {
+        let largest = scenario
+            .initial
+            .catalog
+            .releases()
+            .filter_map(|(_, r)| r.payloads.iter().map(|p| p.1).max())
+            .max()
+            .unwrap_or(0);
+        if largest > cap {
+            eprintln!(
+                "warning: {}: a payload of {largest} bytes is larger than [bandwidth] max_bytes_per_tick = {cap}: such downloads never start (R38)",
+                scenario.path.display()
+            );
+        }
+    }
     if scenario.behaviour.is_none() && !args.quiet {
         eprintln!(
             "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",
@@ -102,7 +117,7 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     };
 
     let started = Instant::now();
-    let (end, series, snapshots) = pool.install(|| -> Result<_> {
+    let (end, series, snapshots, runtime) = pool.install(|| -> Result<_> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
         for (tick, requested) in snapshots_at {
@@ -120,8 +135,9 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
                 rows: detailed_matrix(&state.catalog, &state.fleet, None),
             });
         }
+        let runtime = engine.policy().cloned();
         let (state, series) = engine.finish();
-        Ok((state, series, snapshots))
+        Ok((state, series, snapshots, runtime))
     })?;
     progress.finish_and_clear();
     let timing = Timing {
@@ -131,13 +147,29 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     let mut tables = analytics::tables(&scenario, &end, &series, &snapshots, timing)
         .context("cannot build the output tables")?;
-    let frames = [
+    // R40: the policy log, for scenarios that declare policies (others keep exactly
+    // the files they always had).
+    let mut policy = runtime
+        .as_ref()
+        .map(|rt| analytics::policy_table(&end.catalog, rt.log()))
+        .transpose()
+        .context("cannot build the policy table")?;
+    tables.summary.policy = runtime.as_ref().map(|rt| {
+        analytics::policy_summary(
+            &scenario,
+            &end,
+            &series,
+            rt,
+            tables.summary.bandwidth.peak_bytes_per_tick,
+        )
+    });
+    let frames = policy.iter_mut().map(|df| ("policy", df)).chain([
         ("matrix", &mut tables.matrix),
         ("series", &mut tables.series),
         ("versions", &mut tables.versions),
         ("bandwidth", &mut tables.bandwidth),
         ("egress", &mut tables.egress),
-    ];
+    ]);
     for (name, df) in frames {
         interrupt::check()?;
         if args.format != TableFormat::Csv {
@@ -214,6 +246,48 @@ fn count(n: u64) -> String {
     otasim::charts::group_thousands(n)
 }
 
+/// The policy lines of the terminal summary: blast radius, reach, deferrals.
+fn print_policy(out: &mut impl Write, p: &otasim::analytics::PolicySummary) -> Result<()> {
+    for r in &p.releases {
+        let what = match (&r.gate_action, r.gate_fired_tick) {
+            (Some(a), Some(t)) => format!("{a} at tick {t}: "),
+            _ => "no gate fired: ".to_string(),
+        };
+        writeln!(
+            out,
+            "policy     {} in {}: {what}{} devices tried it ({} failed; {} attempts, {} failed)",
+            r.release,
+            r.cohort,
+            count(r.devices_attempted),
+            count(r.devices_failed),
+            count(r.attempts),
+            count(r.failures)
+        )?;
+    }
+    let h = |x: Option<f64>| x.map_or("never".to_string(), |h| format!("{h}h"));
+    writeln!(
+        out,
+        "reach      50% of devices at their final version after {}, 95% after {}, 99% after {}",
+        h(p.hours_to_50_percent),
+        h(p.hours_to_95_percent),
+        h(p.hours_to_99_percent)
+    )?;
+    if p.downloads_deferred > 0 {
+        writeln!(
+            out,
+            "deferred   {} polls held back ({} by caps, {} by windows); caps held downloads back in {} ticks ({}h){}",
+            count(p.downloads_deferred),
+            count(p.deferred_by_cap),
+            count(p.deferred_by_window),
+            count(p.ticks_held_by_cap),
+            p.hours_held_by_cap,
+            p.last_tick_held_by_cap
+                .map_or(String::new(), |t| format!(", last at tick {t}"))
+        )?;
+    }
+    Ok(())
+}
+
 fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Result<()> {
     let b = &s.bandwidth;
     let sum = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
@@ -287,6 +361,9 @@ fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Re
         bytes(b.wire_bytes),
         b.full_counterfactual_cost
     )?;
+    if let Some(p) = &s.policy {
+        print_policy(out, p)?;
+    }
     writeln!(
         out,
         "speed      {:.2} s wall on {} threads: {:.1} M device-ticks/s, {:.2} M polls/s",

@@ -123,6 +123,31 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
         ));
     }
     table.push(("events", events));
+    let policies = &scenario.policies;
+    if policies.any() {
+        let a = &policies.activations;
+        let windows = scenario.behaviour.as_ref().map_or(0, |b| {
+            b.profiles
+                .iter()
+                .filter(|p| p.update_window.is_some())
+                .count()
+        });
+        table.push((
+            "policies",
+            format!(
+                "{} ramps, {} gates, {} download caps, byte cap {}, {} profiles with update windows",
+                a.iter().filter(|p| !p.steps.is_empty()).count(),
+                a.iter().filter(|p| p.gate.is_some()).count(),
+                a.iter()
+                    .filter(|p| p.max_downloads_per_tick.is_some())
+                    .count(),
+                policies
+                    .max_bytes_per_tick
+                    .map_or("none".to_string(), |b| format!("{b} bytes per tick")),
+                windows
+            ),
+        ));
+    }
     table.push((
         "duration",
         format!(
