@@ -263,6 +263,7 @@ pub fn figures(
     let b = &summary.bandwidth;
     let gb = |x: u64| format!("{:.2} GB", x as f64 / 1e9);
     let sum = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
+    let n = crate::charts::group_thousands;
     let mut figs = Vec::new();
     for (stem, chart) in &charts {
         let caption = match stem.as_str() {
@@ -289,39 +290,47 @@ pub fn figures(
         summary: vec![
             (
                 "Devices at start / end".into(),
-                format!("{} / {}", summary.devices_start, summary.devices_end),
+                format!("{} / {}", n(summary.devices_start), n(summary.devices_end)),
             ),
             (
                 "Arrived / retired".into(),
-                format!("{} / {}", summary.arrived, summary.retired),
+                format!("{} / {}", n(summary.arrived), n(summary.retired)),
             ),
             (
                 "Polls (missed offline)".into(),
-                format!("{} ({})", summary.polls, summary.missed_polls),
+                format!("{} ({})", n(summary.polls), n(summary.missed_polls)),
             ),
             (
                 "Installs succeeded / failed".into(),
                 format!(
                     "{} / {}",
-                    sum(&summary.installs_succeeded),
-                    sum(&summary.installs_failed)
+                    n(sum(&summary.installs_succeeded)),
+                    n(sum(&summary.installs_failed))
                 ),
             ),
             (
                 "Downloads failed".into(),
-                sum(&summary.downloads_failed).to_string(),
+                n(sum(&summary.downloads_failed)),
             ),
             (
-                "Converged at the end".into(),
+                // `converged_*` in summary.json: devices to which the server offers
+                // nothing at the end, which under a staged rollout includes every
+                // unstaged device. Named here for what it counts.
+                "Offered no update at the end (R24 final version now)".into(),
                 match (summary.converged_end, summary.converged_percent) {
-                    (Some(c), Some(p)) => format!("{c} ({p:.1}%)"),
+                    (Some(c), Some(p)) => format!("{} ({p:.1}%)", n(c)),
                     _ => "not tracked".into(),
                 },
             ),
             ("Egress".into(), gb(b.bytes_total)),
             (
                 "Peak egress per tick".into(),
-                format!("{} (tick {})", gb(b.peak_bytes_per_tick), b.peak_tick),
+                format!(
+                    "{} (tick {}), {:.3} Gbit/s",
+                    gb(b.peak_bytes_per_tick),
+                    n(b.peak_tick),
+                    b.peak_bytes_per_tick as f64 * 8.0 / summary.tick_seconds.max(1) as f64 / 1e9
+                ),
             ),
             ("p95 egress per tick".into(), gb(b.p95_bytes_per_tick)),
             (

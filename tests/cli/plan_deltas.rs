@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// The plan header (SPEC §10).
+/// The plan header (spec §10).
 const PLAN_HEADER: &str =
     "strategy,from_version,to_version,stored_bytes,devices,fleet_bytes,saved_bytes";
 /// The `--candidates` header.

@@ -22,7 +22,7 @@ use otasim::version::Version;
 use crate::cli::args::{Format, ScenarioArgs};
 use crate::cli::output::{Cell, RowWriter};
 
-/// The plan columns, exactly as the contract names them (SPEC §10).
+/// The plan columns, exactly as the contract names them (spec §10).
 pub const COLUMNS: [&str; 7] = [
     "strategy",
     "from_version",
