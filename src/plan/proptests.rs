@@ -74,8 +74,10 @@ fn random_problems_have_candidates() {
             }
         }
     }
+    // About 40 % since random worlds also draw resolver variants (R32), whose walks
+    // cycle more often; 30 keeps the properties exercised on every run.
     assert!(
-        useful >= 40,
+        useful >= 30,
         "only {useful} of 100 random problems have candidates"
     );
 }
