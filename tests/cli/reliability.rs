@@ -649,3 +649,36 @@ fn sigkill_never_leaves_a_mix_and_the_next_run_cleans_up() {
         "stale staging removed"
     );
 }
+
+#[test]
+fn limit_snapshots_in_the_file_is_checked_by_validate() {
+    let times: Vec<String> = (0..=10_000).map(|t| t.to_string()).collect();
+    let sc = scenario(&format!(
+        "duration = 20000\nsnapshots = [{}]",
+        times.join(", ")
+    ));
+    refused_at_load(&sc, ":2: snapshots: 10001 times are too many (limit 10000)");
+}
+
+#[test]
+fn an_event_naming_a_10_kb_device_id_gets_a_short_message() {
+    let id = "S".repeat(10_000);
+    let sc = Scenario::new(
+        "x.toml",
+        &format!(
+            "{}{}{}",
+            full("1.0.0", "\"evt\" = 10"),
+            dev("SN-1", "evt", "1.0.0"),
+            event("0", "clear_override", &format!("device = \"{id}\""))
+        ),
+    );
+    let line = line_of(&sc.text, "device = \"SSS");
+    assert_message(
+        &sc.validate(),
+        &format!(
+            "{}:{line}: event 0 (clear_override): unknown device \"{}…\" (10000 bytes)",
+            sc.p(),
+            "S".repeat(64)
+        ),
+    );
+}
