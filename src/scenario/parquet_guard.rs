@@ -143,3 +143,33 @@ fn check_metadata(path: &Path) -> Result<(), ScenarioError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_becomes_a_damaged_file_error() {
+        let path = Path::new("no/such/fleet.parquet");
+        let err =
+            guarded::<()>(path, || panic!("range end index 9 out of range\nmore")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no/such/fleet.parquet: damaged Parquet file (range end index 9 out of range)"
+        );
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_thread_is_caught_too() {
+        use rayon::prelude::*;
+        let err = guarded::<()>(Path::new("f.parquet"), || {
+            (0..64)
+                .into_par_iter()
+                .for_each(|i| assert!(i != 33, "bad bitmap"));
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(err.message, "damaged Parquet file (bad bitmap)");
+        assert_eq!(guarded(Path::new("f.parquet"), || Ok(7)), Ok(7));
+    }
+}
