@@ -72,10 +72,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
+    interrupt::install()?;
     // Before simulating: the lock (a concurrent run into the same --out fails now),
     // and a writable place for the outputs.
     let mut dir = OutputDir::create(&args.out)?;
-    interrupt::install()?;
     if scenario.behaviour.is_none() && !args.quiet {
         eprintln!(
             "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",
