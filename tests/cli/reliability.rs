@@ -591,8 +591,8 @@ fn sigint_stops_the_run_cleans_up_and_exits_130() {
         .map(|f| (f.clone(), std::fs::read(out.join(&f)).unwrap()))
         .collect();
     let child = slow_run(&out);
+    // The lock appears once the scenario is loaded, before the simulation starts.
     wait_for(&sc.dir.path().join(".out.lock"));
-    std::thread::sleep(std::time::Duration::from_millis(300));
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let done = child.wait_with_output().unwrap();
