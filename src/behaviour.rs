@@ -2,6 +2,62 @@
 //! they download, how often downloads and installs fail, and when they retire.
 
 use crate::engine::rng::Odds;
+use crate::ids::{HardwareId, ReleaseId};
+
+/// A release's failure probability (R36): one for every hardware version, or one per
+/// hardware version (a hardware version not listed uses the default: the profile's
+/// install failure probability, or no boot failure).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailureProbability {
+    /// The same for every hardware version.
+    All(f64),
+    /// Per hardware version.
+    PerHardware(Vec<(HardwareId, f64)>),
+}
+
+/// A release's health (R36): what replaces the profile's install failure
+/// probability, and how often an install fails to boot and rolls back.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReleaseHealth {
+    /// `install_failure_probability`.
+    pub install_failure: Option<FailureProbability>,
+    /// `boot_failure_probability`.
+    pub boot_failure: Option<FailureProbability>,
+}
+
+/// A [`FailureProbability`] as odds, per hardware id.
+#[derive(Clone, Debug, PartialEq)]
+enum OddsBy {
+    Unset,
+    All(Odds),
+    PerHardware(Vec<Option<Odds>>),
+}
+
+impl OddsBy {
+    fn of(p: Option<&FailureProbability>) -> OddsBy {
+        match p {
+            None => OddsBy::Unset,
+            Some(FailureProbability::All(p)) => OddsBy::All(Odds::new(*p)),
+            Some(FailureProbability::PerHardware(v)) => {
+                let n = v.iter().map(|(h, _)| h.index() + 1).max().unwrap_or(0);
+                let mut out = vec![None; n];
+                for &(h, p) in v {
+                    out[h.index()] = Some(Odds::new(p));
+                }
+                OddsBy::PerHardware(out)
+            }
+        }
+    }
+
+    #[inline]
+    fn get(&self, hardware: HardwareId) -> Option<Odds> {
+        match self {
+            OddsBy::Unset => None,
+            OddsBy::All(o) => Some(*o),
+            OddsBy::PerHardware(v) => v.get(hardware.index()).copied().flatten(),
+        }
+    }
+}
 
 /// One behaviour profile (a `[behaviour]` or `[[profiles]]` table).
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +82,8 @@ pub struct Profile {
     pub install_failure_probability: f64,
     /// Probability that a device retires during one day.
     pub retirement_per_day: f64,
+    /// R39: downloads start only inside this daily window of local time.
+    pub update_window: Option<crate::policy::Window>,
 }
 
 impl Profile {
@@ -42,26 +100,27 @@ impl Profile {
             resume_downloads: true,
             install_failure_probability: 0.0,
             retirement_per_day: 0.0,
+            update_window: None,
         }
     }
 }
 
-/// Every profile of a scenario plus per-release install failure probabilities.
+/// Every profile of a scenario plus per-release failure probabilities.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Behaviour {
     /// Profiles by index; index 0 is the default profile.
     pub profiles: Vec<Profile>,
-    /// Per release (by release id): an install failure probability that replaces the
-    /// profile's, to model a bad release.
-    pub release_install_failure: Vec<Option<f64>>,
+    /// Per release (by release id): failure probabilities that model a bad release
+    /// (R36).
+    pub release_health: Vec<ReleaseHealth>,
     /// Seconds per tick (to turn daily rates into per-tick ones).
     pub tick_seconds: u64,
     /// Per profile: its probabilities as integer odds, one comparison per draw, and
     /// the daily retirement rate compounded over one poll interval (computed once here:
     /// `powf` per poll would dominate a tick).
     odds: Vec<ProfileOdds>,
-    /// Per release: `release_install_failure` as odds.
-    release_install_odds: Vec<Option<Odds>>,
+    /// Per release: `release_health` as odds (install, boot).
+    release_odds: Vec<(OddsBy, OddsBy)>,
 }
 
 /// A profile's per-poll probabilities as [`Odds`].
@@ -81,7 +140,7 @@ impl Behaviour {
     /// A behaviour model from its profiles (index 0 is the default).
     pub fn new(
         profiles: Vec<Profile>,
-        release_install_failure: Vec<Option<f64>>,
+        release_health: Vec<ReleaseHealth>,
         tick_seconds: u64,
     ) -> Behaviour {
         let retire_per_poll = profiles
@@ -101,16 +160,21 @@ impl Behaviour {
                 install_failure: Odds::new(p.install_failure_probability),
             })
             .collect();
-        let release_install_odds = release_install_failure
+        let release_odds = release_health
             .iter()
-            .map(|p| p.map(Odds::new))
+            .map(|h| {
+                (
+                    OddsBy::of(h.install_failure.as_ref()),
+                    OddsBy::of(h.boot_failure.as_ref()),
+                )
+            })
             .collect();
         Behaviour {
             profiles,
-            release_install_failure,
+            release_health,
             tick_seconds,
             odds,
-            release_install_odds,
+            release_odds,
         }
     }
 
@@ -120,14 +184,29 @@ impl Behaviour {
         &self.odds[p as usize]
     }
 
-    /// The odds that installing `release` fails on a device of profile `p`.
+    /// The odds that installing `release` fails on a device of profile `p` and
+    /// hardware version `hardware`.
     #[inline]
-    pub fn install_failure_odds(&self, p: u8, release: crate::ids::ReleaseId) -> Odds {
-        self.release_install_odds
+    pub fn install_failure_odds(&self, p: u8, release: ReleaseId, hardware: HardwareId) -> Odds {
+        self.release_odds
             .get(release.index())
-            .copied()
-            .flatten()
+            .and_then(|o| o.0.get(hardware))
             .unwrap_or(self.odds[p as usize].install_failure)
+    }
+
+    /// The odds that `release`, installed on hardware version `hardware`, fails to boot
+    /// and rolls back (R36).
+    #[inline]
+    pub fn boot_failure_odds(&self, release: ReleaseId, hardware: HardwareId) -> Odds {
+        self.release_odds
+            .get(release.index())
+            .and_then(|o| o.1.get(hardware))
+            .unwrap_or(Odds::new(0.0))
+    }
+
+    /// Whether some profile has an R39 update window.
+    pub fn has_windows(&self) -> bool {
+        self.profiles.iter().any(|p| p.update_window.is_some())
     }
 
     /// Finds a profile by name.

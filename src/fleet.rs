@@ -10,7 +10,7 @@ use crate::ids::{
     CohortId, DeviceIdx, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, VersionId,
 };
 
-/// One device's report to the resolver (SPEC §4): everything the answer depends on.
+/// One device's report to the resolver (spec §4): everything the answer depends on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DeviceReport {
     /// Its software type.

@@ -4,6 +4,9 @@
 //! `matrix` / `analytics` → `charts`; `scenario` turns a TOML file into the validated
 //! model and `table_out` writes outputs atomically. Nothing here prints or parses
 //! command lines: that is the binary's job (`src/main.rs`, `src/cli/`).
+//!
+//! Rule numbers (R1 … R40) and sections ("spec §4") cite `docs/spec.md`, the behaviour
+//! reference; `docs/semantics.md` records the decisions made where it is silent.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
@@ -11,15 +14,20 @@ pub mod analytics;
 pub mod behaviour;
 pub mod catalog;
 pub mod charts;
+pub mod diff;
 pub mod dir_lock;
 pub mod engine;
 pub mod fleet;
+pub mod golden;
 pub mod ids;
 pub mod limits;
 pub mod matrix;
+pub mod plan;
+pub mod policy;
 pub mod resolver;
 pub mod scenario;
 pub mod staging;
+pub mod sweep;
 pub mod table_out;
 pub mod timeline;
 pub mod version;

@@ -12,8 +12,12 @@ use clap::Parser;
 use cli::args::Cli;
 
 fn main() -> ExitCode {
-    match run() {
+    // Usage errors exit with clap's status 2; `--help` and `--version` with 0.
+    let cli = Cli::parse();
+    match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // `diff` found differences (R33): its output is complete.
+        Err(err) if err.is::<cli::Differ>() => ExitCode::from(1),
         // A reader that went away (`otasim resolve … | head -1`) is not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) if err.is::<cli::interrupt::Interrupted>() => {
@@ -22,14 +26,12 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             eprintln!("error: {}", render_error(&err));
-            ExitCode::from(1)
+            ExitCode::from(cli::error_status(&cli.command))
         }
     }
 }
 
-fn run() -> anyhow::Result<()> {
-    // Usage errors exit with clap's status 2; `--help` and `--version` with 0.
-    let cli = Cli::parse();
+fn run(cli: &Cli) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     cli::dispatch(&cli.command, &mut out)?;

@@ -1,4 +1,4 @@
-//! Writing run outputs: polars tables to Parquet or CSV, atomically (SPEC §8: "a run either
+//! Writing run outputs: polars tables to Parquet or CSV, atomically (spec §8: "a run either
 //! leaves complete files or none").
 //!
 //! What "atomic" means here:

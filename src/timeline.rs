@@ -1,4 +1,4 @@
-//! Timeline events and the state they produce (SPEC §8: the state at tick T is every
+//! Timeline events and the state they produce (spec §8: the state at tick T is every
 //! event with `at <= T` applied in file order).
 
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ pub struct Event {
     pub action: Action,
 }
 
-/// What an event does (SPEC §9).
+/// What an event does (spec §9).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// `activate`.

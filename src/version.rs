@@ -1,4 +1,4 @@
-//! Software versions and their ordering (SPEC R1, R2).
+//! Software versions and their ordering (spec R1, R2).
 //!
 //! A [`Version`] keeps the exact string a device or release named, because equality in the
 //! resolver is exact (build metadata included), while ordering uses SemVer precedence,

@@ -14,9 +14,32 @@ use crate::scenario::Scenario;
 
 use super::{Snapshot, Summary};
 
-/// At most this many version-matrix heat maps are drawn (evenly spaced snapshots, the
-/// first and the last always among them), so a daily snapshot of a long run stays light.
+/// Periodic snapshots (`--snapshot-every`) get heat maps up to this many maps in all,
+/// evenly spaced, so a daily snapshot of a long run stays light. Requested snapshots
+/// (the scenario's `snapshots` and the end) are always drawn, whatever their number.
 const MAX_HEATS: usize = 12;
+
+/// Which snapshots get a heat map: every requested one, then periodic ones evenly spaced
+/// (first and last among them) while fewer than [`MAX_HEATS`] maps are picked. Returns
+/// the indices and how many periodic snapshots were left out.
+pub fn heat_map_picks(snapshots: &[Snapshot]) -> (BTreeSet<usize>, usize) {
+    let mut picks: BTreeSet<usize> = (0..snapshots.len())
+        .filter(|&i| snapshots[i].requested)
+        .collect();
+    let periodic: Vec<usize> = (0..snapshots.len())
+        .filter(|&i| !snapshots[i].requested)
+        .collect();
+    let room = MAX_HEATS.saturating_sub(picks.len());
+    if periodic.len() <= room {
+        picks.extend(&periodic);
+    } else if room == 1 {
+        picks.insert(periodic[0]);
+    } else if room > 1 {
+        picks.extend((0..room).map(|k| periodic[k * (periodic.len() - 1) / (room - 1)]));
+    }
+    let left_out = snapshots.len() - picks.len();
+    (picks, left_out)
+}
 
 /// Charts to write, by file stem, and the report.
 pub struct Figures {
@@ -24,6 +47,8 @@ pub struct Figures {
     pub charts: Vec<(String, Chart)>,
     /// `report.html`.
     pub report: Report,
+    /// Says how many periodic snapshots were left without a heat map, if any.
+    pub heat_note: Option<String>,
 }
 
 fn version_label(catalog: &Catalog, v: VersionId) -> String {
@@ -121,18 +146,37 @@ pub fn figures(
             per_version.entry(v).or_insert_with(|| vec![0; n])[t] += c;
         }
     }
-    let order = sorted_versions(catalog, per_version.keys().copied().collect());
     let totals: Vec<u64> = (0..n)
         .map(|t| per_version.values().map(|v| v[t]).sum())
         .collect();
+    // The versions the adoption chart follows: those a release started downloading.
+    let totals_by_release = series.release_totals();
+    let targets: BTreeSet<VersionId> = catalog
+        .releases()
+        .filter(|(id, _)| totals_by_release[id.index()].downloads_started > 0)
+        .map(|(_, r)| r.target())
+        .collect();
+    // One colour slot per version, by precedence over every version either chart shows,
+    // so a version has the same colour in the versions and the adoption charts.
+    let slots: BTreeMap<VersionId, usize> = sorted_versions(
+        catalog,
+        per_version.keys().chain(&targets).copied().collect(),
+    )
+    .into_iter()
+    .enumerate()
+    .map(|(slot, v)| (v, slot))
+    .collect();
+
     let versions = StackedSeries {
         title: "Fleet software versions over time".to_string(),
         y_desc: "Devices".to_string(),
         y_unit: Unit::Devices,
         axis,
-        layers: order
-            .iter()
-            .map(|v| Line::from_counts(version_label(catalog, *v), &per_version[v]))
+        layers: sorted_versions(catalog, per_version.keys().copied().collect())
+            .into_iter()
+            .map(|v| {
+                Line::from_counts(version_label(catalog, v), &per_version[&v]).in_colour(slots[&v])
+            })
             .collect(),
     };
 
@@ -150,12 +194,6 @@ pub fn figures(
     };
 
     // Adoption: share of present devices on each version a release installs.
-    let totals_by_release = series.release_totals();
-    let targets: BTreeSet<VersionId> = catalog
-        .releases()
-        .filter(|(id, _)| totals_by_release[id.index()].downloads_started > 0)
-        .map(|(_, r)| r.target())
-        .collect();
     let adoption = Lines {
         title: "Adoption of each release's version".to_string(),
         y_desc: "Share of the fleet".to_string(),
@@ -175,6 +213,7 @@ pub fn figures(
                         }
                     })
                     .collect(),
+                colour: Some(slots[&v]),
             })
             .collect(),
     };
@@ -191,13 +230,14 @@ pub fn figures(
         ("egress".to_string(), Chart::Stacked(egress)),
         ("adoption".to_string(), Chart::Lines(adoption)),
     ];
-    let picks: BTreeSet<usize> = if snapshots.len() <= MAX_HEATS {
-        (0..snapshots.len()).collect()
-    } else {
-        (0..MAX_HEATS)
-            .map(|k| k * (snapshots.len() - 1) / (MAX_HEATS - 1))
-            .collect()
-    };
+    let (picks, left_out) = heat_map_picks(snapshots);
+    let heat_note = (left_out > 0).then(|| {
+        format!(
+            "{} of {} periodic snapshots have no heat map (at most {MAX_HEATS} maps, requested snapshots first); every snapshot is in the matrix table",
+            left_out,
+            snapshots.iter().filter(|s| !s.requested).count()
+        )
+    });
     for i in picks {
         let s = &snapshots[i];
         let title = format!("Version matrix, all cohorts, {}", when(s.tick));
@@ -223,6 +263,7 @@ pub fn figures(
     let b = &summary.bandwidth;
     let gb = |x: u64| format!("{:.2} GB", x as f64 / 1e9);
     let sum = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
+    let n = crate::charts::group_thousands;
     let mut figs = Vec::new();
     for (stem, chart) in &charts {
         let caption = match stem.as_str() {
@@ -236,7 +277,7 @@ pub fn figures(
             caption,
         });
     }
-    let report = Report {
+    let mut report = Report {
         title: format!("otasim run: {}", scenario.path.display()),
         subtitle: format!(
             "seed {}, {} ticks of {} ({}), {} threads",
@@ -249,39 +290,47 @@ pub fn figures(
         summary: vec![
             (
                 "Devices at start / end".into(),
-                format!("{} / {}", summary.devices_start, summary.devices_end),
+                format!("{} / {}", n(summary.devices_start), n(summary.devices_end)),
             ),
             (
                 "Arrived / retired".into(),
-                format!("{} / {}", summary.arrived, summary.retired),
+                format!("{} / {}", n(summary.arrived), n(summary.retired)),
             ),
             (
                 "Polls (missed offline)".into(),
-                format!("{} ({})", summary.polls, summary.missed_polls),
+                format!("{} ({})", n(summary.polls), n(summary.missed_polls)),
             ),
             (
                 "Installs succeeded / failed".into(),
                 format!(
                     "{} / {}",
-                    sum(&summary.installs_succeeded),
-                    sum(&summary.installs_failed)
+                    n(sum(&summary.installs_succeeded)),
+                    n(sum(&summary.installs_failed))
                 ),
             ),
             (
                 "Downloads failed".into(),
-                sum(&summary.downloads_failed).to_string(),
+                n(sum(&summary.downloads_failed)),
             ),
             (
-                "Converged at the end".into(),
+                // `converged_*` in summary.json: devices to which the server offers
+                // nothing at the end, which under a staged rollout includes every
+                // unstaged device. Named here for what it counts.
+                "Offered no update at the end (R24 final version now)".into(),
                 match (summary.converged_end, summary.converged_percent) {
-                    (Some(c), Some(p)) => format!("{c} ({p:.1}%)"),
+                    (Some(c), Some(p)) => format!("{} ({p:.1}%)", n(c)),
                     _ => "not tracked".into(),
                 },
             ),
             ("Egress".into(), gb(b.bytes_total)),
             (
                 "Peak egress per tick".into(),
-                format!("{} (tick {})", gb(b.peak_bytes_per_tick), b.peak_tick),
+                format!(
+                    "{} (tick {}), {:.3} Gbit/s",
+                    gb(b.peak_bytes_per_tick),
+                    n(b.peak_tick),
+                    b.peak_bytes_per_tick as f64 * 8.0 / summary.tick_seconds.max(1) as f64 / 1e9
+                ),
             ),
             ("p95 egress per tick".into(), gb(b.p95_bytes_per_tick)),
             (
@@ -308,5 +357,65 @@ pub fn figures(
         figures: figs,
         matrices,
     };
-    Figures { charts, report }
+    if let Some(note) = &heat_note {
+        report
+            .summary
+            .push(("Heat maps".into(), format!("{note}.")));
+    }
+    if let Some(p) = &summary.policy {
+        report.summary.extend(super::policy::report_rows(p));
+    }
+    Figures {
+        charts,
+        report,
+        heat_note,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snaps(requested: &[bool]) -> Vec<Snapshot> {
+        requested
+            .iter()
+            .enumerate()
+            .map(|(i, &requested)| Snapshot {
+                tick: i as u64,
+                requested,
+                rows: Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_requested_snapshot_gets_a_heat_map_and_periodic_ones_fill_the_rest() {
+        // 31 daily snapshots, of which days 3 and 7 and the end were requested.
+        let mut flags = vec![false; 31];
+        for i in [3, 7, 30] {
+            flags[i] = true;
+        }
+        let (picks, left_out) = heat_map_picks(&snaps(&flags));
+        assert_eq!(picks.len(), MAX_HEATS);
+        assert!([3, 7, 30].iter().all(|i| picks.contains(i)), "{picks:?}");
+        assert!(picks.contains(&0), "the first periodic snapshot is drawn");
+        assert!(picks.contains(&29), "the last periodic snapshot is drawn");
+        assert_eq!(left_out, 31 - MAX_HEATS);
+    }
+
+    #[test]
+    fn few_snapshots_are_all_drawn() {
+        let (picks, left_out) = heat_map_picks(&snaps(&[false, true, false, true]));
+        assert_eq!(picks.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert_eq!(left_out, 0);
+    }
+
+    #[test]
+    fn requested_snapshots_beyond_the_budget_are_still_drawn() {
+        let mut flags = vec![true; MAX_HEATS + 3];
+        flags.extend([false; 5]);
+        let (picks, left_out) = heat_map_picks(&snaps(&flags));
+        assert_eq!(picks.len(), MAX_HEATS + 3);
+        assert_eq!(left_out, 5);
+    }
 }

@@ -5,10 +5,14 @@
 //! `charts`'.
 
 mod figures;
+mod policy;
 mod summary;
+mod sweep;
 
 pub use figures::{figures, heat, Figures};
+pub use policy::{policy_summary, policy_table, BlastRadius, PolicySummary};
 pub use summary::{BandwidthSummary, Summary};
+pub use sweep::{sweep_table, SweepRow};
 
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};
 
@@ -19,12 +23,15 @@ use crate::scenario::time::format_duration;
 use crate::scenario::Scenario;
 use crate::timeline::State;
 
-/// The version matrix of every cohort at one tick (SPEC §6), split by staged flag and
+/// The version matrix of every cohort at one tick (spec §6), split by staged flag and
 /// release.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
-    /// The tick (the state at that tick, SPEC §8).
+    /// The tick (the state at that tick, spec §8).
     pub tick: u64,
+    /// Asked for by name (the scenario's `snapshots`, or the end of the run) rather than
+    /// produced by `--snapshot-every`: its heat map is always drawn.
+    pub requested: bool,
     /// The rows.
     pub rows: Vec<DetailedRow>,
 }
@@ -215,6 +222,16 @@ pub fn tables(
         "retired",
         ticks.iter().map(|r| r.counters.retired).collect::<Vec<_>>(),
     ));
+    if scenario.policies.any() {
+        // R40: only with policies, so runs without any keep their columns.
+        cols.push(col(
+            "downloads_deferred",
+            ticks
+                .iter()
+                .map(|r| r.counters.downloads_deferred)
+                .collect::<Vec<_>>(),
+        ));
+    }
     let series_df = DataFrame::new_infer_height(cols)?;
 
     // Devices per (tick, cohort, version), with converged devices per cohort.

@@ -87,6 +87,10 @@ pub struct Summary {
     pub device_ticks_per_second: f64,
     /// Polls simulated per second of wall time.
     pub polls_per_second: f64,
+    /// Blast radius and reach, for scenarios with rollout policies (R35–R40); absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<super::PolicySummary>,
 }
 
 fn by_rule(
@@ -198,6 +202,7 @@ impl Summary {
             threads: timing.threads,
             device_ticks_per_second: per_second(device_ticks as f64),
             polls_per_second: per_second(total.polls as f64),
+            policy: None,
         }
     }
 }

@@ -99,8 +99,26 @@ impl Catalog {
         self.revision += 1;
         match rollout {
             Rollout::Normal => Effect::None,
-            Rollout::Staged(percent) => Effect::ResizeStaged { cohort, percent },
+            Rollout::Staged(percent) => {
+                self.staged_sized_by.insert(cohort, (release, percent));
+                Effect::ResizeStaged { cohort, percent }
+            }
         }
+    }
+
+    /// The staged activation (release and percentage) that last sized `cohort`'s staged
+    /// set (R19), if any did; the set is shared by all its staged activations (R20).
+    pub fn staged_set_sized_by(&self, cohort: CohortId) -> Option<(ReleaseId, Percent)> {
+        self.staged_sized_by.get(&cohort).copied()
+    }
+
+    /// Makes `release` active in `cohort` as `rollout` without governance (R25, R26)
+    /// and without touching the cohort's staged set: for what-if catalogs such as a
+    /// delta plan (R28), whose planned deltas join the staged set already there (R20).
+    /// Never used by the timeline.
+    pub fn activate_what_if(&mut self, release: ReleaseId, cohort: CohortId, rollout: Rollout) {
+        self.active.insert((release, cohort), rollout);
+        self.revision += 1;
     }
 
     /// `activate`: makes `release` available to `cohort`, replacing the mode of an active

@@ -1,5 +1,5 @@
 //! The catalog: software types, cohorts, project keys, users, releases and activations
-//! (SPEC §1, §3, §7), with every mutation checked before it changes anything.
+//! (spec §1, §3, §7), with every mutation checked before it changes anything.
 //!
 //! The catalog knows nothing of files or devices: loading fills it through the builder
 //! methods here, and the timeline changes it through [`Catalog::apply`], which returns
@@ -189,9 +189,14 @@ pub struct Catalog {
     active: BTreeMap<(ReleaseId, CohortId), Rollout>,
     /// Pending activation requests by (release, cohort) (R26).
     requests: BTreeMap<(ReleaseId, CohortId), (Rollout, Actor)>,
+    /// The staged activation that last sized each cohort's one staged set (R19, R20), so
+    /// `explain` can say why a "10 %" rollout reaches the share it reaches.
+    staged_sized_by: BTreeMap<CohortId, (ReleaseId, Percent)>,
     /// Bumped by every change that can alter a resolver answer, so that derived tables
     /// (the fast path) know when to rebuild.
     revision: u64,
+    /// The resolver variant in force (R32).
+    variant: crate::resolver::Variant,
 }
 
 /// The name of the software type that always exists.
@@ -227,8 +232,10 @@ impl Catalog {
             version_index: HashMap::new(),
             releases: Vec::new(),
             active: BTreeMap::new(),
+            staged_sized_by: BTreeMap::new(),
             requests: BTreeMap::new(),
             revision: 0,
+            variant: crate::resolver::Variant::DEFAULT,
         }
     }
 
@@ -488,6 +495,19 @@ impl Catalog {
     /// Changes whenever a resolver answer may change.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// The resolver variant in force (R32).
+    pub fn variant(&self) -> &crate::resolver::Variant {
+        &self.variant
+    }
+
+    /// Selects the resolver variant (R32); derived tables see a new revision.
+    pub fn set_variant(&mut self, variant: crate::resolver::Variant) {
+        if variant != self.variant {
+            self.variant = variant;
+            self.revision += 1;
+        }
     }
 
     /// The release's name as events and outputs spell it: `2.0.0` or `2.0.0->2.1.0`.

@@ -66,6 +66,11 @@ impl Percent {
         }
     }
 
+    /// Whether `part × 100 > p × whole`, exactly (an R37 gate's failure threshold).
+    pub fn exceeded_by(self, part: u64, whole: u64) -> bool {
+        u128::from(part) * 100 * u128::from(SCALE) > u128::from(self.nanos) * u128::from(whole)
+    }
+
     /// R19: `round_half_up(p × n / 100)`, exactly.
     pub fn count_of(self, n: usize) -> usize {
         let num = u128::from(self.nanos) * n as u128 * 2 + 100 * u128::from(SCALE);

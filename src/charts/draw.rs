@@ -206,11 +206,14 @@ fn fold_layers(layers: &[Series]) -> Vec<(String, Vec<f64>, Rgb)> {
     let mut next_color = 0;
     for (layer, kept) in layers.iter().zip(keep) {
         if kept {
-            let color = palette::rule_color(&layer.label).unwrap_or_else(|| {
-                let c = palette::CATEGORICAL[next_color % palette::CATEGORICAL.len()];
-                next_color += 1;
-                c
-            });
+            let color = match layer.colour {
+                Some(slot) => palette::CATEGORICAL[slot % palette::CATEGORICAL.len()],
+                None => palette::rule_color(&layer.label).unwrap_or_else(|| {
+                    let c = palette::CATEGORICAL[next_color % palette::CATEGORICAL.len()];
+                    next_color += 1;
+                    c
+                }),
+            };
             out.push((layer.label.clone(), layer.values.clone(), color));
         } else {
             let (n, sum) = other.get_or_insert_with(|| (0, Vec::new()));
@@ -421,8 +424,11 @@ fn lines<DB: DrawingBackend>(body: &Area<DB>, l: &Lines) -> Res {
     let mut chart = time_chart(&plot, &frame)?;
     let mut entries = Vec::with_capacity(l.lines.len());
     for (i, (s, values)) in l.lines.iter().zip(&thinned).enumerate() {
-        let color = palette::rule_color(&s.label)
-            .unwrap_or(palette::CATEGORICAL[i % palette::CATEGORICAL.len()]);
+        let color = match s.colour {
+            Some(slot) => palette::CATEGORICAL[slot % palette::CATEGORICAL.len()],
+            None => palette::rule_color(&s.label)
+                .unwrap_or(palette::CATEGORICAL[i % palette::CATEGORICAL.len()]),
+        };
         let points = xs.iter().copied().zip(values.iter().copied());
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(3)))
@@ -749,6 +755,7 @@ mod tests {
             .map(|i| Series {
                 label: format!("v{i}"),
                 values: vec![i as f64; 3],
+                colour: None,
             })
             .collect();
         let folded = fold_layers(&layers);

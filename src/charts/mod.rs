@@ -23,13 +23,16 @@ use std::path::Path;
 
 mod draw;
 mod font;
+pub mod knee;
 mod palette;
+mod pareto;
 mod raster;
 mod report;
 mod scale;
 #[cfg(test)]
 mod tests;
 
+pub use pareto::{frontier, pareto_svg, ParetoPoint};
 pub use report::{render_report, write_report, Figure, Report};
 pub use scale::group_thousands;
 
@@ -44,10 +47,10 @@ pub struct TimeAxis {
 }
 
 impl TimeAxis {
-    /// The length of one tick as a person writes it (`1 h`, `15 min`, `1 d`), e.g. for an
-    /// axis description such as `Bytes sent per 1 h tick`.
+    /// The length of one tick in the canonical duration form (`1h`, `15m`, `1d`), e.g. for
+    /// an axis description such as `Bytes sent per 1h tick`.
     pub fn tick_length(&self) -> String {
-        scale::tick_length(self.tick_seconds)
+        crate::scenario::time::format_duration(self.tick_seconds)
     }
 }
 
@@ -69,6 +72,10 @@ pub struct Series {
     pub label: String,
     /// One value per tick.
     pub values: Vec<f64>,
+    /// A colour slot in the categorical palette that the caller keeps for this category
+    /// (a version) in every chart, so a version has one colour throughout a report. `None`:
+    /// the rule's colour for a rule label, else the next free slot by position.
+    pub colour: Option<usize>,
 }
 
 impl Series {
@@ -77,6 +84,15 @@ impl Series {
         Series {
             label: label.into(),
             values: counts.iter().map(|&c| c as f64).collect(),
+            colour: None,
+        }
+    }
+
+    /// The same series, drawn in colour slot `slot` in every chart.
+    pub fn in_colour(self, slot: usize) -> Series {
+        Series {
+            colour: Some(slot),
+            ..self
         }
     }
 }

@@ -236,16 +236,6 @@ impl TimeScale {
     }
 }
 
-/// The length of one tick as a person writes it: `1 h`, `15 min`, `1 d`, `90 s`.
-pub(crate) fn tick_length(seconds: u64) -> String {
-    match seconds {
-        s if s > 0 && s % 86400 == 0 => format!("{} d", s / 86400),
-        s if s > 0 && s % 3600 == 0 => format!("{} h", s / 3600),
-        s if s > 0 && s % 60 == 0 => format!("{} min", s / 60),
-        s => format!("{s} s"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,8 +285,6 @@ mod tests {
         });
         assert_eq!((days.unit_name, days.max), ("days", 30.0));
         assert!(days.ticks.len() <= 13);
-        assert_eq!(tick_length(3600), "1 h");
-        assert_eq!(tick_length(900), "15 min");
     }
 
     #[test]

@@ -27,6 +27,17 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Simulates the whole duration and writes the outputs (tables, summary, charts).
     Run(RunArgs),
+    /// Which devices get another answer: scenario A against B, a resolver variant of A,
+    /// or decisions recorded by another system (R33, R34). Exit 0: none, 1: some, 2: error.
+    Diff(super::diff_args::DiffArgs),
+    /// Which Delta releases into a version are worth building (R27-R31).
+    PlanDeltas(crate::cli::commands::plan_deltas::PlanDeltasArgs),
+    /// Runs the scenario once per combination of parameter values and writes one row
+    /// per variant (`sweep.parquet`, `sweep.csv`).
+    Sweep(SweepArgs),
+    /// Two runs side by side: headline figures and differences, and one HTML page with
+    /// their convergence curves and egress overlaid.
+    Compare(CompareArgs),
 }
 
 /// Where the scenario comes from, and what the command line replaces in it.
@@ -44,6 +55,9 @@ pub struct ScenarioArgs {
     /// Scale the scenario's synthetic fleet groups to this many devices in all.
     #[arg(long, value_name = "N")]
     pub devices: Option<u64>,
+    /// Treat warnings (suspicious but valid input) as errors, e.g. in CI.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// How rows are written.
@@ -141,6 +155,50 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_charts: bool,
     /// No progress bar and no summary on the terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Compare the outputs with a stored run directory (every table; summary.json except
+    /// timings) and fail naming the first differing table, row and column.
+    #[arg(long, value_name = "GOLDEN")]
+    pub check: Option<PathBuf>,
+}
+
+/// `otasim compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first run's output directory (A).
+    #[arg(value_name = "DIR_A")]
+    pub a: PathBuf,
+    /// The second run's output directory (B).
+    #[arg(value_name = "DIR_B")]
+    pub b: PathBuf,
+    /// The HTML page to write.
+    #[arg(long, value_name = "FILE", default_value = "compare.html")]
+    pub out: PathBuf,
+}
+
+/// `otasim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    /// A parameter of the scenario file and its values, `NAME=V1,V2,…`
+    /// (`events[3].gate.max_failure_percent=1,5,10`); repeat for a grid.
+    #[arg(long = "set", value_name = "NAME=V1,V2,…", required = true)]
+    pub set: Vec<String>,
+    /// The output directory (created, or its files replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Run only slice I of N of the grid (1-based) and write `sweep-part-I-of-N.*`.
+    #[arg(long, value_name = "I/N")]
+    pub part: Option<String>,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Table formats to write.
+    #[arg(long, value_enum, default_value_t = TableFormat::Both)]
+    pub format: TableFormat,
+    /// No progress bar and no table on the terminal.
     #[arg(long, short)]
     pub quiet: bool,
 }

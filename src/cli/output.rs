@@ -10,6 +10,7 @@ use otasim::catalog::Catalog;
 use otasim::ids::{CohortId, SoftwareTypeId, VersionId};
 use otasim::matrix::{Final, MatrixRow};
 use otasim::resolver::Rule;
+use otasim::scenario::time::format_duration;
 
 use super::args::Format;
 
@@ -251,7 +252,7 @@ pub fn final_text(catalog: &Catalog, fin: Final) -> String {
 }
 
 /// Writes the version matrix as one grid per cohort (and software type), like the
-/// seed's Version Management tab. `cohorts` lists the cohorts to show, in order; `rows`
+/// version-matrix view of hosted OTA consoles. `cohorts` lists the cohorts to show, in order; `rows`
 /// come from `matrix::version_matrix`; `notes` adds a line under a cohort's heading.
 pub fn write_matrix_grid(
     out: &mut impl Write,
@@ -443,27 +444,11 @@ fn sort_finals(catalog: &Catalog, finals: &mut [(Final, u64)]) {
     });
 }
 
-/// A number of seconds as a duration string (`0s`, `36h`, `1d12h`, `30d`).
-pub fn human_duration(seconds: u64) -> String {
-    if seconds == 0 {
-        return "0s".to_string();
-    }
-    let mut rest = seconds;
-    let mut s = String::new();
-    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
-        if rest >= size {
-            s.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    s
-}
-
 /// `tick 24 (24h)`: a moment for people.
 pub fn tick_label(tick: u64, tick_seconds: u64) -> String {
     format!(
         "tick {tick} ({})",
-        human_duration(tick.saturating_mul(tick_seconds))
+        format_duration(tick.saturating_mul(tick_seconds))
     )
 }
 
@@ -547,10 +532,6 @@ SN-22      none              -
 
     #[test]
     fn durations_for_people() {
-        assert_eq!(human_duration(0), "0s");
-        assert_eq!(human_duration(36 * 3600), "1d12h");
-        assert_eq!(human_duration(30 * 86_400), "30d");
-        assert_eq!(human_duration(90), "1m30s");
         assert_eq!(tick_label(24, 3600), "tick 24 (1d)");
     }
 

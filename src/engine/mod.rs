@@ -1,5 +1,5 @@
 //! The simulation engine: the timeline's events and the devices' behaviour, tick by tick
-//! (SPEC §8: the state at tick T is every event with `at <= T` applied and device
+//! (spec §8: the state at tick T is every event with `at <= T` applied and device
 //! behaviour simulated for ticks `0..T`).
 //!
 //! Devices are only touched when they wake (poll): a calendar of per-tick buckets holds
@@ -87,6 +87,8 @@ pub struct Engine<'s> {
     decider: step::Decider,
     series: Series,
     record_series: bool,
+    /// Rollout policies in progress (R35–R39); `None` when the scenario has none.
+    policy: Option<crate::policy::Runtime>,
 }
 
 impl<'s> Engine<'s> {
@@ -122,6 +124,10 @@ impl<'s> Engine<'s> {
             decider,
             series,
             record_series,
+            policy: scenario
+                .policies
+                .any()
+                .then(|| crate::policy::Runtime::new(&scenario.policies)),
         };
         if let Some(b) = &scenario.behaviour {
             engine.schedule_first_polls(b);
@@ -165,6 +171,11 @@ impl<'s> Engine<'s> {
         self.scenario
     }
 
+    /// The rollout policies in progress, if the scenario has any (R40 log).
+    pub fn policy(&self) -> Option<&crate::policy::Runtime> {
+        self.policy.as_ref()
+    }
+
     /// Ticks simulated so far.
     pub fn simulated(&self) -> u64 {
         self.simulated
@@ -181,6 +192,9 @@ impl<'s> Engine<'s> {
         let scenario = self.scenario;
         let mut fleet_changed = false;
         self.state.fleet.log_changes();
+        if let Some(rt) = &mut self.policy {
+            rt.before_events(&mut self.state);
+        }
         while let Some(event) = scenario.events.get(self.next_event) {
             if event.at > t {
                 break;
@@ -189,11 +203,25 @@ impl<'s> Engine<'s> {
                 // Bulk staging may order devices by when they were last seen (R21).
                 self.sync_last_seen();
             }
-            self.state
-                .apply(event, scenario.seed)
-                .map_err(|e| scenario.event_error(e))?;
+            match self.state.apply(event, scenario.seed) {
+                Ok(()) => {}
+                // An event on an activation a gate pulled is skipped (R37).
+                Err(_)
+                    if self
+                        .policy
+                        .as_ref()
+                        .is_some_and(|p| p.explains_failure(event)) => {}
+                Err(e) => return Err(scenario.event_error(e)),
+            }
+            if let Some(rt) = &mut self.policy {
+                rt.event_applied(event, &self.state);
+            }
             fleet_changed |= event.changes_fleet();
             self.next_event += 1;
+        }
+        if let Some(rt) = &mut self.policy {
+            // R35: ramp steps due now, after the tick's events.
+            fleet_changed |= rt.apply_steps(t, &mut self.state, scenario.seed);
         }
         let changes = self.state.fleet.take_changes();
         self.series.catalog_changed(&self.state.catalog);
@@ -209,6 +237,9 @@ impl<'s> Engine<'s> {
             self.series
                 .arrive(&self.state.catalog, &self.state.fleet, d);
             self.series.counters_mut(t).arrived += 1;
+            if let Some(rt) = &mut self.policy {
+                rt.version_changed(d, t);
+            }
             if scenario.behaviour.is_some() {
                 let (b, off) = block_of(d);
                 self.calendar[b].push(
@@ -280,6 +311,18 @@ impl<'s> Engine<'s> {
         let mut counters = Counters::default();
         if let Some(behaviour) = &self.scenario.behaviour {
             self.decider.refresh(&self.state.catalog);
+            let policy_tick = self.policy.as_ref().map(|runtime| step::PolicyTick {
+                open: behaviour
+                    .profiles
+                    .iter()
+                    .map(|p| {
+                        p.update_window
+                            .is_none_or(|w| w.open_at(t, self.scenario.tick_seconds))
+                    })
+                    .collect(),
+                caps: self.scenario.policies.has_caps(),
+                runtime,
+            });
             let (columns, versions) = self.state.fleet.split_versions();
             let tick = step::Tick {
                 catalog: &self.state.catalog,
@@ -288,6 +331,7 @@ impl<'s> Engine<'s> {
                 behaviour,
                 rng: rng::Stream::new(self.scenario.seed),
                 t,
+                policy: policy_tick.as_ref(),
             };
             step::process(
                 &tick,
@@ -296,12 +340,20 @@ impl<'s> Engine<'s> {
                 versions,
                 &mut self.outs,
             );
+            step::admit(&tick, &mut self.calendar, &mut self.outs);
+            drop(policy_tick);
             step::merge(
                 &mut self.outs,
                 &mut self.state,
                 &mut self.series,
                 &mut counters,
+                self.policy.as_mut(),
+                t,
             );
+        }
+        if let Some(rt) = &mut self.policy {
+            // R37: gates look back from the end of the tick.
+            rt.end_of_tick(t, &self.state);
         }
         if self.record_series {
             self.series.record(t, counters);
@@ -349,7 +401,7 @@ impl<'s> Engine<'s> {
     }
 }
 
-/// The state at tick `t` (SPEC §8), simulating device behaviour when the scenario has
+/// The state at tick `t` (spec §8), simulating device behaviour when the scenario has
 /// any.
 pub fn state_at(scenario: &Scenario, t: u64) -> Result<State, ScenarioError> {
     state_from(scenario, scenario.initial.clone(), t)
@@ -357,7 +409,7 @@ pub fn state_at(scenario: &Scenario, t: u64) -> Result<State, ScenarioError> {
 
 /// The state at tick `t` from `initial`, the scenario's initial state (moved or copied).
 pub fn state_from(scenario: &Scenario, initial: State, t: u64) -> Result<State, ScenarioError> {
-    if scenario.behaviour.is_none() {
+    if scenario.behaviour.is_none() && !scenario.policies.has_ramps() {
         return apply_until(scenario, initial, t);
     }
     let mut engine = Engine::with_state(scenario, initial, false);

@@ -23,6 +23,10 @@ pub enum Purpose {
     InstallFails = 6,
     /// Whether the device retires.
     Retires = 7,
+    /// Whether an installed release fails to boot (R36).
+    BootFails = 8,
+    /// A poll's place in line when downloads are capped (R38).
+    Admit = 9,
 }
 
 #[inline]

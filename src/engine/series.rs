@@ -138,6 +138,11 @@ pub struct Counters {
     pub arrived: u64,
     /// Devices that retired.
     pub retired: u64,
+    /// Polls offered an update whose download was held back by a cap (R38) or an
+    /// update window (R39).
+    pub downloads_deferred: u64,
+    /// Those of them held back by a cap (R38) rather than a window.
+    pub deferred_by_cap: u64,
 }
 
 impl Counters {
@@ -156,6 +161,8 @@ impl Counters {
         }
         self.arrived += other.arrived;
         self.retired += other.retired;
+        self.downloads_deferred += other.downloads_deferred;
+        self.deferred_by_cap += other.deferred_by_cap;
     }
 }
 

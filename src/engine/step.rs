@@ -95,7 +95,7 @@ impl Decider {
 enum Change {
     /// A device reported an installed version other than the one in its report (the
     /// fleet has it already; the series must learn it).
-    Version(DeviceReport, VersionId),
+    Version(DeviceIdx, DeviceReport, VersionId),
     /// The device retired; it was last seen at this tick (`i32::MIN`: never).
     Retire(DeviceIdx, i32),
 }
@@ -103,6 +103,10 @@ enum Change {
 /// A download: bytes sent from `start` at the profile's link rate, ending at `end`
 /// with `outcome` (counted at `end`).
 struct Download {
+    /// The device (for the blast radius of a gate).
+    device: u32,
+    /// The device's effective cohort (R9), for the R37 gate counts.
+    cohort: crate::ids::CohortId,
     start: u64,
     end: u64,
     bytes: u64,
@@ -130,7 +134,41 @@ enum Outcome {
 pub struct BlockOut {
     changes: Vec<Change>,
     downloads: Vec<Download>,
+    /// Polls whose download waits for R38 admission (see [`admit`]).
+    pending: Vec<Pending>,
     now: Counters,
+}
+
+/// A poll that was offered an update and would start a download: everything needed
+/// to start it, or to send the device back to its calendar if it is held back.
+#[derive(Copy, Clone)]
+pub struct Pending {
+    /// The device.
+    device: u32,
+    /// Its wake, and its last-seen tick now.
+    wake: Wake,
+    seen: i32,
+    /// What it carries if held back (a partial download survives; a report is used).
+    kept: Carry,
+    profile: u8,
+    hardware: crate::ids::HardwareId,
+    cohort: crate::ids::CohortId,
+    rule: Rule,
+    release: crate::ids::ReleaseId,
+    size: u64,
+    fetched: u64,
+}
+
+/// What the R38/R39 policies need in a tick; `None` in [`Tick`] when the scenario has
+/// none (the engine then runs as it always did).
+pub struct PolicyTick<'a> {
+    /// Per profile: whether its update window is open in this tick (R39).
+    pub open: Vec<bool>,
+    /// Whether any cap may hold a download back (R38): downloads then wait for
+    /// [`admit`].
+    pub caps: bool,
+    /// The policies in force.
+    pub runtime: &'a crate::policy::Runtime,
 }
 
 /// The `kind`s of [`Series::release_event`].
@@ -177,6 +215,8 @@ pub struct Tick<'a> {
     pub behaviour: &'a Behaviour,
     pub rng: Stream,
     pub t: u64,
+    /// R38/R39 policies, if the scenario has any.
+    pub policy: Option<&'a PolicyTick<'a>>,
 }
 
 /// Processes the wakes of tick `t` in every block, in parallel; each block updates its
@@ -231,6 +271,7 @@ fn wake_one(
         behaviour,
         rng,
         t,
+        ..
     } = *tick;
     let off = wake.off();
     let h = &mut hot[off];
@@ -260,7 +301,7 @@ fn wake_one(
     if let Carry::Report(v) = carry {
         out.now.reports += 1;
         if report.version != v {
-            out.changes.push(Change::Version(report, v));
+            out.changes.push(Change::Version(d, report, v));
             h.set_version(v);
             versions[off] = v;
             report.version = v;
@@ -271,10 +312,6 @@ fn wake_one(
         block.push(next_poll(p, rng, id, t), wake.with(seen, Carry::Nothing));
         return;
     };
-    let rule = decision.rule;
-    let r = rule as usize;
-    out.now.offered[r] += 1;
-    out.now.downloads_started[r] += 1;
     let release = catalog.release(release_id);
     let size = release
         .payload(report.hardware)
@@ -283,6 +320,84 @@ fn wake_one(
         Carry::Partial(pr, f) if pr == release_id && f < size => f,
         _ => 0,
     };
+    let pending = Pending {
+        device: id,
+        wake,
+        seen,
+        kept: match carry {
+            Carry::Partial(..) => carry,
+            _ => Carry::Nothing,
+        },
+        profile: h.profile(),
+        hardware: report.hardware,
+        cohort: crate::resolver::effective_cohort(catalog, &report),
+        rule: decision.rule,
+        release: release_id,
+        size,
+        fetched,
+    };
+    if let Some(policy) = tick.policy {
+        if !policy.open[h.profile() as usize] {
+            // R39: outside the profile's update window no download starts.
+            hold(tick, block, out, &pending, false);
+            return;
+        }
+        if policy.caps && capped(policy.runtime, &pending).0 {
+            out.pending.push(pending);
+            return;
+        }
+    }
+    start(tick, block, out, &pending);
+}
+
+/// Whether a pending download is subject to an R38 cap, and the policy whose
+/// per-activation cap applies (downloads by override are not through an activation).
+fn capped(runtime: &crate::policy::Runtime, pd: &Pending) -> (bool, Option<usize>) {
+    let policy = if pd.rule == Rule::Override {
+        None
+    } else {
+        runtime
+            .current(pd.release, pd.cohort)
+            .filter(|&p| runtime.cap(p).is_some())
+    };
+    (
+        runtime.max_bytes_per_tick().is_some() || policy.is_some(),
+        policy,
+    )
+}
+
+/// A poll held back by R38 or R39: no update at this poll; the device polls again as
+/// usual, keeping a partial download.
+fn hold(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending, by_cap: bool) {
+    let p = &tick.behaviour.profiles[pd.profile as usize];
+    out.now.downloads_deferred += 1;
+    out.now.deferred_by_cap += u64::from(by_cap);
+    block.push(
+        next_poll(p, tick.rng, pd.device, tick.t),
+        pd.wake.with(pd.seen, pd.kept),
+    );
+}
+
+/// Starts the download of a poll that got through.
+fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
+    let Tick {
+        catalog,
+        decider,
+        behaviour,
+        rng,
+        t,
+        ..
+    } = *tick;
+    let id = pd.device;
+    let p = &behaviour.profiles[pd.profile as usize];
+    let odds = behaviour.odds(pd.profile);
+    let (rule, release_id, size, fetched, seen) =
+        (pd.rule, pd.release, pd.size, pd.fetched, pd.seen);
+    let release = catalog.release(release_id);
+    let wake = pd.wake;
+    let r = rule as usize;
+    out.now.offered[r] += 1;
+    out.now.downloads_started[r] += 1;
     let remaining = size - fetched;
     let per_tick = p.link_bytes_per_tick;
     let fails = remaining > 0 && rng.hits(odds.download_failure, id, t, Purpose::DownloadFails);
@@ -290,16 +405,12 @@ fn wake_one(
         let sent = rng.below(remaining, id, t, Purpose::DownloadFailPoint);
         let end = t + download_ticks(sent, per_tick);
         out.downloads.push(Download {
+            device: id,
+            cohort: pd.cohort,
             start: t,
             end,
             bytes: sent,
-            full_equivalent: decider.full_equivalent(
-                catalog,
-                release_id,
-                report.hardware,
-                size,
-                sent,
-            ),
+            full_equivalent: decider.full_equivalent(catalog, release_id, pd.hardware, size, sent),
             per_tick,
             rule,
             release: release_id,
@@ -314,30 +425,87 @@ fn wake_one(
         return;
     }
     let end = t + download_ticks(remaining, per_tick);
-    let install_fails = behaviour.install_failure_odds(h.profile(), release_id);
-    let (outcome, carry) = if rng.hits(install_fails, id, t, Purpose::InstallFails) {
+    let install_fails = behaviour.install_failure_odds(pd.profile, release_id, pd.hardware);
+    let (outcome, carry) = if rng.hits(install_fails, id, t, Purpose::InstallFails)
+        // R36: the install succeeds but the device fails to boot it and rolls back to
+        // its previous version, which it keeps reporting: a failed install too.
+        || rng.hits(
+            behaviour.boot_failure_odds(release_id, pd.hardware),
+            id,
+            t,
+            Purpose::BootFails,
+        ) {
         (Outcome::InstallFailed, Carry::Nothing)
     } else {
         // R3: the device reports the release's version at its next poll.
         (Outcome::Installed, Carry::Report(release.target()))
     };
     out.downloads.push(Download {
+        device: id,
+        cohort: pd.cohort,
         start: t,
         end,
         bytes: remaining,
-        full_equivalent: decider.full_equivalent(
-            catalog,
-            release_id,
-            report.hardware,
-            size,
-            remaining,
-        ),
+        full_equivalent: decider.full_equivalent(catalog, release_id, pd.hardware, size, remaining),
         per_tick,
         rule,
         release: release_id,
         outcome,
     });
     block.push(next_poll(p, rng, id, end), wake.with(seen, carry));
+}
+
+/// R38: decides which pending downloads of this tick start, then starts them or
+/// holds them back. Polls get through in the order of a draw on (seed, device, tick)
+/// (ties by device), each while its activation's cap and the fleet-wide byte cap have
+/// room for it; so the choice is the same whatever the blocks and threads.
+pub fn admit(tick: &Tick<'_>, calendar: &mut [Block], outs: &mut [BlockOut]) {
+    let Some(policy) = tick.policy else { return };
+    let mut line: Vec<(u64, u32, usize, usize)> = Vec::new();
+    for (b, out) in outs.iter().enumerate() {
+        for (i, pd) in out.pending.iter().enumerate() {
+            let key = tick.rng.draw(pd.device, tick.t, Purpose::Admit);
+            line.push((key, pd.device, b, i));
+        }
+    }
+    if line.is_empty() {
+        return;
+    }
+    line.sort_unstable();
+    let runtime = policy.runtime;
+    let mut bytes_left = runtime.max_bytes_per_tick();
+    let mut used: std::collections::HashMap<usize, u64> = Default::default();
+    let mut through: Vec<Vec<bool>> = outs.iter().map(|o| vec![false; o.pending.len()]).collect();
+    for &(_, _, b, i) in &line {
+        let pd = &outs[b].pending[i];
+        let (_, activation) = capped(runtime, pd);
+        let bytes = pd.size - pd.fetched;
+        let cap_ok = activation.is_none_or(|p| {
+            used.get(&p).copied().unwrap_or(0) < runtime.cap(p).unwrap_or(u64::MAX)
+        });
+        let bytes_ok = bytes_left.is_none_or(|left| bytes <= left);
+        if cap_ok && bytes_ok {
+            through[b][i] = true;
+            if let Some(p) = activation {
+                *used.entry(p).or_default() += 1;
+            }
+            if let Some(left) = &mut bytes_left {
+                *left -= bytes;
+            }
+        }
+    }
+    for (b, (block, out)) in calendar.iter_mut().zip(outs.iter_mut()).enumerate() {
+        let pending = std::mem::take(&mut out.pending);
+        for (pd, &go) in pending.iter().zip(&through[b]) {
+            if go {
+                start(tick, block, out, pd);
+            } else {
+                hold(tick, block, out, pd, true);
+            }
+        }
+        out.pending = pending;
+        out.pending.clear();
+    }
 }
 
 /// Applies the blocks' outputs to the fleet and the series, in block order, emptying
@@ -347,12 +515,19 @@ pub fn merge(
     state: &mut State,
     series: &mut Series,
     counters: &mut Counters,
+    mut runtime: Option<&mut crate::policy::Runtime>,
+    t: u64,
 ) {
     for out in outs {
         counters.add(&out.now);
         for change in out.changes.drain(..) {
             match change {
-                Change::Version(old, v) => series.change_version(&state.catalog, &old, v),
+                Change::Version(d, old, v) => {
+                    series.change_version(&state.catalog, &old, v);
+                    if let Some(rt) = runtime.as_deref_mut() {
+                        rt.version_changed(d, t);
+                    }
+                }
                 Change::Retire(d, seen) => {
                     if seen != i32::MIN {
                         state.fleet.set_last_seen(d, i64::from(seen));
@@ -391,6 +566,20 @@ pub fn merge(
             };
             for &kind in kinds {
                 series.release_event(dl.end, dl.release, kind);
+            }
+            if let (Some(rt), false, false) = (
+                runtime.as_deref_mut(),
+                matches!(dl.outcome, Outcome::Failed),
+                dl.rule == Rule::Override,
+            ) {
+                // R37: an attempt is a completed download's install, successful or not.
+                rt.record_install(
+                    dl.release,
+                    dl.cohort,
+                    dl.end,
+                    matches!(dl.outcome, Outcome::InstallFailed),
+                    dl.device,
+                );
             }
         }
     }

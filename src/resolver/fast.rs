@@ -20,7 +20,11 @@
 //!
 //! A device with a release override is decided by R12 alone, which reads only the
 //! override release, the device's version and its hardware: `override_decision` is that
-//! branch of the reference, line for line.
+//! branch of the reference, line for line. Under R32's `override_fallback`, a device
+//! whose override has no payload for its hardware is resolved as if it had no override:
+//! that is its class's answer, since the override is the only field a class leaves out.
+//! The resolver variant (R32) is part of the catalog, so the reference answers that fill
+//! the table follow it too.
 //!
 //! What remains to prove is bookkeeping (indexing, the R9 key table, the packing of a
 //! [`Decision`] in a [`PackedDecision`], column access and chunking), which the property
@@ -278,7 +282,10 @@ impl DecisionTable {
             "decision table of another revision"
         );
         if let Some(id) = device.release_override {
-            return override_decision(catalog, id, device.version, device.hardware);
+            if let Some(decision) = override_decision(catalog, id, device.version, device.hardware)
+            {
+                return decision;
+            }
         }
         // A report whose software type is not its version's is outside the class model;
         // the fleet never holds one, but `decide` stays exact for any report.
@@ -359,8 +366,11 @@ impl DecisionTable {
         let Storage::Dense(entries) = &self.storage else {
             for (j, slot) in out.iter_mut().enumerate() {
                 let row = columns.row(j);
-                *slot = wrap(match row.release_override {
-                    Some(id) => packed_override(catalog, id, row.version, row.hardware),
+                let over = row
+                    .release_override
+                    .and_then(|id| packed_override(catalog, id, row.version, row.hardware));
+                *slot = wrap(match over {
+                    Some(packed) => packed,
                     None => match self.class_of(&row) {
                         Some(class) => self.lookup(catalog, class),
                         None => self.slow(catalog, fleet, start + j),
@@ -371,8 +381,12 @@ impl DecisionTable {
         };
         for (j, slot) in out.iter_mut().enumerate() {
             let row = columns.row(j);
-            *slot = wrap(match row.release_override {
+            let over = match row.release_override {
                 Some(id) => packed_override(catalog, id, row.version, row.hardware),
+                None => None,
+            };
+            *slot = wrap(match over {
+                Some(packed) => packed,
                 None => match self.class_of(&row) {
                     Some(class) => {
                         let index = self.dense_index(class);
@@ -485,18 +499,24 @@ pub fn column_bytes_per_device(fleet: &Fleet) -> usize {
 
 /// R12, exactly as [`reference::resolve`] decides for a device with an override: the
 /// override release unless it is the current version or has no payload for the hardware.
+/// `None` when R32's `override_fallback` applies instead: the device is then resolved as
+/// if it had no override, which is its class's answer (the override is the only field
+/// the class leaves out).
 #[cold]
 fn override_decision(
     catalog: &Catalog,
     id: ReleaseId,
     version: VersionId,
     hardware: HardwareId,
-) -> Decision {
+) -> Option<Decision> {
     let release = catalog.release(id);
-    if release.target() == version || release.payload(hardware).is_none() {
-        return Decision::NONE;
+    if release.target() == version {
+        return Some(Decision::NONE);
     }
-    Decision::update(Rule::Override, id)
+    if release.payload(hardware).is_none() {
+        return (!catalog.variant().override_fallback).then_some(Decision::NONE);
+    }
+    Some(Decision::update(Rule::Override, id))
 }
 
 /// Overrides are rare (R12): kept out of the hot loop.
@@ -506,8 +526,8 @@ fn packed_override(
     id: ReleaseId,
     version: VersionId,
     hardware: HardwareId,
-) -> PackedDecision {
-    PackedDecision::new(override_decision(catalog, id, version, hardware))
+) -> Option<PackedDecision> {
+    override_decision(catalog, id, version, hardware).map(PackedDecision::new)
 }
 
 /// The reference's answer for the class's representative report (see the module docs).

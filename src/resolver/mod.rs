@@ -1,6 +1,6 @@
-//! Which release a device gets (SPEC §4, R9–R18).
+//! Which release a device gets (spec §4, R9–R18).
 //!
-//! [`reference`] is the plain resolver that reads like the SPEC, rule by rule, and
+//! [`reference`] is the plain resolver that reads like the spec, rule by rule, and
 //! records why it decided what it did. Faster paths elsewhere are proven equal to it.
 
 pub mod fast;
@@ -8,16 +8,18 @@ pub mod reference;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 mod trail;
+pub mod variant;
 
 pub use reference::{effective_cohort, resolve};
 pub use trail::{NoTrail, Skip, Step, Trail};
+pub use variant::Variant;
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::ids::ReleaseId;
 
-/// The rule that produced an answer; names are part of the output contract (SPEC §9).
+/// The rule that produced an answer; names are part of the output contract (spec §9).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     /// R18: no update.

@@ -24,6 +24,7 @@ use crate::fleet::{DeviceReport, Fleet, NewDevice};
 use crate::ids::{
     CohortId, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, UserId, VersionId,
 };
+use crate::resolver::Variant;
 
 /// Versions every software type draws from: pre-releases sort before their release (R1).
 pub const VERSION_POOL: [&str; 12] = [
@@ -173,7 +174,22 @@ pub fn random_catalog(rng: &mut impl Rng) -> Catalog {
     for _ in 0..rng.gen_range(0..=12) {
         random_change(rng, &mut catalog, &Fleet::new());
     }
+    catalog.set_variant(random_variant(rng));
     catalog
+}
+
+/// A random resolver variant (R32): the default half of the time, else a random
+/// precedence and fallback setting.
+pub fn random_variant(rng: &mut impl Rng) -> Variant {
+    if rng.gen_bool(0.5) {
+        return Variant::DEFAULT;
+    }
+    let mut precedence = Variant::DEFAULT.precedence;
+    precedence.shuffle(rng);
+    Variant {
+        precedence,
+        override_fallback: rng.gen_bool(0.5),
+    }
 }
 
 /// A random report of `catalog`: a software type, one of its versions, a hardware
@@ -236,7 +252,14 @@ pub fn random_change(
         .map(|(id, _)| id)
         .collect();
     let active: Vec<(ReleaseId, CohortId, Rollout)> = catalog.activations().collect();
-    match rng.gen_range(0..10) {
+    match rng.gen_range(0..11) {
+        10 => {
+            let variant = random_variant(rng);
+            (variant != *catalog.variant()).then(|| {
+                catalog.set_variant(variant);
+                "set_variant"
+            })
+        }
         0 => add_random_release(rng, catalog).then_some("add_release"),
         1..=3 => {
             let &release = releases.choose(rng)?;

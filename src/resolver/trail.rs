@@ -1,4 +1,4 @@
-//! The resolver's reasons, for `otasim explain` (the seed's "Inspect details").
+//! The resolver's reasons, for `otasim explain` (an OTA console's "inspect details" view).
 
 use crate::ids::{CohortId, ProjectKeyId, ReleaseId};
 
@@ -21,7 +21,7 @@ pub enum Skip {
     AlreadyOnHighest,
     /// Another release of the same rule won (by the rule's own order).
     LostTo(ReleaseId),
-    /// A higher-precedence rule (Delta before MPT before Full) already decided.
+    /// A rule earlier in the precedence (Delta, MPT, Full by default; R32) already decided.
     Outranked,
     /// R12: the override already is the device's version.
     OverrideIsCurrent,
@@ -41,6 +41,9 @@ pub enum Step {
     },
     /// R12: the device has an override, so only it counts.
     OverrideConsidered(ReleaseId),
+    /// R32 `override_fallback`: the override has no payload for the hardware, so the
+    /// device is resolved as if it had none.
+    OverrideFallback,
     /// R17: the effective cohort has version checking disabled.
     VersionCheckingDisabled,
     /// A release was not the answer, and why.

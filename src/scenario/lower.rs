@@ -57,12 +57,17 @@ pub struct Lowered {
     pub arrivals: Vec<(u64, DeviceIdx)>,
     pub snapshots: Vec<u64>,
     pub costs: super::Costs,
+    pub warnings: Vec<ScenarioError>,
+    pub delta_sizes: Vec<super::DeltaSize>,
+    pub policies: crate::policy::Policies,
 }
 
 pub struct Lowerer<'a> {
     pub src: Source<'a>,
     pub catalog: Catalog,
     tick_seconds: u64,
+    /// Suspicious but valid input, placed like errors (docs/semantics.md, "Warnings").
+    pub warnings: Vec<ScenarioError>,
 }
 
 impl Lowerer<'_> {
@@ -96,8 +101,9 @@ impl<'s, 'a> At<'s, 'a> {
     }
 }
 
-/// A release's install failure probability and where it was written, if it was.
-pub type InstallFailure = Option<(f64, Range<usize>)>;
+/// A release's health (R36) and where its first failure probability was written, if
+/// one was.
+pub type InstallFailure = (crate::behaviour::ReleaseHealth, Option<Range<usize>>);
 
 /// The fields `stage` and `unstage` take: ids, or a bulk filter (R21).
 const BULK_FIELDS: &[&str] = &[
@@ -154,6 +160,7 @@ pub fn lower(
         src,
         catalog: Catalog::new(),
         tick_seconds,
+        warnings: Vec::new(),
     };
     let duration_ticks = match &raw.duration {
         None => DEFAULT_DURATION_SECONDS.div_ceil(tick_seconds),
@@ -214,11 +221,14 @@ pub fn lower(
             }
         }
     }
+    let variant = super::variant::lower(&lw.src, raw.resolver.as_ref())?;
+    lw.catalog.set_variant(variant);
     lw.software_types(&raw)?;
     lw.users(&raw)?;
     lw.cohorts(&raw)?;
     lw.project_keys(&raw)?;
     let install_failure = lw.releases(&raw)?;
+    let delta_sizes = super::delta_sizes::lower(&lw, &raw.delta_sizes)?;
     let behaviour = lw.behaviour(raw.behaviour.as_ref(), &raw.profiles, &install_failure)?;
     let mut fleet = Fleet::new();
     let mut batch = super::synth::Batch::default();
@@ -292,8 +302,16 @@ pub fn lower(
     // Events come last: they name devices, and hardware versions that only releases
     // and devices define (R8).
     let mut events = Vec::with_capacity(raw.events.len());
+    let mut policies = crate::policy::Policies {
+        max_bytes_per_tick: lw.max_bytes_per_tick(raw.bandwidth.as_ref())?,
+        windows: behaviour.as_ref().is_some_and(|b| b.has_windows()),
+        ..Default::default()
+    };
     for (i, e) in raw.events.iter().enumerate() {
         let event = lw.event(&fleet, i, e)?;
+        policies
+            .activations
+            .extend(lw.activation_policy(&event, e.get_ref())?);
         events.push((event, lw.src.line(e.span().start)));
     }
     // Same-tick events apply in file order: a stable sort keeps it.
@@ -311,6 +329,9 @@ pub fn lower(
         arrivals,
         snapshots,
         costs,
+        warnings: lw.warnings,
+        delta_sizes,
+        policies,
     })
 }
 
@@ -460,7 +481,7 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
-    fn software_type_of(
+    pub fn software_type_of(
         &self,
         what: &str,
         st: Option<&Str>,
@@ -540,22 +561,9 @@ impl<'a> Lowerer<'a> {
                 deleted: false,
             });
             let at = At::new(&self.src, what);
-            at.cat(span, added)?;
-            install_failure.push(match &r.install_failure_probability {
-                None => None,
-                Some(p) => {
-                    let v = match *p.get_ref() {
-                        RawNumber::Int(i) => i as f64,
-                        RawNumber::Float(f) => f,
-                    };
-                    if !(0.0..=1.0).contains(&v) {
-                        return Err(
-                            at.err(p.span(), "install_failure_probability must be from 0 to 1")
-                        );
-                    }
-                    Some((v, p.span()))
-                }
-            });
+            let id = at.cat(span, added)?;
+            let payloads = self.catalog.release(id).payloads.clone();
+            install_failure.push(self.release_health(&at, r, &payloads)?);
         }
         Ok(install_failure)
     }
@@ -659,7 +667,14 @@ impl<'a> Lowerer<'a> {
             (
                 "activate",
                 &["release", "cohort"],
-                &["rollout_percent", "by", "software_type"],
+                &[
+                    "rollout_percent",
+                    "by",
+                    "software_type",
+                    "ramp",
+                    "gate",
+                    "max_downloads_per_tick",
+                ],
             ),
             (
                 "set_rollout",
@@ -773,9 +788,26 @@ impl<'a> Lowerer<'a> {
             "activate" => Action::Activate {
                 release: release(&e.release, st)?,
                 cohort: cohort(&e.cohort)?,
-                rollout: match &e.rollout_percent {
-                    None => Rollout::Normal,
-                    Some(p) => Rollout::Staged(percent(p)?),
+                rollout: match (&e.rollout_percent, &e.ramp) {
+                    (Some(p), Some(_)) => {
+                        return Err(at.err(
+                            p.span(),
+                            "give either rollout_percent or a ramp, not both (a ramp's first step is the activation's percentage)",
+                        ))
+                    }
+                    (Some(p), None) => Rollout::Staged(percent(p)?),
+                    // R35: a ramp activates a staged rollout at its first step's
+                    // percentage when that step is at the activation, else at 0 %.
+                    (None, Some(r)) => {
+                        let steps = self.ramp(&at, r, tick)?;
+                        Rollout::Staged(
+                            steps
+                                .first()
+                                .filter(|s| s.at == tick)
+                                .map_or(Percent::whole(0), |s| s.percent),
+                        )
+                    }
+                    (None, None) => Rollout::Normal,
                 },
             },
             "set_rollout" => Action::SetRollout {

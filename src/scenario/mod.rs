@@ -1,17 +1,24 @@
 //! Scenario files: a raw TOML mirror ([`raw`]) lowered into a validated [`Scenario`]
 //! whose references are interned ids (R8).
 
+mod delta_sizes;
 mod lower;
+mod lower_policy;
 mod parquet;
 mod parquet_guard;
 mod raw;
 mod raw_de;
+mod raw_policy;
 mod synth;
 pub mod table;
 pub mod time;
 mod toml_error;
+mod variant;
+mod warnings;
 
 use std::path::{Path, PathBuf};
+
+pub use delta_sizes::DeltaSize;
 
 use crate::timeline::{self, Event, State};
 
@@ -103,6 +110,14 @@ pub struct Scenario {
     pub snapshots: Vec<u64>,
     /// Egress pricing.
     pub costs: Costs,
+    /// Suspicious but valid input, placed like errors (shares that do not add up, a
+    /// hardware version no release serves, events after the end): the commands print
+    /// them, `--deny-warnings` refuses them.
+    pub warnings: Vec<ScenarioError>,
+    /// `[[delta_sizes]]`: explicit sizes of Deltas that may be planned (R30).
+    pub delta_sizes: Vec<DeltaSize>,
+    /// Rollout policies (R35–R39).
+    pub policies: crate::policy::Policies,
 }
 
 impl Scenario {
@@ -132,7 +147,7 @@ impl Scenario {
             }
         })?;
         let low = lower::lower(path, text, raw, options.fleet.as_deref(), options.devices)?;
-        let scenario = Scenario {
+        let mut scenario = Scenario {
             path: path.to_path_buf(),
             seed: options.seed.unwrap_or(low.seed),
             tick_seconds: low.tick_seconds,
@@ -147,6 +162,9 @@ impl Scenario {
             arrivals: low.arrivals,
             snapshots: low.snapshots,
             costs: low.costs,
+            warnings: low.warnings,
+            delta_sizes: low.delta_sizes,
+            policies: low.policies,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,
@@ -154,6 +172,8 @@ impl Scenario {
             &scenario.events,
         )
         .map_err(|e| scenario.event_error(e))?;
+        let more = warnings::check(&scenario);
+        scenario.warnings.extend(more);
         Ok(scenario)
     }
 
@@ -176,7 +196,7 @@ impl Scenario {
         time::parse_time_arg(text, self.tick_seconds)
     }
 
-    /// The state at tick `t` (SPEC §8): see [`crate::engine::state_at`].
+    /// The state at tick `t` (spec §8): see [`crate::engine::state_at`].
     pub fn state_at(&self, t: u64) -> Result<State, ScenarioError> {
         crate::engine::state_at(self, t)
     }

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::raw_policy::{RawGate, RawProbability, RawRamp, RawWindow};
+
 /// A string with its place in the file.
 pub type Str = Spanned<String>;
 
@@ -39,6 +41,7 @@ pub struct RawScenario {
     pub duration: Option<Spanned<RawTime>>,
     pub snapshots: Option<Vec<Spanned<RawTime>>>,
     pub bandwidth: Option<Spanned<RawBandwidth>>,
+    pub resolver: Option<Spanned<super::variant::RawResolver>>,
     #[serde(default)]
     pub software_types: Vec<Spanned<RawSoftwareType>>,
     #[serde(default)]
@@ -58,6 +61,19 @@ pub struct RawScenario {
     pub profiles: Vec<Spanned<RawProfile>>,
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
+    #[serde(default)]
+    pub delta_sizes: Vec<Spanned<RawDeltaSize>>,
+}
+
+/// One `[[delta_sizes]]` entry: the size of a Delta that may be planned (R30).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeltaSize {
+    pub from: Str,
+    pub to: Str,
+    pub hardware_version: Str,
+    pub bytes: Spanned<i64>,
+    pub software_type: Option<Str>,
 }
 
 /// How bytes become money (`[bandwidth]`).
@@ -66,6 +82,7 @@ pub struct RawScenario {
 pub struct RawBandwidth {
     pub price_per_gb: Option<Spanned<RawNumber>>,
     pub compression_ratio: Option<Spanned<RawNumber>>,
+    pub max_bytes_per_tick: Option<Spanned<i64>>,
 }
 
 /// A behaviour profile: `[behaviour]` (the default) or one of `[[profiles]]`.
@@ -81,6 +98,8 @@ pub struct RawProfile {
     pub resume_downloads: Option<bool>,
     pub install_failure_probability: Option<Spanned<RawNumber>>,
     pub retirement_rate_per_day: Option<Spanned<RawNumber>>,
+    pub update_window: Option<Spanned<RawWindow>>,
+    pub utc_offset: Option<Str>,
 }
 
 /// A synthetic group of devices (`[[fleet.groups]]`).
@@ -159,7 +178,8 @@ pub struct RawRelease {
     pub software_type: Option<Str>,
     #[serde(default)]
     pub payloads: BTreeMap<String, Spanned<i64>>,
-    pub install_failure_probability: Option<Spanned<RawNumber>>,
+    pub install_failure_probability: Option<Spanned<RawProbability>>,
+    pub boot_failure_probability: Option<Spanned<RawProbability>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +232,9 @@ pub struct RawEvent {
     pub project_key: Option<Str>,
     pub ota_cohort_override: Option<Str>,
     pub software_type: Option<Str>,
+    pub ramp: Option<Spanned<RawRamp>>,
+    pub gate: Option<Spanned<RawGate>>,
+    pub max_downloads_per_tick: Option<Spanned<i64>>,
 }
 
 impl RawEvent {
@@ -242,7 +265,10 @@ impl RawEvent {
             approval_team,
             project_key,
             ota_cohort_override,
-            software_type
+            software_type,
+            ramp,
+            gate,
+            max_downloads_per_tick
         );
         out
     }

@@ -87,6 +87,7 @@ impl Lowerer<'_> {
         if let Some(v) = &raw.retirement_rate_per_day {
             p.retirement_per_day = probability(at, "retirement_rate_per_day", v)?;
         }
+        p.update_window = self.update_window(at, p.update_window, raw)?;
         Ok(p)
     }
 
@@ -99,10 +100,10 @@ impl Lowerer<'_> {
         releases: &[super::lower::InstallFailure],
     ) -> Result<Option<Behaviour>, ScenarioError> {
         if default.is_none() && profiles.is_empty() {
-            if let Some((_, span)) = releases.iter().flatten().next() {
+            if let Some(span) = releases.iter().find_map(|(_, s)| s.as_ref()) {
                 return Err(self.src.error(
                     span.clone(),
-                    "install_failure_probability needs a device behaviour model: add a [behaviour] table",
+                    "install_failure_probability and boot_failure_probability need a device behaviour model: add a [behaviour] table",
                 ));
             }
             return Ok(None);
@@ -146,10 +147,7 @@ impl Lowerer<'_> {
         }
         Ok(Some(Behaviour::new(
             all,
-            releases
-                .iter()
-                .map(|r| r.as_ref().map(|(p, _)| *p))
-                .collect(),
+            releases.iter().map(|(h, _)| h.clone()).collect(),
             self.tick_seconds(),
         )))
     }
@@ -282,6 +280,25 @@ impl Lowerer<'_> {
             .map(|n| n as f64)
             .unwrap_or_else(|| sizes.iter().sum());
         let sum: f64 = sizes.iter().sum();
+        let shares: Vec<f64> = groups
+            .iter()
+            .filter_map(|g| g.get_ref().share.as_ref().map(|s| number(s.get_ref())))
+            .collect();
+        let share_sum: f64 = shares.iter().sum();
+        if let (Some(t), false, true) = (
+            total.filter(|_| scale_to.is_none()),
+            shares.is_empty(),
+            (share_sum - 1.0).abs() > 1e-9,
+        ) {
+            let span = declared_total.map_or(groups[0].span(), |d| d.span());
+            self.warnings.push(self.src.error(
+                span,
+                format!(
+                    "fleet: the groups' shares add up to {share_sum}, not 1, so {} of devices = {t} are created",
+                    (share_sum * t as f64).round()
+                ),
+            ));
+        }
         let weights: Vec<f64> = if sum > 0.0 {
             sizes.iter().map(|s| s / sum).collect()
         } else {
@@ -333,6 +350,16 @@ impl Lowerer<'_> {
             let wsum: f64 = vweights.iter().sum();
             if wsum <= 0.0 {
                 return Err(at.err(gr.versions.span(), "version weights add up to zero"));
+            }
+            // Weights written as shares (none above 1) that do not add up to 1 are most
+            // likely a slip: they are rescaled, and said so.
+            if vweights.iter().all(|&w| w <= 1.0) && (wsum - 1.0).abs() > 1e-9 {
+                self.warnings.push(at.err(
+                    gr.versions.span(),
+                    format!(
+                        "version shares add up to {wsum}, not 1: they are rescaled to add up to 1"
+                    ),
+                ));
             }
             let vweights: Vec<f64> = vweights.iter().map(|w| w / wsum).collect();
             let vcounts = largest_remainder(&vweights, n);

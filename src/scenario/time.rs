@@ -61,14 +61,23 @@ pub fn parse_time_arg(text: &str, tick_seconds: u64) -> Result<u64, String> {
     duration_to_ticks(t, tick_seconds)
 }
 
-/// Renders seconds in the largest unit that divides them (`1h`, `90m`, `7d`).
+/// Renders seconds in the one canonical form every output uses (time labels, summaries,
+/// messages): days, hours, minutes and seconds, largest first, zero parts left out, no
+/// weeks (`0s`, `90s` → `1m30s`, `36h` → `1d12h`, `1w` → `7d`). It parses back to the same
+/// seconds, and a label a user writes in days (`"3d"`, `"7d"`) comes back as written.
 pub fn format_duration(seconds: u64) -> String {
-    for (unit, size) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
-        if seconds >= size && seconds % size == 0 {
-            return format!("{}{unit}", seconds / size);
+    if seconds == 0 {
+        return "0s".to_string();
+    }
+    let mut rest = seconds;
+    let mut s = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            s.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
         }
     }
-    format!("{seconds}s")
+    s
 }
 
 #[cfg(test)]
@@ -94,6 +103,24 @@ mod tests {
         assert_eq!(parse_time_arg("3d", 86_400), Ok(3));
         assert!(parse_time_arg("30m", 3600).is_err());
         assert_eq!(format_duration(3600), "1h");
-        assert_eq!(format_duration(5400), "90m");
+        assert_eq!(format_duration(5400), "1h30m");
+        assert_eq!(format_duration(0), "0s");
+        assert_eq!(format_duration(36 * 3600), "1d12h");
+        assert_eq!(format_duration(7 * 86_400), "7d");
+        assert_eq!(format_duration(30 * 86_400), "30d");
+        assert_eq!(format_duration(90), "1m30s");
+        for s in [
+            1,
+            59,
+            60,
+            3599,
+            3600,
+            86_399,
+            86_400,
+            7 * 86_400 + 61,
+            u64::MAX / 2,
+        ] {
+            assert_eq!(parse_duration(&format_duration(s)), Ok(s), "{s}");
+        }
     }
 }

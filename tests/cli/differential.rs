@@ -1,5 +1,5 @@
 //! Differential check against a tiny reference resolver written here, straight from the
-//! SPEC text (R9–R18, R23, R24): random catalogs, activations and fleets, with no random
+//! spec text (R9–R18, R23, R24): random catalogs, activations and fleets, with no random
 //! staging (staged rollouts are created at 0 % and devices are then staged by id), so the
 //! expected output is fully determined.
 

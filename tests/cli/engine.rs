@@ -1,7 +1,7 @@
 //! The simulation engine seen through `otasim run`: reproducibility (R22), the internal
 //! consistency of the per-tick series, staged rollouts at scale (R19), link rates and
 //! resumed downloads, and the state at a tick of a scenario with device behaviour
-//! (SPEC §8).
+//! (spec §8).
 //!
 //! The engine draws its randomness per (seed, device, tick), so most checks here are
 //! identities that hold whatever the draws are; where the model is deterministic (a

@@ -469,7 +469,7 @@ fn r8_unknown_override_release_on_a_device() {
 
 #[test]
 fn errors_leave_no_partial_output_files() {
-    // `run --out DIR` on an invalid scenario must leave no output files (SPEC §8).
+    // `run --out DIR` on an invalid scenario must leave no output files (spec §8).
     let sc = Scenario::new("bad-run.toml", &with(&[activate("0", "9.9.9", "default")]));
     let out_dir = sc.dir.path().join("out");
     let out = otasim(["run", sc.p(), "--out", out_dir.to_str().unwrap()]);

@@ -5,29 +5,39 @@
 
 mod bundled;
 mod commands;
+mod compare;
+mod diff;
 mod differential;
 mod engine;
 mod errors;
+mod expected;
 mod fuzz;
+mod golden;
 mod governance;
 mod matrix;
 mod outputs;
+mod plan_deltas;
+mod policy;
+mod reading;
 mod reliability;
 mod resolve;
 mod robustness;
 mod runs;
 mod staging;
+mod sweep;
+mod variants;
 mod versions;
+mod warnings;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The header `otasim resolve --format csv` prints (SPEC §9).
+/// The header `otasim resolve --format csv` prints (spec §9).
 pub const RESOLVE_HEADER: &str =
     "device_id,cohort,effective_cohort,software_version,rule,release,target_version,payload_bytes";
 
-/// The header `otasim matrix --format csv` prints (SPEC §9).
+/// The header `otasim matrix --format csv` prints (spec §9).
 pub const MATRIX_HEADER: &str = "cohort,current_version,next_version,rule,devices,final_version";
 
 /// Path of the binary under test.

@@ -1,5 +1,5 @@
 //! What `otasim run` writes: bandwidth and cost recomputed independently from the
-//! scenario, matrix snapshots against `otasim matrix --at`, and atomic outputs (SPEC §8:
+//! scenario, matrix snapshots against `otasim matrix --at`, and atomic outputs (spec §8:
 //! a run leaves complete files or none).
 
 use std::collections::BTreeMap;
@@ -555,7 +555,7 @@ fn snapshot_time_column_keeps_seconds() {
         .into_iter()
         .zip(matrix.strs("time"))
         .collect();
-    assert_eq!(times, [(1, "10s"), (6, "1m"), (9, "90s"), (12, "2m")]);
+    assert_eq!(times, [(1, "10s"), (6, "1m"), (9, "1m30s"), (12, "2m")]);
 }
 
 fn valid_run_scenario() -> String {

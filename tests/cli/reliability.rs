@@ -71,7 +71,7 @@ fn limit_duration_and_tick() {
         ":1: duration: 2399999976 ticks is longer than otasim simulates (limit 1000000)",
     );
     let sc = scenario("tick = \"99999999w\"");
-    refused_at_load(&sc, ":1: tick: \"99999999w\" is too long (limit 52w)");
+    refused_at_load(&sc, ":1: tick: \"99999999w\" is too long (limit 364d)");
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn a_misspelt_key_gets_did_you_mean() {
     assert_message(
         &sc.validate(),
         &format!(
-            "{}:2: unknown field `pol_interval`, expected one of `name`, `poll_interval`, `poll_jitter`, `online_probability`, `link_bytes_per_second`, `download_failure_probability`, `resume_downloads`, `install_failure_probability`, `retirement_rate_per_day` (did you mean `poll_interval`?)",
+            "{}:2: unknown field `pol_interval`, expected one of `name`, `poll_interval`, `poll_jitter`, `online_probability`, `link_bytes_per_second`, `download_failure_probability`, `resume_downloads`, `install_failure_probability`, `retirement_rate_per_day`, `update_window`, `utc_offset` (did you mean `poll_interval`?)",
             sc.p()
         ),
     );

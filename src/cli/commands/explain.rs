@@ -1,4 +1,4 @@
-//! `otasim explain`: the seed's "Inspect details" for one device. What it reports, its
+//! `otasim explain`: an OTA console's "inspect details" for one device. What it reports, its
 //! effective cohort and why, then the resolver's trail as sentences that cite the rules.
 
 use std::fmt::Write as _;
@@ -8,12 +8,37 @@ use anyhow::Result;
 
 use otasim::catalog::{Catalog, ReleaseKind, Rollout};
 use otasim::fleet::{DeviceReport, Fleet};
-use otasim::ids::{DeviceIdx, ReleaseId};
+use otasim::ids::{CohortId, DeviceIdx, ReleaseId};
 use otasim::matrix::{self, Final};
 use otasim::resolver::{self, Decision, NoTrail, Rule, Skip, Step};
 
 use crate::cli::args::ExplainArgs;
 use crate::cli::output::{tick_label, write_aligned, Align};
+
+/// What a staged rollout in `cohort` reaches: its one staged set (R20), shared by every
+/// staged activation there, so a "10 %" rollout sees the set a later 50 % one grew.
+fn staged_set_line(catalog: &Catalog, fleet: &Fleet, cohort: CohortId) -> String {
+    let (mut n, mut staged) = (0u64, 0u64);
+    for d in fleet.members(cohort) {
+        n += 1;
+        staged += u64::from(fleet.staged(d));
+    }
+    let share = if n == 0 {
+        0.0
+    } else {
+        staged as f64 * 100.0 / n as f64
+    };
+    let sized = match catalog.staged_set_sized_by(cohort) {
+        Some((r, p)) => format!(
+            ", last sized by the {p} % rollout of {} (R19)",
+            catalog.release_name(r)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "staged rollouts there all reach the cohort's one staged set (R20): {staged} of {n} devices ({share:.1} %) now{sized}"
+    )
+}
 
 /// Runs the command.
 pub fn run(args: &ExplainArgs, out: &mut impl Write) -> Result<()> {
@@ -42,7 +67,7 @@ pub fn explain(catalog: &Catalog, fleet: &Fleet, device: DeviceIdx, when: &str) 
     };
     let mut s = String::new();
 
-    // What the device reports (SPEC §4).
+    // What the device reports (spec §4).
     let _ = writeln!(s, "device {} at {when}", fleet.id(device));
     let _ = writeln!(s);
     let _ = writeln!(s, "what it reports");
@@ -135,6 +160,14 @@ pub fn explain(catalog: &Catalog, fleet: &Fleet, device: DeviceIdx, when: &str) 
             active.join(", ")
         }
     );
+    let any_staged = catalog.activations().any(|(r, cohort, rollout)| {
+        cohort == effective
+            && catalog.release(r).software_type == report.software_type
+            && matches!(rollout, Rollout::Staged(_))
+    });
+    if any_staged {
+        let _ = writeln!(s, "  {}", staged_set_line(catalog, fleet, effective));
+    }
     let pending: Vec<String> = catalog
         .pending_requests()
         .filter(|&(r, cohort, _)| {
@@ -150,19 +183,44 @@ pub fn explain(catalog: &Catalog, fleet: &Fleet, device: DeviceIdx, when: &str) 
         );
     }
 
+    // R32: the variant of R12–R15 in force.
+    let variant = catalog.variant();
+    if variant.is_default() {
+        let _ = writeln!(
+            s,
+            "resolver: the rules as written ({variant}; no [resolver] variant, R32)"
+        );
+    } else {
+        let _ = writeln!(s, "resolver variant (R32): {variant}");
+    }
+
     // The resolver's trail, one line per release it looked at.
     let _ = writeln!(s);
     let lines = e.trail_lines(&trail, effective);
-    if report.release_override.is_some() {
+    let fell_back = trail.contains(&Step::OverrideFallback);
+    if report.release_override.is_some() && !fell_back {
         let _ = writeln!(
             s,
             "the release override alone decides: activations, cohorts, must-pass-through and delta releases are ignored, and downgrades are allowed (R12)"
         );
     } else {
+        let precedence: Vec<&str> = catalog
+            .variant()
+            .precedence
+            .iter()
+            .map(|rule| match rule {
+                Rule::Delta => "delta R13",
+                Rule::MustPassThrough => "must-pass-through R14",
+                _ => "full R15",
+            })
+            .collect();
         let _ = writeln!(
             s,
-            "releases of software type \"{}\" (precedence: delta R13, then must-pass-through R14, then full R15)",
-            catalog.software_type(report.software_type).name
+            "releases of software type \"{}\" (precedence: {}, then {}, then {})",
+            catalog.software_type(report.software_type).name,
+            precedence[0],
+            precedence[1],
+            precedence[2]
         );
     }
     if lines.is_empty() {
@@ -251,9 +309,10 @@ impl Explainer<'_> {
                 Step::OverrideConsidered(_) => continue,
                 Step::Skipped(id, why) => (id, self.skip_text(id, why, effective)),
                 Step::Candidate(id) => (id, self.candidate_text(id)),
-                Step::EffectiveCohort { .. } | Step::VersionCheckingDisabled | Step::Decided(_) => {
-                    continue
-                }
+                Step::EffectiveCohort { .. }
+                | Step::VersionCheckingDisabled
+                | Step::OverrideFallback
+                | Step::Decided(_) => continue,
             };
             mentioned.push(id);
             lines.push(vec![
@@ -334,6 +393,10 @@ impl Explainer<'_> {
                 self.version(release.target())
             ),
             Skip::LostTo(other) => format!("candidate, lost to {}", c.release_name(other)),
+            Skip::Outranked if !c.variant().is_default() => format!(
+                "applicable, but rule {} comes first in the resolver's precedence (R32)",
+                self.decision.rule
+            ),
             Skip::Outranked => match self.decision.rule {
                 Rule::Delta => "applicable, but a delta release from the current version comes first (R13)".to_string(),
                 Rule::MustPassThrough => {
@@ -344,6 +407,11 @@ impl Explainer<'_> {
             Skip::OverrideIsCurrent => format!(
                 "the device's release override, but it already reports {}: no update (R12)",
                 self.version(release.target())
+            ),
+            Skip::OverrideNoPayload if c.variant().override_fallback => format!(
+                "the device's release override, but it has no payload for hardware version \"{}\" (it serves {}): resolved as if it had no override (R32 override_fallback)",
+                c.hardware_name(self.report.hardware),
+                self.served(id)
             ),
             Skip::OverrideNoPayload => format!(
                 "the device's release override, but it has no payload for hardware version \"{}\" (it serves {}): no update, and no fallback to other releases (R12)",
@@ -414,6 +482,8 @@ impl Explainer<'_> {
                         Some("R12")
                     }
                     Step::Skipped(_, Skip::AlreadyOnHighest) => Some("R17"),
+                    // R32: the override fell back and nothing after it decided.
+                    Step::OverrideFallback => Some("R18"),
                     _ => None,
                 });
                 format!(

@@ -1,4 +1,4 @@
-//! `otasim matrix`: the version matrix at a moment (R23, R24; SPEC §9).
+//! `otasim matrix`: the version matrix at a moment (R23, R24; spec §9).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

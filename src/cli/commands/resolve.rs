@@ -1,4 +1,4 @@
-//! `otasim resolve`: which release each device gets at a moment (SPEC §9).
+//! `otasim resolve`: which release each device gets at a moment (spec §9).
 
 use std::collections::HashMap;
 use std::io::Write;

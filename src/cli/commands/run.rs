@@ -17,22 +17,23 @@ use otasim::table_out::OutputDir;
 use crate::cli::args::{RunArgs, TableFormat};
 use crate::cli::{interrupt, load};
 
-/// The ticks at which to snapshot the matrix: the scenario's, every `every` ticks, and
-/// the end.
-fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<u64> {
+/// The ticks at which to snapshot the matrix, each with whether it was requested: the
+/// scenario's and the end are; those every `every` ticks are periodic.
+fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<(u64, bool)> {
     let end = scenario.duration_ticks;
-    let mut ticks: Vec<u64> = scenario
+    let mut ticks: Vec<(u64, bool)> = scenario
         .snapshots
         .iter()
-        .copied()
-        .filter(|&t| t <= end)
+        .filter(|&&t| t <= end)
+        .map(|&t| (t, true))
         .collect();
     if let Some(k) = every.filter(|&k| k > 0) {
-        ticks.extend((0..=end).step_by(k as usize));
+        ticks.extend((0..=end).step_by(k as usize).map(|t| (t, false)));
     }
-    ticks.push(end);
-    ticks.sort_unstable();
-    ticks.dedup();
+    ticks.push((end, true));
+    // Requested before periodic at the same tick, so the dedup keeps the requested one.
+    ticks.sort_unstable_by_key(|&(t, requested)| (t, !requested));
+    ticks.dedup_by_key(|&mut (t, _)| t);
     ticks
 }
 
@@ -45,6 +46,9 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         )));
     }
     let scenario = load(&args.input)?;
+    if let Some(golden) = args.check.as_deref().filter(|g| !g.is_dir()) {
+        anyhow::bail!("--check {}: not a directory", golden.display());
+    }
     let every = args
         .snapshot_every
         .as_deref()
@@ -76,6 +80,21 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     // Before simulating: the lock (a concurrent run into the same --out fails now),
     // and a writable place for the outputs.
     let mut dir = OutputDir::create(&args.out)?;
+    if let (Some(cap), false) = (scenario.policies.max_bytes_per_tick, args.quiet) {
+        let largest = scenario
+            .initial
+            .catalog
+            .releases()
+            .filter_map(|(_, r)| r.payloads.iter().map(|p| p.1).max())
+            .max()
+            .unwrap_or(0);
+        if largest > cap {
+            eprintln!(
+                "warning: {}: a payload of {largest} bytes is larger than [bandwidth] max_bytes_per_tick = {cap}: such downloads never start (R38)",
+                scenario.path.display()
+            );
+        }
+    }
     if scenario.behaviour.is_none() && !args.quiet {
         eprintln!(
             "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",
@@ -98,10 +117,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     };
 
     let started = Instant::now();
-    let (end, series, snapshots) = pool.install(|| -> Result<_> {
+    let (end, series, snapshots, runtime) = pool.install(|| -> Result<_> {
         let mut engine = Engine::new(&scenario, true);
         let mut snapshots = Vec::new();
-        for tick in snapshots_at {
+        for (tick, requested) in snapshots_at {
             // A tick at a time, so that Ctrl-C stops the run between two.
             while engine.simulated() < tick {
                 interrupt::check()?;
@@ -112,11 +131,13 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
             let state = engine.state();
             snapshots.push(Snapshot {
                 tick,
+                requested,
                 rows: detailed_matrix(&state.catalog, &state.fleet, None),
             });
         }
+        let runtime = engine.policy().cloned();
         let (state, series) = engine.finish();
-        Ok((state, series, snapshots))
+        Ok((state, series, snapshots, runtime))
     })?;
     progress.finish_and_clear();
     let timing = Timing {
@@ -126,13 +147,29 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     let mut tables = analytics::tables(&scenario, &end, &series, &snapshots, timing)
         .context("cannot build the output tables")?;
-    let frames = [
+    // R40: the policy log, for scenarios that declare policies (others keep exactly
+    // the files they always had).
+    let mut policy = runtime
+        .as_ref()
+        .map(|rt| analytics::policy_table(&end.catalog, rt.log()))
+        .transpose()
+        .context("cannot build the policy table")?;
+    tables.summary.policy = runtime.as_ref().map(|rt| {
+        analytics::policy_summary(
+            &scenario,
+            &end,
+            &series,
+            rt,
+            tables.summary.bandwidth.peak_bytes_per_tick,
+        )
+    });
+    let frames = policy.iter_mut().map(|df| ("policy", df)).chain([
         ("matrix", &mut tables.matrix),
         ("series", &mut tables.series),
         ("versions", &mut tables.versions),
         ("bandwidth", &mut tables.bandwidth),
         ("egress", &mut tables.egress),
-    ];
+    ]);
     for (name, df) in frames {
         interrupt::check()?;
         if args.format != TableFormat::Csv {
@@ -168,6 +205,9 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
             dir.write_bytes(format!("charts/{stem}.png"), &png)?;
             dir.write_bytes(format!("charts/{stem}.svg"), svg.as_bytes())?;
         }
+        if let (Some(note), false) = (&figures.heat_note, args.quiet) {
+            eprintln!("note: {note}");
+        }
         let html = otasim::charts::render_report(&figures.report)?;
         dir.write_bytes("report.html", html.as_bytes())?;
     }
@@ -177,6 +217,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     if !args.quiet {
         print_summary(out, &tables.summary, &target)?;
+    }
+    // Golden run: the outputs are written either way; a difference is an error (exit 1).
+    if let Some(golden) = &args.check {
+        otasim::golden::check(&target, golden)?;
     }
     Ok(())
 }
@@ -200,6 +244,48 @@ fn bytes(n: u64) -> String {
 /// A count with thousands separators.
 fn count(n: u64) -> String {
     otasim::charts::group_thousands(n)
+}
+
+/// The policy lines of the terminal summary: blast radius, reach, deferrals.
+fn print_policy(out: &mut impl Write, p: &otasim::analytics::PolicySummary) -> Result<()> {
+    for r in &p.releases {
+        let what = match (&r.gate_action, r.gate_fired_tick) {
+            (Some(a), Some(t)) => format!("{a} at tick {t}: "),
+            _ => "no gate fired: ".to_string(),
+        };
+        writeln!(
+            out,
+            "policy     {} in {}: {what}{} devices tried it ({} failed; {} attempts, {} failed)",
+            r.release,
+            r.cohort,
+            count(r.devices_attempted),
+            count(r.devices_failed),
+            count(r.attempts),
+            count(r.failures)
+        )?;
+    }
+    let h = |x: Option<f64>| x.map_or("never".to_string(), |h| format!("{h}h"));
+    writeln!(
+        out,
+        "reach      50% of devices at their final version after {}, 95% after {}, 99% after {}",
+        h(p.hours_to_50_percent),
+        h(p.hours_to_95_percent),
+        h(p.hours_to_99_percent)
+    )?;
+    if p.downloads_deferred > 0 {
+        writeln!(
+            out,
+            "deferred   {} polls held back ({} by caps, {} by windows); caps held downloads back in {} ticks ({}h){}",
+            count(p.downloads_deferred),
+            count(p.deferred_by_cap),
+            count(p.deferred_by_window),
+            count(p.ticks_held_by_cap),
+            p.hours_held_by_cap,
+            p.last_tick_held_by_cap
+                .map_or(String::new(), |t| format!(", last at tick {t}"))
+        )?;
+    }
+    Ok(())
 }
 
 fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Result<()> {
@@ -275,6 +361,9 @@ fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Re
         bytes(b.wire_bytes),
         b.full_counterfactual_cost
     )?;
+    if let Some(p) = &s.policy {
+        print_policy(out, p)?;
+    }
     writeln!(
         out,
         "speed      {:.2} s wall on {} threads: {:.1} M device-ticks/s, {:.2} M polls/s",

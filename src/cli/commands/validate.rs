@@ -5,9 +5,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use otasim::catalog::ReleaseKind;
+use otasim::scenario::time::format_duration;
 
 use crate::cli::args::ValidateArgs;
-use crate::cli::output::{human_duration, tick_label, write_aligned, Align};
+use crate::cli::output::{tick_label, write_aligned, Align};
 
 /// Runs the command.
 pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
@@ -57,8 +58,8 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
             scenario.events.len(),
             first.at,
             last.at,
-            human_duration(first.at.saturating_mul(scenario.tick_seconds)),
-            human_duration(last.at.saturating_mul(scenario.tick_seconds))
+            format_duration(first.at.saturating_mul(scenario.tick_seconds)),
+            format_duration(last.at.saturating_mul(scenario.tick_seconds))
         ),
         _ => "0".to_string(),
     };
@@ -122,20 +123,52 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
         ));
     }
     table.push(("events", events));
+    let policies = &scenario.policies;
+    if policies.any() {
+        let a = &policies.activations;
+        let windows = scenario.behaviour.as_ref().map_or(0, |b| {
+            b.profiles
+                .iter()
+                .filter(|p| p.update_window.is_some())
+                .count()
+        });
+        table.push((
+            "policies",
+            format!(
+                "{} ramps, {} gates, {} download caps, byte cap {}, {} profiles with update windows",
+                a.iter().filter(|p| !p.steps.is_empty()).count(),
+                a.iter().filter(|p| p.gate.is_some()).count(),
+                a.iter()
+                    .filter(|p| p.max_downloads_per_tick.is_some())
+                    .count(),
+                policies
+                    .max_bytes_per_tick
+                    .map_or("none".to_string(), |b| format!("{b} bytes per tick")),
+                windows
+            ),
+        ));
+    }
     table.push((
         "duration",
         format!(
             "{} ({} ticks of {})",
-            human_duration(
+            format_duration(
                 scenario
                     .duration_ticks
                     .saturating_mul(scenario.tick_seconds)
             ),
             scenario.duration_ticks,
-            human_duration(scenario.tick_seconds)
+            format_duration(scenario.tick_seconds)
         ),
     ));
     table.push(("seed", scenario.seed.to_string()));
+    table.push((
+        "warnings",
+        match scenario.warnings.len() {
+            0 => "none".to_string(),
+            n => format!("{n} (on stderr above)"),
+        },
+    ));
 
     writeln!(out, "{}: ok", scenario.path.display())?;
     let body: Vec<Vec<String>> = table

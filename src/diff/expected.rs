@@ -1,0 +1,358 @@
+//! Decisions recorded by another system (R34): a CSV or Parquet table with the columns
+//! `device_id, rule, target_version`, checked row by row. Errors name the file and the
+//! row (CSV: `file:LINE: row N: …`, the file line and the 1-based data row; Parquet:
+//! `file: row N: …`).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use polars::prelude::{DataType, ParquetReader, SerReader};
+
+use crate::catalog::{Catalog, DEFAULT_SOFTWARE_TYPE};
+use crate::fleet::Fleet;
+use crate::resolver::Rule;
+use crate::scenario::ScenarioError;
+use crate::version::Version;
+
+/// An error in a recorded table: `file[:line]: message`.
+pub type ExpectedError = ScenarioError;
+
+/// The columns, exactly as R34 names them.
+pub const COLUMNS: [&str; 3] = ["device_id", "rule", "target_version"];
+
+/// A recorded table: one answer per device id.
+#[derive(Debug, Default)]
+pub struct Expected {
+    /// Per row, the fleet row of its device (`u32::MAX`: not in the fleet).
+    device: Vec<u32>,
+    /// Ids of the rows whose device is not in the fleet, by row (sorted).
+    unknown: Vec<(u32, String)>,
+    /// Per row, its index in `answers`.
+    answer: Vec<u32>,
+    /// The distinct (rule, target version) pairs; the target is `None` for `none`.
+    answers: Vec<(Rule, Option<String>)>,
+}
+
+impl Expected {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.answer.len()
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.answer.is_empty()
+    }
+
+    /// The device id of row `row` (0-based); `fleet` is the one the table was read with.
+    pub fn id<'a>(&'a self, row: usize, fleet: &'a Fleet) -> &'a str {
+        match self.device[row] {
+            u32::MAX => {
+                let i = self
+                    .unknown
+                    .binary_search_by_key(&(row as u32), |(r, _)| *r)
+                    .expect("a row not in the fleet has its id");
+                &self.unknown[i].1
+            }
+            d => fleet.id(crate::ids::DeviceIdx(d)),
+        }
+    }
+
+    /// The distinct answers of the table.
+    pub fn answers(&self) -> &[(Rule, Option<String>)] {
+        &self.answers
+    }
+
+    /// The answer (an index in [`Expected::answers`]) of row `row`.
+    pub fn answer_of(&self, row: usize) -> u32 {
+        self.answer[row]
+    }
+
+    /// For each row of the fleet the table was read with, the table row of that device
+    /// (`u32::MAX`: none).
+    pub fn rows_by_device(&self, fleet: &Fleet) -> Vec<u32> {
+        let mut out = vec![u32::MAX; fleet.len()];
+        for (row, &d) in self.device.iter().enumerate() {
+            if d != u32::MAX {
+                out[d as usize] = row as u32;
+            }
+        }
+        out
+    }
+
+    /// Reads `path` (`.csv`, or `.parquet` / `.pq`). Versions are parsed under the
+    /// scheme of the device's software type in `fleet` (R1, R2); a device not in the
+    /// fleet has no software type, so build metadata is accepted for it.
+    pub fn read(path: &Path, catalog: &Catalog, fleet: &Fleet) -> Result<Expected, ExpectedError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let mut builder = Builder {
+            path,
+            catalog,
+            fleet,
+            table: Expected::default(),
+            seen: vec![u32::MAX; fleet.len()],
+            first_unknown: HashMap::new(),
+            texts: HashMap::new(),
+            valid: HashMap::new(),
+            answer_index: HashMap::new(),
+        };
+        match ext.as_deref() {
+            Some("csv") => builder.read_csv()?,
+            Some("parquet" | "pq") => builder.read_parquet()?,
+            _ => {
+                return Err(error(
+                    path,
+                    None,
+                    "expected decisions must be a .csv or .parquet file",
+                ))
+            }
+        }
+        Ok(builder.table)
+    }
+}
+
+fn error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ExpectedError {
+    ScenarioError {
+        file: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+/// Where each column is, from a header; errors for unknown, repeated or missing ones.
+fn map_columns(
+    path: &Path,
+    line: Option<usize>,
+    header: &[&str],
+) -> Result<[usize; 3], ExpectedError> {
+    let mut pos: [Option<usize>; 3] = [None; 3];
+    for (i, name) in header.iter().enumerate() {
+        let Some(c) = COLUMNS.iter().position(|c| c == name) else {
+            return Err(error(
+                path,
+                line,
+                format!("unknown column \"{name}\" (expected device_id, rule, target_version)"),
+            ));
+        };
+        if pos[c].is_some() {
+            return Err(error(
+                path,
+                line,
+                format!("column \"{name}\" appears twice"),
+            ));
+        }
+        pos[c] = Some(i);
+    }
+    let mut out = [0; 3];
+    for (c, p) in pos.iter().enumerate() {
+        out[c] = p.ok_or_else(|| {
+            error(
+                path,
+                line,
+                format!(
+                    "missing column \"{}\" (expected device_id, rule, target_version)",
+                    COLUMNS[c]
+                ),
+            )
+        })?;
+    }
+    Ok(out)
+}
+
+struct Builder<'a> {
+    path: &'a Path,
+    catalog: &'a Catalog,
+    fleet: &'a Fleet,
+    table: Expected,
+    /// Per fleet row, the first data row that named it (`u32::MAX`: none yet).
+    seen: Vec<u32>,
+    /// The first data row of each id not in the fleet.
+    first_unknown: HashMap<String, usize>,
+    /// Target texts by id (a table holds few distinct ones).
+    texts: HashMap<String, u32>,
+    /// Whether a target text parses, by (text id, build metadata allowed).
+    valid: HashMap<(u32, bool, u16), Result<(), String>>,
+    /// Answers by (rule, target text id or `u32::MAX`).
+    answer_index: HashMap<(Rule, u32), u32>,
+}
+
+impl Builder<'_> {
+    /// Checks and adds one row; `row` is 1-based over data rows.
+    fn add(
+        &mut self,
+        row: usize,
+        id: Option<&str>,
+        rule: Option<&str>,
+        target: Option<&str>,
+    ) -> Result<(), String> {
+        let id = id.filter(|s| !s.is_empty()).ok_or("empty device_id")?;
+        let rule_text = rule.unwrap_or("");
+        let rule: Rule = rule_text.parse().map_err(|_| {
+            format!(
+                "unknown rule \"{rule_text}\" (expected none, override, delta, must_pass_through, full)"
+            )
+        })?;
+        let device = self.fleet.find(id);
+        let target = target.filter(|s| !s.is_empty());
+        let text = match (rule, target) {
+            (Rule::None, None) => u32::MAX,
+            (Rule::None, Some(t)) => {
+                return Err(format!(
+                    "rule none with target_version \"{t}\" (it must be empty for none)"
+                ))
+            }
+            (rule, None) => return Err(format!("rule {rule} needs a target_version")),
+            (_, Some(t)) => {
+                let n = self.texts.len() as u32;
+                let text = match self.texts.get(t) {
+                    Some(&k) => k,
+                    None => {
+                        self.texts.insert(t.to_string(), n);
+                        n
+                    }
+                };
+                let software_type = device.map(|d| self.fleet.software_type(d));
+                let (allow, name) = match software_type {
+                    Some(st) => {
+                        let st = self.catalog.software_type(st);
+                        (st.allow_build_metadata, st.name.as_str())
+                    }
+                    None => (true, DEFAULT_SOFTWARE_TYPE),
+                };
+                let key = (text, allow, software_type.map_or(u16::MAX, |st| st.0));
+                self.valid
+                    .entry(key)
+                    .or_insert_with(|| {
+                        Version::parse(t, allow, name)
+                            .map(|_| ())
+                            .map_err(|e| format!("target_version: {e}"))
+                    })
+                    .clone()?;
+                text
+            }
+        };
+        match device {
+            Some(d) => {
+                let first = self.seen[d.index()];
+                if first != u32::MAX {
+                    return Err(format!(
+                        "device \"{id}\" is repeated (first at row {first})"
+                    ));
+                }
+                self.seen[d.index()] = row as u32;
+            }
+            None => {
+                if let Some(first) = self.first_unknown.get(id) {
+                    return Err(format!(
+                        "device \"{id}\" is repeated (first at row {first})"
+                    ));
+                }
+                self.first_unknown.insert(id.to_string(), row);
+                let index = self.table.answer.len() as u32;
+                self.table.unknown.push((index, id.to_string()));
+            }
+        }
+        let next = self.table.answers.len() as u32;
+        let answer = *self.answer_index.entry((rule, text)).or_insert(next);
+        if answer == next {
+            let target = target.map(str::to_string);
+            self.table.answers.push((rule, target));
+        }
+        self.table.device.push(device.map_or(u32::MAX, |d| d.0));
+        self.table.answer.push(answer);
+        Ok(())
+    }
+
+    fn read_csv(&mut self) -> Result<(), ExpectedError> {
+        let path = self.path;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_path(path)
+            .map_err(|e| error(path, None, format!("cannot read expected decisions: {e}")))?;
+        let header = reader
+            .headers()
+            .map_err(|e| error(path, Some(1), format!("cannot read header: {e}")))?
+            .clone();
+        let header: Vec<&str> = header.iter().collect();
+        let pos = map_columns(path, Some(1), &header)?;
+        let mut record = csv::StringRecord::new();
+        let mut row = 0;
+        loop {
+            let line = reader.position().line() as usize;
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map_or(line, |p| p.line() as usize);
+                    return Err(error(path, Some(line), format!("row {}: {e}", row + 1)));
+                }
+            }
+            row += 1;
+            let line = record.position().map_or(line, |p| p.line() as usize);
+            self.add(
+                row,
+                record.get(pos[0]),
+                record.get(pos[1]),
+                record.get(pos[2]),
+            )
+            .map_err(|m| error(path, Some(line), format!("row {row}: {m}")))?;
+        }
+        Ok(())
+    }
+
+    fn read_parquet(&mut self) -> Result<(), ExpectedError> {
+        let path = self.path;
+        let file = std::fs::File::open(path)
+            .map_err(|e| error(path, None, format!("cannot read expected decisions: {e}")))?;
+        let df = ParquetReader::new(file).finish().map_err(|e| {
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            error(
+                path,
+                None,
+                format!("cannot read expected decisions as Parquet: {first}"),
+            )
+        })?;
+        let header: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        let pos = map_columns(path, None, &header)?;
+        let mut columns = Vec::with_capacity(3);
+        for (c, &p) in pos.iter().enumerate() {
+            let column = &df.columns()[p];
+            let text = match column.dtype() {
+                DataType::String => column.clone(),
+                DataType::Categorical(_, _) | DataType::Enum(_, _) | DataType::Null => column
+                    .cast(&DataType::String)
+                    .map_err(|e| error(path, None, format!("column \"{}\": {e}", COLUMNS[c])))?,
+                other => {
+                    return Err(error(
+                        path,
+                        None,
+                        format!("column \"{}\" must be text, not {other}", COLUMNS[c]),
+                    ))
+                }
+            };
+            columns.push(text.as_materialized_series().clone());
+        }
+        let (ids, rules, targets) = (
+            columns[0].str().expect("text"),
+            columns[1].str().expect("text"),
+            columns[2].str().expect("text"),
+        );
+        for (i, ((id, rule), target)) in
+            ids.iter().zip(rules.iter()).zip(targets.iter()).enumerate()
+        {
+            let row = i + 1;
+            self.add(row, id, rule, target)
+                .map_err(|m| error(path, None, format!("row {row}: {m}")))?;
+        }
+        Ok(())
+    }
+}
