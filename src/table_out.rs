@@ -271,7 +271,12 @@ impl OutputDir {
     /// exist; `dir` itself may or may not.
     pub fn create(dir: &Path) -> Result<OutputDir, OutputError> {
         // `--out out/` names the directory `out`: drop trailing separators and `.`.
-        let target: PathBuf = dir.components().collect();
+        let mut target: PathBuf = dir.components().collect();
+        // A symbolic link to a directory: the run replaces the directory it points to
+        // (swapping the link itself would leave the old outputs where it pointed).
+        if fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
+            target = fs::canonicalize(&target).map_err(|e| OutputError::io(dir, e))?;
+        }
         if target.as_os_str().is_empty() || target.file_name().is_none() {
             return Err(refused(
                 dir,
@@ -585,6 +590,26 @@ mod tests {
         );
         first.commit().unwrap();
         OutputDir::create(&target).unwrap().commit().unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_directory_gets_the_directory_replaced() {
+        let parent = tempfile::tempdir().unwrap();
+        let real = parent.path().join("real");
+        fs::create_dir(&real).unwrap();
+        fs::write(real.join("old.csv"), "old").unwrap();
+        let link = parent.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut out = OutputDir::create(&link).unwrap();
+        out.write_bytes("summary.json", b"{}").unwrap();
+        out.commit().unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(names(&real), ["summary.json"]);
+        assert_eq!(names(parent.path()), ["link", "real"]);
     }
 
     #[test]

@@ -287,6 +287,39 @@ mod tests {
         assert_eq!(b.wakes().count(), 0);
     }
 
+    proptest::proptest! {
+        /// The ring with its overflow map returns, at every tick, exactly the wakes a
+        /// plain map of tick -> wakes (the reference) returns: whatever the ring size,
+        /// the leads (within the ring, beyond it, in the past) and the order of pushes.
+        #[test]
+        fn ring_equals_a_plain_map_of_ticks(
+            ring_bits in 0u32..5,
+            ops in proptest::collection::vec((0u64..3, 0u64..40, 0usize..BLOCK), 1..300),
+        ) {
+            let mut block = Block::new(1 << ring_bits);
+            let mut reference: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+            let mut now = 0u64;
+            for (kind, lead, off) in ops {
+                if kind == 0 {
+                    let mut got: Vec<usize> = block.take(now).iter().map(Wake::off).collect();
+                    let mut want = reference.remove(&now).unwrap_or_default();
+                    got.sort_unstable();
+                    want.sort_unstable();
+                    proptest::prop_assert_eq!(got, want, "tick {}", now);
+                    now += 1;
+                } else {
+                    // Mostly ahead; sometimes at a tick already taken (never taken again).
+                    let t = if kind == 1 { now + lead } else { now.saturating_sub(lead % 3) };
+                    block.push(t, Wake::new(off, 0, Carry::Nothing));
+                    reference.entry(t).or_default().push(off);
+                }
+                let in_block = block.wakes().count();
+                let in_reference: usize = reference.values().map(Vec::len).sum();
+                proptest::prop_assert_eq!(in_block, in_reference);
+            }
+        }
+    }
+
     #[test]
     fn ring_follows_the_longest_poll_lead() {
         use crate::behaviour::{Behaviour, Profile};

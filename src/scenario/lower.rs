@@ -181,6 +181,21 @@ pub fn lower(
     }
     snapshots.sort_unstable();
     snapshots.dedup();
+    if snapshots.len() > crate::limits::MAX_SNAPSHOTS {
+        let span = raw
+            .snapshots
+            .iter()
+            .flatten()
+            .next()
+            .map_or(0..0, |t| t.span());
+        return Err(lw.src.error(
+            span,
+            crate::limits::over(
+                format!("snapshots: {} times are too many", snapshots.len()),
+                crate::limits::MAX_SNAPSHOTS,
+            ),
+        ));
+    }
     let mut costs = super::Costs::default();
     if let Some(b) = &raw.bandwidth {
         let b = b.get_ref();
@@ -741,8 +756,8 @@ impl<'a> Lowerer<'a> {
                 at.err(
                     d.span(),
                     format!(
-                        "unknown device \"{}\"{}",
-                        d.get_ref(),
+                        "unknown device {}{}",
+                        crate::limits::quote_id(d.get_ref()),
                         crate::limits::suggest_device(d.get_ref(), fleet.len(), fleet.ids())
                     ),
                 )

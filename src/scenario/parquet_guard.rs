@@ -3,8 +3,9 @@
 //!
 //! Two layers. First, the footer's numbers that size allocations are checked against
 //! the file before any page is decoded ([`check_metadata`]): the row count (at most
-//! [`crate::limits::MAX_DEVICES`], and equal to the row groups' sum), and every column
-//! chunk's byte range (inside the file). Second, any panic raised inside the Parquet
+//! [`crate::limits::MAX_DEVICES`], and equal to the row groups' sum), every column
+//! chunk's byte range (inside the file), and the uncompressed sizes the chunks claim
+//! (bounded by the file's size). Second, any panic raised inside the Parquet
 //! layers (polars-parquet unwraps on some damaged Thrift, slices with damaged lengths,
 //! asserts on bitmaps) is caught here with [`std::panic::catch_unwind`], on this thread
 //! or propagated from a worker, and reported as `error: FILE: damaged Parquet file (…)`.
@@ -70,6 +71,16 @@ pub fn guarded<T>(
     })
 }
 
+/// Uncompressed bytes the column chunks of a file may claim: this much plus
+/// [`MAX_RATIO`] per byte of the file. Readers size buffers by these claims (the direct
+/// reader's id buffer is the id chunks' uncompressed size), so a damaged footer must
+/// not claim terabytes; real tables stay far below (a 10M-row fleet unpacks to a few
+/// hundred MB from tens of MB).
+const MAX_UNPACKED_BASE: u64 = 1 << 30;
+
+/// See [`MAX_UNPACKED_BASE`].
+const MAX_RATIO: u64 = 1024;
+
 /// Checks the footer's numbers that size work and allocations. A footer that cannot be
 /// read at all is left to the reader, whose message says why.
 fn check_metadata(path: &Path) -> Result<(), ScenarioError> {
@@ -93,9 +104,21 @@ fn check_metadata(path: &Path) -> Result<(), ScenarioError> {
         ));
     }
     let mut sum: u64 = 0;
+    let mut unpacked: u64 = 0;
+    let unpacked_limit = MAX_UNPACKED_BASE.saturating_add(len.saturating_mul(MAX_RATIO));
     for (g, group) in meta.row_groups.iter().enumerate() {
         sum = sum.saturating_add(group.num_rows() as u64);
         for chunk in group.parquet_columns() {
+            unpacked = unpacked.saturating_add(chunk.uncompressed_size().max(0) as u64);
+            if unpacked > unpacked_limit {
+                return Err(damaged(
+                    path,
+                    crate::limits::over(
+                        format!("the column chunks claim over {unpacked} bytes uncompressed"),
+                        unpacked_limit,
+                    ),
+                ));
+            }
             let (start, size) = (chunk.data_page_offset(), chunk.compressed_size());
             let dict = chunk.dictionary_page_offset().unwrap_or(start);
             let end = u64::try_from(start.min(dict))
@@ -119,4 +142,34 @@ fn check_metadata(path: &Path) -> Result<(), ScenarioError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_becomes_a_damaged_file_error() {
+        let path = Path::new("no/such/fleet.parquet");
+        let err =
+            guarded::<()>(path, || panic!("range end index 9 out of range\nmore")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no/such/fleet.parquet: damaged Parquet file (range end index 9 out of range)"
+        );
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_thread_is_caught_too() {
+        use rayon::prelude::*;
+        let err = guarded::<()>(Path::new("f.parquet"), || {
+            (0..64)
+                .into_par_iter()
+                .for_each(|i| assert!(i != 33, "bad bitmap"));
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(err.message, "damaged Parquet file (bad bitmap)");
+        assert_eq!(guarded(Path::new("f.parquet"), || Ok(7)), Ok(7));
+    }
 }

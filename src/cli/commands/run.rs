@@ -76,10 +76,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
+    interrupt::install()?;
     // Before simulating: the lock (a concurrent run into the same --out fails now),
     // and a writable place for the outputs.
     let mut dir = OutputDir::create(&args.out)?;
-    interrupt::install()?;
     if let (Some(cap), false) = (scenario.policies.max_bytes_per_tick, args.quiet) {
         let largest = scenario
             .initial
