@@ -308,10 +308,7 @@ pub fn figures(
                     n(sum(&summary.installs_failed))
                 ),
             ),
-            (
-                "Downloads failed".into(),
-                n(sum(&summary.downloads_failed)),
-            ),
+            ("Downloads failed".into(), n(sum(&summary.downloads_failed))),
             (
                 // `converged_*` in summary.json: devices to which the server offers
                 // nothing at the end, which under a staged rollout includes every
