@@ -494,18 +494,24 @@ pub fn admit(tick: &Tick<'_>, calendar: &mut [Block], outs: &mut [BlockOut]) {
             }
         }
     }
-    for (b, (block, out)) in calendar.iter_mut().zip(outs.iter_mut()).enumerate() {
-        let pending = std::mem::take(&mut out.pending);
-        for (pd, &go) in pending.iter().zip(&through[b]) {
-            if go {
-                start(tick, block, out, pd);
-            } else {
-                hold(tick, block, out, pd, true);
+    // The decisions are made; starting the downloads touches only each block's own
+    // calendar and output, so blocks go in parallel again.
+    calendar
+        .par_iter_mut()
+        .zip(outs.par_iter_mut())
+        .zip(through.par_iter())
+        .for_each(|((block, out), through)| {
+            let pending = std::mem::take(&mut out.pending);
+            for (pd, &go) in pending.iter().zip(through) {
+                if go {
+                    start(tick, block, out, pd);
+                } else {
+                    hold(tick, block, out, pd, true);
+                }
             }
-        }
-        out.pending = pending;
-        out.pending.clear();
-    }
+            out.pending = pending;
+            out.pending.clear();
+        });
 }
 
 /// Applies the blocks' outputs to the fleet and the series, in block order, emptying
