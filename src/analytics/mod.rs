@@ -222,16 +222,14 @@ pub fn tables(
         "retired",
         ticks.iter().map(|r| r.counters.retired).collect::<Vec<_>>(),
     ));
-    if scenario.policies.any() {
-        // R40: only with policies, so runs without any keep their columns.
-        cols.push(col(
-            "downloads_deferred",
-            ticks
-                .iter()
-                .map(|r| r.counters.downloads_deferred)
-                .collect::<Vec<_>>(),
-        ));
-    }
+    // R40: every run has it (zero without caps or windows), so scripts can rely on it.
+    cols.push(col(
+        "downloads_deferred",
+        ticks
+            .iter()
+            .map(|r| r.counters.downloads_deferred)
+            .collect::<Vec<_>>(),
+    ));
     let series_df = DataFrame::new_infer_height(cols)?;
 
     // Devices per (tick, cohort, version), with converged devices per cohort.

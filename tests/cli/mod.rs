@@ -19,6 +19,7 @@ mod outputs;
 mod plan_deltas;
 mod policy;
 mod reading;
+mod readme;
 mod reliability;
 mod resolve;
 mod robustness;

@@ -581,7 +581,7 @@ fn r40_policy_outputs_identical_at_1_and_2_threads() {
 }
 
 #[test]
-fn r40_policy_log_columns_and_series_column_only_with_policies() {
+fn r40_policy_log_and_deferred_column_in_every_run() {
     let plain = Scenario::new(
         "r40-plain.toml",
         &fleet(
@@ -593,12 +593,15 @@ fn r40_policy_log_columns_and_series_column_only_with_policies() {
         ),
     );
     let run = run_ok(&plain, "out", &[]);
-    assert!(!run.dir.join("policy.csv").exists());
-    assert!(!run.dir.join("policy.parquet").exists());
-    assert!(!run
-        .table("series")
-        .header
-        .contains(&"downloads_deferred".to_string()));
+    // Without policies: the log has its columns and no row; nothing is deferred.
+    assert_eq!(
+        std::fs::read_to_string(run.dir.join("policy.csv")).expect("policy.csv"),
+        "tick,cohort,release,action,percent,attempts,failures\n"
+    );
+    assert!(run.dir.join("policy.parquet").exists());
+    let series = run.table("series");
+    assert!(series.header.contains(&"downloads_deferred".to_string()));
+    assert_eq!(series.sum("downloads_deferred"), 0);
     let capped = Scenario::new(
         "r40-capped.toml",
         &fleet(

@@ -31,30 +31,79 @@ fn blocks() -> Vec<(String, String, usize)> {
     out
 }
 
-/// One `otasim` command line of README as arguments, with `--out DIR` sent to `tmp`
-/// (README's examples write to `out/` in the clone; a test must not).
-fn command_args(line: &str, tmp: &Path) -> Option<Vec<String>> {
-    let line = line.trim();
-    let rest = line
-        .strip_prefix("cargo run --release -- ")
-        .or_else(|| line.strip_prefix("otasim "))?;
-    let mut args: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
-    for i in 0..args.len() {
-        if args[i] == "--out" || args[i] == "--devices-out" || args[i] == "--write-patches" {
-            if let Some(v) = args.get_mut(i + 1) {
-                *v = tmp.join(v.trim_end_matches('/')).to_string_lossy().into_owned();
+/// Splits a command line as a POSIX shell would for README's examples: words, and
+/// single-quoted words kept whole.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                word.get_or_insert_with(String::new);
+            }
+            c if c.is_whitespace() && !quoted => out.extend(word.take()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    out.extend(word);
+    out
+}
+
+/// README's commands as typed: lines ending in `\` continue on the next one.
+fn commands(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in body.lines() {
+        match line.trim_end().strip_suffix('\\') {
+            Some(head) => cur.push_str(head),
+            None => {
+                cur.push_str(line);
+                out.push(std::mem::take(&mut cur));
             }
         }
     }
-    Some(args)
+    out
 }
 
-fn run_in_root(args: &[String]) -> std::process::Output {
+/// An `otasim` command line of README as arguments (`cargo run --release --` too),
+/// without its trailing `# comment`.
+fn command_args(line: &str) -> Option<Vec<String>> {
+    let line = line.split(" #").next().unwrap_or(line).trim();
+    let rest = line
+        .strip_prefix("cargo run --release -- ")
+        .or_else(|| line.strip_prefix("otasim "))?;
+    Some(words(rest))
+}
+
+/// A directory in which README's relative paths work as in a clone (`scenarios/` is
+/// the repository's) and its outputs (`out/`) land outside the clone.
+fn workdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(root().join("scenarios"), dir.path().join("scenarios"))
+        .expect("link scenarios");
+    dir
+}
+
+fn run_in(dir: &Path, args: &[String]) -> std::process::Output {
     std::process::Command::new(bin())
         .args(args)
-        .current_dir(root())
+        .current_dir(dir)
         .output()
         .expect("start otasim")
+}
+
+/// Whether `shown` lines appear in `actual` in order; a line `…` stands for any lines.
+fn shows(actual: &str, shown: &[&str]) -> bool {
+    if !shown.contains(&"…") {
+        return actual.lines().collect::<Vec<_>>() == shown;
+    }
+    let mut lines = actual.lines();
+    shown
+        .iter()
+        .filter(|l| **l != "…")
+        .all(|want| lines.any(|l| l == *want))
 }
 
 #[test]
@@ -85,51 +134,81 @@ fn readme_toml_examples_validate() {
 
 #[test]
 fn readme_commands_run_and_print_what_readme_shows() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    // One working directory for the whole README, so a later example may read what an
+    // earlier one wrote (`out/`), as a reader following along would.
+    let dir = workdir();
     let mut ran = 0;
     for (lang, body, line) in blocks() {
         match lang.as_str() {
             // Commands to type: each otasim command must succeed.
             "sh" => {
-                for cmd in body.lines() {
-                    let Some(args) = command_args(cmd, tmp.path()) else {
+                for cmd in commands(&body) {
+                    let Some(args) = command_args(&cmd) else {
                         continue;
                     };
-                    let out = run_in_root(&args);
+                    let out = run_in(dir.path(), &args);
+                    // `diff` exits 1 when answers differ, as diff(1) does (R33).
+                    let differs = args[0] == "diff" && out.status.code() == Some(1);
                     assert!(
-                        out.status.success(),
+                        out.status.success() || differs,
                         "README.md:{line}: `{cmd}` failed:\n{}",
                         String::from_utf8_lossy(&out.stderr)
                     );
                     ran += 1;
                 }
             }
-            // A transcript: `$ otasim …` then exactly what it prints. On a terminal the
-            // default format is `table`, so the test asks for it when the line does not.
+            // A transcript: `$ command` lines, each followed by what it prints (`…`
+            // elides lines). On a terminal the default format is `table`, so the test
+            // asks for it when the line does not. `$ cat FILE` shows a file.
             "text" => {
-                let mut lines = body.lines();
-                let Some(first) = lines.next() else { continue };
-                let Some(cmd) = first.strip_prefix("$ ") else {
-                    continue;
-                };
-                let mut args = command_args(cmd, tmp.path())
-                    .unwrap_or_else(|| panic!("README.md:{line}: not an otasim command: {cmd}"));
-                if !args.iter().any(|a| a == "--format") {
-                    args.extend(["--format".to_string(), "table".to_string()]);
+                let cmds = commands(&body);
+                let mut i = 0;
+                while i < cmds.len() {
+                    let Some(cmd) = cmds[i].strip_prefix("$ ") else {
+                        i += 1;
+                        continue;
+                    };
+                    let mut j = i + 1;
+                    while j < cmds.len() && !cmds[j].starts_with("$ ") {
+                        j += 1;
+                    }
+                    let shown: Vec<&str> = cmds[i + 1..j].iter().map(String::as_str).collect();
+                    let actual = if let Some(file) = cmd.strip_prefix("cat ") {
+                        std::fs::read_to_string(dir.path().join(file.trim()))
+                            .unwrap_or_else(|e| panic!("README.md:{line}: {cmd}: {e}"))
+                    } else {
+                        let mut args = command_args(cmd).unwrap_or_else(|| {
+                            panic!("README.md:{line}: not an otasim command: {cmd}")
+                        });
+                        let tabular = ["matrix", "resolve", "plan-deltas", "diff"];
+                        if !args.iter().any(|a| a == "--format")
+                            && tabular.contains(&args[0].as_str())
+                        {
+                            args.extend(["--format".to_string(), "table".to_string()]);
+                        }
+                        let out = run_in(dir.path(), &args);
+                        assert!(
+                            out.status.success(),
+                            "README.md:{line}: `{cmd}` failed:\n{}",
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                        ran += 1;
+                        String::from_utf8_lossy(&out.stdout).into_owned()
+                    };
+                    assert!(
+                        shows(&actual, &shown),
+                        "README.md:{line}: `{cmd}` prints something else:\n{actual}"
+                    );
+                    i = j;
                 }
-                let out = run_in_root(&args);
-                let expected: String = lines.map(|l| format!("{l}\n")).collect();
-                assert_eq!(
-                    String::from_utf8_lossy(&out.stdout),
-                    expected,
-                    "README.md:{line}: `{cmd}` prints something else"
-                );
-                ran += 1;
             }
             _ => {}
         }
     }
-    assert!(ran >= 2, "README.md shows fewer otasim commands than expected");
+    assert!(
+        ran >= 2,
+        "README.md shows fewer otasim commands than expected"
+    );
 }
 
 #[test]
@@ -143,19 +222,26 @@ fn readme_polars_example_filters_on_a_snapshot_the_bundled_run_writes() {
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .unwrap_or_else(|| panic!("README.md:{line}: no filter on `time`"));
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out_dir = tmp.path().join("out");
-    let out = run_in_root(&[
-        "run".into(),
-        "scenarios/rollout.toml".into(),
-        "--out".into(),
-        out_dir.to_string_lossy().into_owned(),
-        "--no-charts".into(),
-        "--format".into(),
-        "csv".into(),
-        "-q".into(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = workdir();
+    let out_dir = dir.path().join("out");
+    let out = run_in(
+        dir.path(),
+        &[
+            "run".into(),
+            "scenarios/rollout.toml".into(),
+            "--out".into(),
+            out_dir.to_string_lossy().into_owned(),
+            "--no-charts".into(),
+            "--format".into(),
+            "csv".into(),
+            "-q".into(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let matrix = std::fs::read_to_string(out_dir.join("matrix.csv")).expect("matrix.csv");
     let rows = matrix
         .lines()

@@ -487,6 +487,7 @@ fn rerun_with_fewer_outputs_leaves_none_of_the_old_ones() {
             "bandwidth.csv",
             "egress.csv",
             "matrix.csv",
+            "policy.csv",
             "series.csv",
             "summary.json",
             "versions.csv"

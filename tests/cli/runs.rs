@@ -7,7 +7,14 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 /// The tables `run` writes, each as `NAME.csv` and `NAME.parquet`.
-pub const TABLES: [&str; 5] = ["matrix", "series", "versions", "bandwidth", "egress"];
+pub const TABLES: [&str; 6] = [
+    "matrix",
+    "series",
+    "versions",
+    "bandwidth",
+    "egress",
+    "policy",
+];
 
 /// Fields of `summary.json` that measure the run rather than describe its results.
 pub const TIMING_FIELDS: [&str; 4] = [

@@ -147,13 +147,11 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
 
     let mut tables = analytics::tables(&scenario, &end, &series, &snapshots, timing)
         .context("cannot build the output tables")?;
-    // R40: the policy log, for scenarios that declare policies (others keep exactly
-    // the files they always had).
-    let mut policy = runtime
-        .as_ref()
-        .map(|rt| analytics::policy_table(&end.catalog, rt.log()))
-        .transpose()
-        .context("cannot build the policy table")?;
+    // R40: the policy log, written by every run (no rows without policies), so scripts
+    // can rely on the file.
+    let mut policy =
+        analytics::policy_table(&end.catalog, runtime.as_ref().map_or(&[], |rt| rt.log()))
+            .context("cannot build the policy table")?;
     tables.summary.policy = runtime.as_ref().map(|rt| {
         analytics::policy_summary(
             &scenario,
@@ -163,13 +161,14 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
             tables.summary.bandwidth.peak_bytes_per_tick,
         )
     });
-    let frames = policy.iter_mut().map(|df| ("policy", df)).chain([
+    let frames = [
+        ("policy", &mut policy),
         ("matrix", &mut tables.matrix),
         ("series", &mut tables.series),
         ("versions", &mut tables.versions),
         ("bandwidth", &mut tables.bandwidth),
         ("egress", &mut tables.egress),
-    ]);
+    ];
     for (name, df) in frames {
         interrupt::check()?;
         if args.format != TableFormat::Csv {
