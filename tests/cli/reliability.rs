@@ -637,6 +637,8 @@ fn sigkill_never_leaves_a_mix_and_the_next_run_cleans_up() {
             "egress.parquet",
             "matrix.csv",
             "matrix.parquet",
+            "policy.csv",
+            "policy.parquet",
             "series.csv",
             "series.parquet",
             "summary.json",
