@@ -9,7 +9,7 @@ pub mod output;
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 
 use otasim::fleet::Fleet;
 use otasim::ids::DeviceIdx;
@@ -111,6 +111,24 @@ pub fn state_at(scenario: &mut Scenario, at: &str) -> Result<(u64, State)> {
     }
     let state = scenario.take_state_at(tick)?;
     Ok((tick, state))
+}
+
+/// The worker threads of a command that takes `--threads` (all cores by default), refused
+/// beyond [`otasim::limits::MAX_THREADS`] before anything starts. Returns the count too,
+/// for the summary.
+pub fn worker_pool(threads: Option<usize>) -> Result<(usize, rayon::ThreadPool)> {
+    if let Some(n) = threads.filter(|&n| n > otasim::limits::MAX_THREADS) {
+        return Err(anyhow!(otasim::limits::over(
+            format!("--threads {n}: too many worker threads"),
+            otasim::limits::MAX_THREADS as u64
+        )));
+    }
+    let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    Ok((threads, pool))
 }
 
 /// Finds a device by id, suggesting a close one when it is unknown.

@@ -9,7 +9,8 @@ use crate::ids::{DeviceIdx, HardwareId};
 use super::{Scenario, ScenarioError};
 
 /// The warnings of a loaded scenario that need the whole model: hardware versions that no
-/// release serves, and events after the end of the run.
+/// release serves, payloads larger than the fleet's byte cap, and events after the end of
+/// the run.
 pub(crate) fn check(scenario: &Scenario) -> Vec<ScenarioError> {
     let mut out = Vec::new();
     let catalog = &scenario.initial.catalog;
@@ -52,6 +53,23 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<ScenarioError> {
                 did_you_mean(&names[h], served_names.iter().map(|s| s.as_str())),
             ),
         });
+    }
+    // R38: a payload larger than the fleet's byte cap can never start downloading.
+    if let Some(cap) = scenario.policies.max_bytes_per_tick {
+        let largest = catalog
+            .releases()
+            .filter_map(|(_, r)| r.payloads.iter().map(|p| p.1).max())
+            .max()
+            .unwrap_or(0);
+        if largest > cap {
+            out.push(ScenarioError {
+                file: scenario.path.clone(),
+                line: None,
+                message: format!(
+                    "a payload of {largest} bytes is larger than [bandwidth] max_bytes_per_tick = {cap}: such downloads never start (R38)"
+                ),
+            });
+        }
     }
     for (i, e) in scenario.events.iter().enumerate() {
         if e.at > scenario.duration_ticks {

@@ -697,6 +697,13 @@ fn r38_a_payload_larger_than_the_byte_cap_is_warned_about() {
             .sum("downloads_started_full"),
         0
     );
+    // A scenario warning like the others: `validate` counts it, CI can refuse it.
+    let v = sc.validate();
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("  warnings           1 (on stderr above)\n")
+    );
+    let denied = otasim(["validate", sc.p(), "--deny-warnings"]);
+    assert_eq!(denied.status.code(), Some(1));
 }
 
 #[test]

@@ -170,6 +170,27 @@ fn sweep_unknown_parameter_names_are_errors() {
 }
 
 #[test]
+fn sweep_threads_are_bounded_like_run() {
+    let sc = Scenario::new("sweep.toml", GATED);
+    let out = sweep(
+        &sc,
+        "bad",
+        &[
+            "--set",
+            "events[0].gate.max_failure_percent=1",
+            "--threads",
+            "100000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --threads 100000: too many worker threads (limit 256)\n"
+    );
+    assert!(!sc.dir.path().join("bad").exists());
+}
+
+#[test]
 fn sweep_value_that_breaks_the_scenario_names_the_variant_and_line() {
     let sc = Scenario::new("sweep.toml", GATED);
     let out = sweep(

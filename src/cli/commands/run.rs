@@ -39,12 +39,7 @@ fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<(u64, bool)> {
 
 /// Runs `otasim run`.
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
-    if let Some(n) = args.threads.filter(|&n| n > limits::MAX_THREADS) {
-        return Err(anyhow!(limits::over(
-            format!("--threads {n}: too many worker threads"),
-            limits::MAX_THREADS as u64
-        )));
-    }
+    let (threads, pool) = crate::cli::worker_pool(args.threads)?;
     let scenario = load(&args.input)?;
     if let Some(golden) = args.check.as_deref().filter(|g| !g.is_dir()) {
         anyhow::bail!("--check {}: not a directory", golden.display());
@@ -68,33 +63,10 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
             limits::MAX_SNAPSHOTS as u64
         )));
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(rayon::current_num_threads)
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start worker threads")?;
     interrupt::install()?;
     // Before simulating: the lock (a concurrent run into the same --out fails now),
     // and a writable place for the outputs.
     let mut dir = OutputDir::create(&args.out)?;
-    if let (Some(cap), false) = (scenario.policies.max_bytes_per_tick, args.quiet) {
-        let largest = scenario
-            .initial
-            .catalog
-            .releases()
-            .filter_map(|(_, r)| r.payloads.iter().map(|p| p.1).max())
-            .max()
-            .unwrap_or(0);
-        if largest > cap {
-            eprintln!(
-                "warning: {}: a payload of {largest} bytes is larger than [bandwidth] max_bytes_per_tick = {cap}: such downloads never start (R38)",
-                scenario.path.display()
-            );
-        }
-    }
     if scenario.behaviour.is_none() && !args.quiet {
         eprintln!(
             "warning: {} declares no [behaviour]: devices never poll, so only the timeline's events change the fleet",

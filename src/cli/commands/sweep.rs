@@ -46,14 +46,7 @@ pub fn run(args: &SweepArgs, out: &mut impl Write) -> Result<()> {
         None => 0..total,
         Some(part) => sweep::part(part, total).map_err(|m| anyhow!(m))?,
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(rayon::current_num_threads)
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start worker threads")?;
+    let (_, pool) = crate::cli::worker_pool(args.threads)?;
     let progress = if args.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(range.len() as u64), ProgressDrawTarget::hidden())
     } else {
