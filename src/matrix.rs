@@ -139,6 +139,17 @@ impl ClassSpace {
         )
     }
 
+    /// The version of class `i`.
+    #[inline]
+    pub fn version(&self, i: usize) -> VersionId {
+        VersionId(((i / (self.n_overrides * 2 * self.n_hardware)) % self.n_versions) as u32)
+    }
+
+    /// The number of cohorts the space has room for.
+    pub fn n_cohorts(&self) -> usize {
+        self.size / (self.n_overrides * 2 * self.n_hardware * self.n_versions * self.n_keys)
+    }
+
     /// The representative report of class `i` (`catalog` supplies the software type).
     pub fn report(&self, catalog: &Catalog, i: usize) -> DeviceReport {
         let o = i % self.n_overrides;

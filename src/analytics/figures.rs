@@ -310,11 +310,13 @@ pub fn figures(
             ),
             ("Downloads failed".into(), n(sum(&summary.downloads_failed))),
             (
-                // `converged_*` in summary.json: devices to which the server offers
-                // nothing at the end, which under a staged rollout includes every
-                // unstaged device. Named here for what it counts.
+                // Devices to which the server offers nothing at the end, which under a
+                // staged rollout includes every unstaged device: not adoption.
                 "Offered no update at the end (R24 final version now)".into(),
-                match (summary.converged_end, summary.converged_percent) {
+                match (
+                    summary.at_final_version_end,
+                    summary.at_final_version_percent,
+                ) {
                     (Some(c), Some(p)) => format!("{} ({p:.1}%)", n(c)),
                     _ => "not tracked".into(),
                 },
@@ -323,13 +325,14 @@ pub fn figures(
             (
                 "Peak egress per tick".into(),
                 format!(
-                    "{} (tick {}), {:.3} Gbit/s",
+                    "{} (tick {}), {}",
                     gb(b.peak_bytes_per_tick),
                     n(b.peak_tick),
-                    b.peak_bytes_per_tick as f64 * 8.0 / summary.tick_seconds.max(1) as f64 / 1e9
+                    super::bit_rate(b.peak_bytes_per_tick, summary.tick_seconds)
                 ),
             ),
             ("p95 egress per tick".into(), gb(b.p95_bytes_per_tick)),
+            ("Peak egress per day".into(), gb(b.peak_bytes_per_day)),
             (
                 "Had every update been Full".into(),
                 gb(b.full_counterfactual_bytes),
@@ -351,6 +354,14 @@ pub fn figures(
             ),
             ("Wall time".into(), format!("{:.2} s", summary.wall_seconds)),
         ],
+        tables: [
+            super::report_tables::reach_table(summary),
+            super::report_tables::release_bandwidth_table(catalog, series, scenario.tick_seconds),
+            super::report_tables::daily_egress_table(summary),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         figures: figs,
         matrices,
     };

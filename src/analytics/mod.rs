@@ -6,12 +6,14 @@
 
 mod figures;
 mod policy;
+mod report_tables;
 mod summary;
 mod sweep;
 
 pub use figures::{figures, heat, Figures};
 pub use policy::{policy_summary, policy_table, BlastRadius, PolicySummary};
-pub use summary::{BandwidthSummary, Summary};
+pub use report_tables::bit_rate;
+pub use summary::{BandwidthSummary, ReachRow, ReachSummary, Summary};
 pub use sweep::{sweep_table, SweepRow};
 
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};
@@ -204,12 +206,14 @@ pub fn tables(
         ));
     }
     cols.push(col("bytes_total", bytes_total.clone()));
-    let converged: Option<Vec<u64>> = series
-        .converged()
+    // Devices the server offers nothing at that tick (at their R24 final version under
+    // that tick's catalog): not adoption, which `versions` and the summary's reach give.
+    let at_final: Option<Vec<u64>> = series
+        .at_final()
         .map(|c| c.iter().map(|per| per.iter().sum()).collect());
     cols.push(col(
-        "converged",
-        converged
+        "at_final_version",
+        at_final
             .clone()
             .map(|v| v.into_iter().map(Some).collect::<Vec<_>>())
             .unwrap_or_else(|| vec![None; n]),
@@ -232,7 +236,7 @@ pub fn tables(
     ));
     let series_df = DataFrame::new_infer_height(cols)?;
 
-    // Devices per (tick, cohort, version), with converged devices per cohort.
+    // Devices per (tick, cohort, version).
     let (mut vt, mut vc, mut vs, mut vv, mut vd) = (vec![], vec![], vec![], vec![], vec![]);
     for (t, r) in ticks.iter().enumerate() {
         for &(cohort, version, count) in &r.versions {
@@ -328,7 +332,7 @@ pub fn tables(
         series,
         &bytes_total,
         &devices,
-        converged.as_deref(),
+        at_final.as_deref(),
         timing,
     );
     Ok(RunTables {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Counters, Series, UPDATE_RULES};
+use crate::engine::{Counters, Reached, Series, REACH_PERCENTS, UPDATE_RULES};
 use crate::scenario::Scenario;
 use crate::timeline::State;
 
@@ -17,6 +17,13 @@ pub struct BandwidthSummary {
     pub bytes_by_rule: std::collections::BTreeMap<String, u64>,
     /// The largest egress of one tick.
     pub peak_bytes_per_tick: u64,
+    /// That peak as a rate: bits per second over the tick, in Gbit/s (10⁹ bits).
+    pub peak_gbit_per_s: f64,
+    /// Egress per day (86,400 s from the start; a tick longer than a day counts in the
+    /// day it starts).
+    pub bytes_per_day: Vec<u64>,
+    /// The largest of those.
+    pub peak_bytes_per_day: u64,
     /// The tick of that peak.
     pub peak_tick: u64,
     /// The 95th percentile of egress per tick (nearest rank, over all ticks).
@@ -73,10 +80,15 @@ pub struct Summary {
     pub installs_succeeded: std::collections::BTreeMap<String, u64>,
     /// Installs that failed, by rule.
     pub installs_failed: std::collections::BTreeMap<String, u64>,
-    /// Devices at their final version (R24) at the end, if tracked.
-    pub converged_end: Option<u64>,
+    /// Devices at their final version (R24) at the end: the server offers them nothing
+    /// under the catalog of that moment (an unstaged device counts), so this is not
+    /// adoption; `reach` is. `None` when the fleet's classes were too many to track.
+    pub at_final_version_end: Option<u64>,
     /// The same as a percentage of present devices.
-    pub converged_percent: Option<f64>,
+    pub at_final_version_percent: Option<f64>,
+    /// Time to reach per version and per release; absent when not tracked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reach: Option<ReachSummary>,
     /// Bandwidth and cost.
     pub bandwidth: BandwidthSummary,
     /// Wall-clock seconds of the simulation.
@@ -112,7 +124,7 @@ impl Summary {
         series: &Series,
         bytes_total: &[u64],
         devices: &[u64],
-        converged: Option<&[u64]>,
+        at_final: Option<&[u64]>,
         timing: Timing,
     ) -> Summary {
         let mut total = Counters::default();
@@ -127,6 +139,7 @@ impl Summary {
             .max_by_key(|&(t, &b)| (b, std::cmp::Reverse(t)))
             .map_or((0, 0), |(t, &b)| (t as u64, b));
         let p95 = percentile(bytes_total, 95);
+        let per_day = bytes_per_day(bytes_total, scenario.tick_seconds);
         let counterfactual: u64 = series
             .release_totals()
             .iter()
@@ -146,7 +159,7 @@ impl Summary {
             }
         };
         let devices_end = end.fleet.present().count() as u64;
-        let converged_end = converged.and_then(|c| c.last().copied());
+        let at_final_end = at_final.and_then(|c| c.last().copied());
         Summary {
             scenario: scenario.path.display().to_string(),
             seed: scenario.seed,
@@ -163,8 +176,9 @@ impl Summary {
             downloads_failed: by_rule(|c| c.downloads_failed, &total),
             installs_succeeded: by_rule(|c| c.installs_succeeded, &total),
             installs_failed: by_rule(|c| c.installs_failed, &total),
-            converged_end,
-            converged_percent: converged_end.map(|c| {
+            at_final_version_end: at_final_end,
+            reach: series.reach().map(|r| ReachSummary::new(&end.catalog, r)),
+            at_final_version_percent: at_final_end.map(|c| {
                 if devices_end == 0 {
                     0.0
                 } else {
@@ -183,6 +197,9 @@ impl Summary {
                     })
                     .collect(),
                 peak_bytes_per_tick: peak,
+                peak_gbit_per_s: peak as f64 * 8.0 / 1e9 / scenario.tick_seconds.max(1) as f64,
+                peak_bytes_per_day: per_day.iter().copied().max().unwrap_or(0),
+                bytes_per_day: per_day,
                 peak_tick,
                 p95_bytes_per_tick: p95,
                 full_counterfactual_bytes: counterfactual,
@@ -207,6 +224,89 @@ impl Summary {
     }
 }
 
+/// Time to reach (see `engine::reach`): how long until 50, 90, 95 and 99 % of the
+/// present devices that can get a version (or a release's version, in the cohorts it
+/// is activated in) had installed it and had reported it.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ReachSummary {
+    /// The thresholds, in percent, in the order of every `*_at_tick` list.
+    pub percents: Vec<u64>,
+    /// Per version that some device could get at some tick, in catalog order.
+    pub versions: Vec<ReachRow>,
+    /// Per release that was activated at some tick, in catalog order.
+    pub releases: Vec<ReachRow>,
+}
+
+/// One version's or release's reach.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ReachRow {
+    /// The release's name (`null` on a version's row).
+    pub release: Option<String>,
+    /// The version (a release's To version).
+    pub version: String,
+    /// The first tick at which some present device could get it (for a release: some
+    /// device in a cohort it was activated in).
+    pub first_tick: u64,
+    /// Present devices that could get it at the end.
+    pub can_get: u64,
+    /// Of those, devices that had installed it at the end.
+    pub installed: u64,
+    /// Of those, devices that had reported it at the end.
+    pub reported: u64,
+    /// Per percent: the first tick at which that share had installed it (`null`:
+    /// never during the run).
+    pub installed_at_tick: Vec<Option<u64>>,
+    /// The same for reported.
+    pub reported_at_tick: Vec<Option<u64>>,
+}
+
+impl ReachSummary {
+    fn new(catalog: &crate::catalog::Catalog, reach: &crate::engine::Reach) -> ReachSummary {
+        let row = |release: Option<String>, version: crate::ids::VersionId, r: &Reached| ReachRow {
+            release,
+            version: catalog.version(version).to_string(),
+            first_tick: r.first_tick.unwrap_or(0),
+            can_get: r.can_get,
+            installed: r.installed,
+            reported: r.reported,
+            installed_at_tick: r.installed_at.to_vec(),
+            reported_at_tick: r.reported_at.to_vec(),
+        };
+        ReachSummary {
+            percents: REACH_PERCENTS.to_vec(),
+            versions: reach
+                .versions
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.first_tick.is_some())
+                .map(|(v, r)| row(None, crate::ids::VersionId(v as u32), r))
+                .collect(),
+            releases: catalog
+                .releases()
+                .filter_map(|(id, release)| {
+                    let r = reach.releases.get(id.index())?;
+                    r.first_tick
+                        .is_some()
+                        .then(|| row(Some(catalog.release_name(id)), release.target(), r))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Bytes per day from bytes per tick.
+fn bytes_per_day(per_tick: &[u64], tick_seconds: u64) -> Vec<u64> {
+    let mut days: Vec<u64> = Vec::new();
+    for (t, &b) in per_tick.iter().enumerate() {
+        let day = (t as u64 * tick_seconds / 86_400) as usize;
+        if days.len() <= day {
+            days.resize(day + 1, 0);
+        }
+        days[day] += b;
+    }
+    days
+}
+
 /// Nearest-rank percentile of `values` (0 for none).
 pub fn percentile(values: &[u64], p: u32) -> u64 {
     if values.is_empty() {
@@ -220,7 +320,17 @@ pub fn percentile(values: &[u64], p: u32) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{bytes_per_day, percentile};
+
+    #[test]
+    fn egress_per_day() {
+        // Hourly ticks: 30 ticks span day 0 (ticks 0..24) and day 1.
+        let per_tick: Vec<u64> = (0..30).map(|_| 10).collect();
+        assert_eq!(bytes_per_day(&per_tick, 3600), [240, 60]);
+        // Two-day ticks: each lands in the day it starts.
+        assert_eq!(bytes_per_day(&[5, 7], 172_800), [5, 0, 7]);
+        assert!(bytes_per_day(&[], 60).is_empty());
+    }
 
     #[test]
     fn nearest_rank() {

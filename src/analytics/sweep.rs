@@ -32,13 +32,13 @@ pub struct SweepRow {
     /// Polls held back by caps or windows.
     pub downloads_deferred: Option<u64>,
     /// Devices at their final version at the end, as a percentage.
-    pub converged_percent: Option<f64>,
+    pub at_final_version_percent: Option<f64>,
 }
 
 /// `sweep`: columns `variant`, one per parameter (named as given to `--set`; numbers
 /// when every value of the parameter is one, else text), then `ticks_to_95_percent,
 /// hours_to_95_percent, blast_radius_devices, blast_radius_failed, gates_fired,
-/// bytes_total, peak_bytes_per_tick, cost, downloads_deferred, converged_percent`.
+/// bytes_total, peak_bytes_per_tick, cost, downloads_deferred, at_final_version_percent`.
 /// `all_values` are every value of each parameter (the whole grid, so that every part
 /// of a sweep has the same column types).
 pub fn sweep_table(
@@ -114,8 +114,10 @@ pub fn sweep_table(
             .collect::<Vec<_>>(),
     ));
     cols.push(col(
-        "converged_percent",
-        rows.iter().map(|r| r.converged_percent).collect::<Vec<_>>(),
+        "at_final_version_percent",
+        rows.iter()
+            .map(|r| r.at_final_version_percent)
+            .collect::<Vec<_>>(),
     ));
     DataFrame::new_infer_height(cols)
 }

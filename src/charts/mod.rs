@@ -33,7 +33,7 @@ mod scale;
 mod tests;
 
 pub use pareto::{frontier, pareto_svg, ParetoPoint};
-pub use report::{render_report, write_report, Figure, Report};
+pub use report::{render_report, write_report, Figure, Report, ReportTable};
 pub use scale::group_thousands;
 
 /// The x axis of a time chart. Sample `i` of every series is drawn at `i × tick_seconds`

@@ -30,10 +30,27 @@ pub struct Report {
     pub subtitle: String,
     /// Key figures of the run, shown as a two-column table in this order.
     pub summary: Vec<(String, String)>,
+    /// Tables of figures (time to reach, bandwidth per release, egress per day), in
+    /// order, between the summary and the charts.
+    pub tables: Vec<ReportTable>,
     /// Charts, in order.
     pub figures: Vec<Figure>,
     /// The final version matrix of each cohort; each matrix's title heads its table.
     pub matrices: Vec<MatrixHeat>,
+}
+
+/// A table in the report: text cells, the first column a row heading, the others
+/// right-aligned (they hold figures).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportTable {
+    /// Its heading; also the anchor's text.
+    pub title: String,
+    /// A sentence under the heading that says how to read it; may be empty.
+    pub note: String,
+    /// Column headings.
+    pub header: Vec<String>,
+    /// Rows, each as long as `header`.
+    pub rows: Vec<Vec<String>>,
 }
 
 /// Writes the report to `path` atomically (a temporary file beside it, then a rename).
@@ -66,6 +83,9 @@ pub fn render_report(report: &Report) -> Result<String, ChartError> {
     if !report.summary.is_empty() {
         sections.push(("summary", "Summary"));
     }
+    if !report.tables.is_empty() {
+        sections.push(("figures", "Figures"));
+    }
     if !report.figures.is_empty() {
         sections.push(("charts", "Charts"));
     }
@@ -91,6 +111,14 @@ pub fn render_report(report: &Report) -> Result<String, ChartError> {
             );
         }
         h.push_str("</tbody>\n</table>\n</section>\n");
+    }
+
+    if !report.tables.is_empty() {
+        h.push_str("<section id=\"figures\">\n<h2>Figures</h2>\n");
+        for t in &report.tables {
+            figure_table(&mut h, t);
+        }
+        h.push_str("</section>\n");
     }
 
     if !report.figures.is_empty() {
@@ -152,6 +180,30 @@ fn inline_svg(svg: &str, title: &str, width: u32) -> String {
         escape(title)
     );
     svg.replacen("<svg", &label, 1)
+}
+
+fn figure_table(h: &mut String, t: &ReportTable) {
+    let _ = writeln!(h, "<h3>{}</h3>", escape(&t.title));
+    if !t.note.is_empty() {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&t.note));
+    }
+    h.push_str("<div class=\"scroll\">\n<table class=\"figures\">\n<thead>\n<tr>");
+    for c in &t.header {
+        let _ = write!(h, "<th scope=\"col\">{}</th>", escape(c));
+    }
+    h.push_str("</tr>\n</thead>\n<tbody>\n");
+    for row in &t.rows {
+        h.push_str("<tr>");
+        for (i, c) in row.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(h, "<th scope=\"row\">{}</th>", escape(c));
+            } else {
+                let _ = write!(h, "<td>{}</td>", escape(c));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n</div>\n");
 }
 
 fn rule_bar(rule: &str) -> String {
@@ -261,6 +313,11 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; backgroun
 .kv th { font-weight: normal; color: var(--muted); }
 .kv td { font-weight: bold; text-align: right; }
 .kv tr:nth-child(even) { background: #f6f6f6; }
+.figures th, .figures td { padding: 5px 12px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+.figures thead th { text-align: right; color: var(--muted); font-weight: normal; }
+.figures thead th:first-child, .figures tbody th { text-align: left; }
+.figures td { text-align: right; }
+.figures tr:nth-child(even) { background: #f6f6f6; }
 figure { margin: 0 0 28px; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
 figure svg { display: block; width: 100%; height: auto; margin: 0 auto; }
 figcaption { color: var(--muted); font-size: 14px; padding: 4px 12px 6px; }

@@ -180,6 +180,16 @@ fn report(d: &Demo) -> Report {
                 "1,204 <0.5 % & falling>".to_owned(),
             ),
         ],
+        tables: vec![ReportTable {
+            title: "Time to reach".to_owned(),
+            note: "Installed (reported) by that share of the devices that can get it.".to_owned(),
+            header: ["Version", "From", "50 %", "99 %"]
+                .map(str::to_owned)
+                .to_vec(),
+            rows: vec![["2.2.0", "1d", "14h (1d16h)", "2d11h (16d)"]
+                .map(str::to_owned)
+                .to_vec()],
+        }],
         figures: charts(d)
             .into_iter()
             .map(|chart| Figure {
@@ -451,8 +461,14 @@ fn report_is_self_contained_well_formed_html() {
     let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
     assert_eq!(count("svg"), 4);
     assert_eq!(count("figure"), 4);
-    // Summary plus one table per cohort.
-    assert_eq!(count("table"), 3);
+    // Summary, one table of figures, one table per cohort.
+    assert_eq!(count("table"), 4);
+    let headings: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("h3"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(headings[0], "Time to reach", "figure tables come first");
     let all_text: String = doc.descendants().filter_map(|n| n.text()).collect();
     assert!(
         all_text.contains("1,204 <0.5 % & falling>"),

@@ -13,9 +13,11 @@ pub mod rng;
 
 mod calendar;
 mod hot;
+mod reach;
 mod series;
 mod step;
 
+pub use reach::{Reach, Reached, REACH_PERCENTS};
 pub use series::{Counters, ReleaseTotals, Series, TickRecord};
 
 use calendar::{Block, Carry, Wake, BLOCK};
@@ -356,7 +358,7 @@ impl<'s> Engine<'s> {
             rt.end_of_tick(t, &self.state);
         }
         if self.record_series {
-            self.series.record(t, counters);
+            self.series.record(t, counters, &self.state.catalog);
         }
         self.simulated = t + 1;
     }

@@ -3,51 +3,64 @@
 use crate::catalog::Catalog;
 use crate::fleet::{DeviceReport, Fleet};
 use crate::ids::{CohortId, DeviceIdx, ReleaseId, VersionId};
-use crate::matrix::ClassSpace;
-use crate::resolver::{self, NoTrail, Rule};
+use crate::matrix::{self, ClassSpace, Final};
+use crate::resolver::Rule;
 use crate::timeline::State;
 
+use super::reach::{Cells, Reach, MAX_REACH_CELLS};
+
 /// Devices per class, kept up to date as devices change, so that the number of
-/// converged devices (whose resolver answer is "no update": they are at their final
-/// version, R24) is known every tick without visiting every device.
+/// devices at their final version (whose resolver answer is "no update", R24) is known
+/// every tick without visiting every device, and so is, per (cohort, version) cell, how
+/// many devices can get that version ([`super::reach`]).
 #[derive(Clone, Debug)]
 struct Classes {
     space: ClassSpace,
     counts: Vec<u64>,
-    /// Per class: 0 unknown, 1 converged (no update), 2 not converged.
-    converged_cache: Vec<u8>,
+    /// Per class: 0 unknown, 1 the R24 walk cycles, `v + 2` final version `v`; under
+    /// the catalog of `revision`.
+    final_cache: Vec<u32>,
     revision: u64,
-    /// Converged devices per cohort.
-    converged: Vec<u64>,
+    /// Devices at their final version, per cohort.
+    at_final: Vec<u64>,
+    /// Per (cohort, version) cell: present devices whose final version it is.
+    can_get: Vec<u64>,
+    /// Per cell: of those, devices reporting it (at their final version).
+    reported: Vec<u64>,
 }
 
 impl Classes {
     /// Empty counts: [`Series::new`] counts the fleet once, for classes and cells.
     fn new(catalog: &Catalog) -> Option<Classes> {
         let space = ClassSpace::new(catalog)?;
+        let cells = space.n_cohorts() * catalog.n_versions().max(1);
         let mut c = Classes {
             space,
             counts: vec![0; space.size()],
-            converged_cache: vec![0; space.size()],
+            final_cache: vec![0; space.size()],
             revision: catalog.revision(),
-            converged: vec![0; catalog.cohorts().len()],
+            at_final: vec![0; catalog.cohorts().len()],
+            can_get: vec![0; cells],
+            reported: vec![0; cells],
         };
         c.reconverge(catalog);
         Some(c)
     }
 
-    fn is_converged(&mut self, catalog: &Catalog, class: usize) -> bool {
-        match self.converged_cache[class] {
-            1 => true,
-            2 => false,
-            _ => {
+    /// The final version of `class` (R24), `None` for a cycle.
+    fn final_of(&mut self, catalog: &Catalog, class: usize) -> Option<VersionId> {
+        match self.final_cache[class] {
+            0 => {
                 let report = self.space.report(catalog, class);
-                let none = resolver::resolve(catalog, &report, &mut NoTrail)
-                    .release
-                    .is_none();
-                self.converged_cache[class] = if none { 1 } else { 2 };
-                none
+                let f = match matrix::final_version(catalog, &report) {
+                    Final::Version(v) => Some(v),
+                    Final::Cycle => None,
+                };
+                self.final_cache[class] = f.map_or(1, |v| v.0 + 2);
+                f
             }
+            1 => None,
+            v => Some(VersionId(v - 2)),
         }
     }
 
@@ -57,24 +70,38 @@ impl Classes {
         self.reconverge(catalog);
     }
 
-    /// Recomputes the converged totals (after the catalog changed).
+    /// Recomputes the totals from the class counts (after the catalog changed).
     fn reconverge(&mut self, catalog: &Catalog) {
         self.revision = catalog.revision();
-        self.converged_cache.iter_mut().for_each(|c| *c = 0);
-        self.converged.iter_mut().for_each(|c| *c = 0);
+        self.final_cache.iter_mut().for_each(|c| *c = 0);
+        self.at_final.iter_mut().for_each(|c| *c = 0);
+        self.can_get.iter_mut().for_each(|c| *c = 0);
+        self.reported.iter_mut().for_each(|c| *c = 0);
         for class in 0..self.counts.len() {
             let n = self.counts[class];
-            if n > 0 && self.is_converged(catalog, class) {
-                self.converged[self.space.cohort(class).index()] += n;
+            if n > 0 {
+                self.add_totals(catalog, class, n as i64);
             }
         }
     }
 
     fn add(&mut self, catalog: &Catalog, class: usize, delta: i64) {
         self.counts[class] = (self.counts[class] as i64 + delta) as u64;
-        if self.is_converged(catalog, class) {
-            let c = &mut self.converged[self.space.cohort(class).index()];
-            *c = (*c as i64 + delta) as u64;
+        self.add_totals(catalog, class, delta);
+    }
+
+    fn add_totals(&mut self, catalog: &Catalog, class: usize, delta: i64) {
+        let Some(f) = self.final_of(catalog, class) else {
+            return;
+        };
+        let bump = |x: &mut u64| *x = (*x as i64 + delta) as u64;
+        let cohort = self.space.cohort(class).index();
+        let cell = cohort * catalog.n_versions().max(1) + f.index();
+        bump(&mut self.can_get[cell]);
+        // No update offered exactly when the walk stops where it starts.
+        if self.space.version(class) == f {
+            bump(&mut self.at_final[cohort]);
+            bump(&mut self.reported[cell]);
         }
     }
 }
@@ -260,9 +287,18 @@ pub struct Series {
     /// Per release: the all-Full counterfactual bytes, spread like the bytes.
     full_equivalent_by_release: Vec<Spread>,
     classes: Option<Classes>,
-    /// Converged devices per cohort, per recorded tick (empty when the class space is
-    /// too large to track).
-    converged: Vec<Vec<u64>>,
+    /// Devices at their final version per cohort, per recorded tick (empty when the
+    /// class space is too large to track).
+    at_final: Vec<Vec<u64>>,
+    /// Per (cohort, version) cell: installs that landed and that their device has not
+    /// reported yet (R3), by the device's cohort when it installed.
+    unreported: Vec<i64>,
+    /// Per tick: the cells of installs that land then (downloads are decided when they
+    /// start; their installs count from the tick they end).
+    landing: Vec<Vec<u32>>,
+    /// Time to reach per version and release; `None` when classes are not tracked or
+    /// the catalog has too many cells.
+    reach: Option<Reach>,
 }
 
 impl Series {
@@ -279,13 +315,22 @@ impl Series {
             release_events: vec![Vec::new(); state.catalog.releases().count()],
             full_equivalent_by_release: vec![Spread::default(); state.catalog.releases().count()],
             classes: Classes::new(&state.catalog),
-            converged: Vec::new(),
+            at_final: Vec::new(),
+            unreported: Vec::new(),
+            landing: Vec::new(),
+            reach: None,
         };
+        if s.classes
+            .as_ref()
+            .is_some_and(|c| c.can_get.len() <= MAX_REACH_CELLS)
+        {
+            s.reach = Some(Reach::new(&state.catalog));
+        }
         s.recount(&state.catalog, &state.fleet);
         s
     }
 
-    /// Brings the converged counts up to date with a changed catalog.
+    /// Brings the final-version counts up to date with a changed catalog.
     pub fn catalog_changed(&mut self, catalog: &Catalog) {
         if let Some(c) = &mut self.classes {
             if c.revision != catalog.revision() {
@@ -370,7 +415,7 @@ impl Series {
         }
     }
 
-    /// Whether the live counts (per cell, per class, converged per cohort) are equal.
+    /// Whether the live counts (per cell, per class, at their final version) are equal.
     #[cfg(debug_assertions)]
     pub(crate) fn same_counts(&self, other: &Series) -> bool {
         fn trimmed(v: &[u64]) -> &[u64] {
@@ -378,7 +423,12 @@ impl Series {
             &v[..end]
         }
         let classes = match (&self.classes, &other.classes) {
-            (Some(a), Some(b)) => a.counts == b.counts && a.converged == b.converged,
+            (Some(a), Some(b)) => {
+                a.counts == b.counts
+                    && a.at_final == b.at_final
+                    && a.can_get == b.can_get
+                    && a.reported == b.reported
+            }
             (None, None) => true,
             _ => false,
         };
@@ -449,8 +499,36 @@ impl Series {
             .collect()
     }
 
-    /// Closes tick `t`: adds `counters` and snapshots the version counts.
-    pub fn record(&mut self, t: u64, counters: Counters) {
+    /// An install of `version` by a device of stored cohort `cohort` lands at tick `t`
+    /// (its download ends then); the device reports it at a later poll.
+    pub fn install_lands(&mut self, t: u64, cohort: CohortId, version: VersionId) {
+        if self.reach.is_none() {
+            return;
+        }
+        let t = t as usize;
+        if self.landing.len() <= t {
+            self.landing.resize_with(t + 1, Vec::new);
+        }
+        let cell = self.cell(cohort, version);
+        self.landing[t].push(cell as u32);
+    }
+
+    /// A device of stored cohort `cohort` reported (or retired before reporting) an
+    /// install of `version` that had landed.
+    pub fn install_reported(&mut self, cohort: CohortId, version: VersionId) {
+        if self.reach.is_none() {
+            return;
+        }
+        let cell = self.cell(cohort, version);
+        if self.unreported.len() <= cell {
+            self.unreported.resize(cell + 1, 0);
+        }
+        self.unreported[cell] -= 1;
+    }
+
+    /// Closes tick `t` under `catalog`: adds `counters` and snapshots the version
+    /// counts and the reach.
+    pub fn record(&mut self, t: u64, counters: Counters, catalog: &Catalog) {
         self.counters_mut(t).add(&counters);
         let n = self.n_versions.max(1);
         let cells = self
@@ -463,14 +541,40 @@ impl Series {
         debug_assert_eq!(self.versions.len() as u64, t);
         self.versions.push(cells);
         if let Some(cl) = &self.classes {
-            self.converged.push(cl.converged.clone());
+            self.at_final.push(cl.at_final.clone());
+        }
+        if let (Some(reach), Some(cl)) = (&mut self.reach, &self.classes) {
+            if let Some(cells) = self.landing.get_mut(t as usize) {
+                for cell in std::mem::take(cells) {
+                    let cell = cell as usize;
+                    if self.unreported.len() <= cell {
+                        self.unreported.resize(cell + 1, 0);
+                    }
+                    self.unreported[cell] += 1;
+                }
+            }
+            reach.observe(
+                t,
+                catalog,
+                &Cells {
+                    can_get: &cl.can_get,
+                    reported: &cl.reported,
+                    unreported: &self.unreported,
+                    n_versions: self.n_versions,
+                },
+            );
         }
     }
 
-    /// Converged devices (at their final version, R24) per cohort per recorded tick;
-    /// `None` when the fleet's class space was too large to track.
-    pub fn converged(&self) -> Option<&[Vec<u64>]> {
-        self.classes.as_ref().map(|_| &self.converged[..])
+    /// Devices at their final version (R24: offered no update) per cohort per recorded
+    /// tick; `None` when the fleet's class space was too large to track.
+    pub fn at_final(&self) -> Option<&[Vec<u64>]> {
+        self.classes.as_ref().map(|_| &self.at_final[..])
+    }
+
+    /// Time to reach per version and release, if tracked.
+    pub fn reach(&self) -> Option<&Reach> {
+        self.reach.as_ref()
     }
 
     /// Number of recorded ticks.

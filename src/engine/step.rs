@@ -93,11 +93,12 @@ impl Decider {
 
 /// A change to apply to the fleet and the series, in order.
 enum Change {
-    /// A device reported an installed version other than the one in its report (the
-    /// fleet has it already; the series must learn it).
+    /// A device reported the version it installed, with the report it had before (the
+    /// fleet has the new version already; the series must learn it).
     Version(DeviceIdx, DeviceReport, VersionId),
-    /// The device retired; it was last seen at this tick (`i32::MIN`: never).
-    Retire(DeviceIdx, i32),
+    /// The device retired; it was last seen at this tick (`i32::MIN`: never), and it
+    /// had installed this version without reporting it yet.
+    Retire(DeviceIdx, i32, Option<VersionId>),
 }
 
 /// A download: bytes sent from `start` at the profile's link rate, ending at `end`
@@ -107,6 +108,8 @@ struct Download {
     device: u32,
     /// The device's effective cohort (R9), for the R37 gate counts.
     cohort: crate::ids::CohortId,
+    /// Its stored cohort, for the reach counts.
+    home: crate::ids::CohortId,
     start: u64,
     end: u64,
     bytes: u64,
@@ -153,6 +156,7 @@ pub struct Pending {
     profile: u8,
     hardware: crate::ids::HardwareId,
     cohort: crate::ids::CohortId,
+    home: crate::ids::CohortId,
     rule: Rule,
     release: crate::ids::ReleaseId,
     size: u64,
@@ -283,9 +287,14 @@ fn wake_one(
     let p = &behaviour.profiles[h.profile() as usize];
     let odds = behaviour.odds(h.profile());
 
+    let carry = wake.carry();
     if rng.hits(odds.retire, id, t, Purpose::Retires) {
         h.retire();
-        out.changes.push(Change::Retire(d, wake.seen));
+        let unreported = match carry {
+            Carry::Report(v) => Some(v),
+            _ => None,
+        };
+        out.changes.push(Change::Retire(d, wake.seen, unreported));
         out.now.retired += 1;
         return;
     }
@@ -296,12 +305,11 @@ fn wake_one(
     }
     out.now.polls += 1;
     let seen = i32::try_from(t).unwrap_or(i32::MAX);
-    let carry = wake.carry();
     let mut report = h.report(catalog, columns, base + off, || versions[off]);
     if let Carry::Report(v) = carry {
         out.now.reports += 1;
+        out.changes.push(Change::Version(d, report, v));
         if report.version != v {
-            out.changes.push(Change::Version(d, report, v));
             h.set_version(v);
             versions[off] = v;
             report.version = v;
@@ -331,6 +339,7 @@ fn wake_one(
         profile: h.profile(),
         hardware: report.hardware,
         cohort: crate::resolver::effective_cohort(catalog, &report),
+        home: report.cohort,
         rule: decision.rule,
         release: release_id,
         size,
@@ -407,6 +416,7 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
         out.downloads.push(Download {
             device: id,
             cohort: pd.cohort,
+            home: pd.home,
             start: t,
             end,
             bytes: sent,
@@ -443,6 +453,7 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
     out.downloads.push(Download {
         device: id,
         cohort: pd.cohort,
+        home: pd.home,
         start: t,
         end,
         bytes: remaining,
@@ -529,12 +540,18 @@ pub fn merge(
         for change in out.changes.drain(..) {
             match change {
                 Change::Version(d, old, v) => {
-                    series.change_version(&state.catalog, &old, v);
-                    if let Some(rt) = runtime.as_deref_mut() {
-                        rt.version_changed(d, t);
+                    series.install_reported(old.cohort, v);
+                    if old.version != v {
+                        series.change_version(&state.catalog, &old, v);
+                        if let Some(rt) = runtime.as_deref_mut() {
+                            rt.version_changed(d, t);
+                        }
                     }
                 }
-                Change::Retire(d, seen) => {
+                Change::Retire(d, seen, unreported) => {
+                    if let Some(v) = unreported {
+                        series.install_reported(state.fleet.cohort(d), v);
+                    }
                     if seen != i32::MIN {
                         state.fleet.set_last_seen(d, i64::from(seen));
                     }
@@ -570,6 +587,10 @@ pub fn merge(
                     &[DOWNLOAD_COMPLETED, INSTALL_FAILED]
                 }
             };
+            if matches!(dl.outcome, Outcome::Installed) {
+                let to = state.catalog.release(dl.release).target();
+                series.install_lands(dl.end, dl.home, to);
+            }
             for &kind in kinds {
                 series.release_event(dl.end, dl.release, kind);
             }

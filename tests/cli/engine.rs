@@ -400,13 +400,13 @@ fn smoke_100k_devices_series_are_internally_consistent() {
 
     // Every device is at its final version at the end, so no download or version report
     // is still under way: the counters below are complete.
-    let converged = series.u64s("converged");
+    let converged = series.u64s("at_final_version");
     assert_eq!(
         converged[n - 1],
         devices[n - 1],
         "test scenario should settle before the end"
     );
-    assert_eq!(run.summary_u64(&["converged_end"]), converged[n - 1]);
+    assert_eq!(run.summary_u64(&["at_final_version_end"]), converged[n - 1]);
 
     // Downloads: each one started either completed or failed; each completed one was
     // installed or failed to install.
@@ -1011,7 +1011,7 @@ fn resume_makes_bytes_exactly_completed_downloads_times_payload() {
         let series = run.table("series");
         let n = series.rows.len();
         assert_eq!(
-            series.u64s("converged")[n - 1],
+            series.u64s("at_final_version")[n - 1],
             300,
             "resume = {resume}: test scenario should settle before the end"
         );

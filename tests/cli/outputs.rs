@@ -70,7 +70,11 @@ fn bandwidth_recomputed_from_downloads_and_payload_sizes() {
     let run = run_ok(&sc, "out", &[]);
     let series = run.table("series");
     let n = series.rows.len();
-    assert_eq!(series.u64s("converged")[n - 1], 300, "every device updates");
+    assert_eq!(
+        series.u64s("at_final_version")[n - 1],
+        300,
+        "every device updates"
+    );
 
     let started_full = series.u64s("downloads_started_full");
     let started_delta = series.u64s("downloads_started_delta");

@@ -661,7 +661,7 @@ fn r37_blast_radius_in_the_report_and_the_terminal_summary() {
         stdout.contains("policy     2.0.0 in default: abort at tick 0: 40 devices tried it (40 failed; 40 attempts, 40 failed)\n"),
         "{stdout}"
     );
-    assert!(stdout.contains("reach      50% of devices at their final version after 0h"));
+    assert!(stdout.contains("settled    50% of devices at their final version after 0h"));
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("Blast radius of 2.0.0 in default"));
     assert!(html.contains("abort at tick 0: 40 devices tried it, 40 failed"));

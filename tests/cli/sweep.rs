@@ -78,7 +78,7 @@ fn sweep_runs_the_cartesian_grid_one_row_per_variant() {
             "peak_bytes_per_tick",
             "cost",
             "downloads_deferred",
-            "converged_percent"
+            "at_final_version_percent"
         ]
     );
     assert_eq!(t.u64s("variant"), (0..6).collect::<Vec<u64>>());

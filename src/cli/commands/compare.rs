@@ -15,8 +15,8 @@ use crate::cli::args::CompareArgs;
 struct RunDir {
     name: String,
     summary: serde_json::Value,
-    /// Per tick: converged share (%) if tracked, and bytes sent.
-    converged: Option<Vec<f64>>,
+    /// Per tick: share at the final version (%) if tracked, and bytes sent.
+    at_final: Option<Vec<f64>>,
     bytes: Vec<f64>,
 }
 
@@ -44,7 +44,11 @@ fn read_run(dir: &Path) -> Result<RunDir> {
             .position(|h| h == name)
             .ok_or_else(|| anyhow!("{}: no column `{name}`", series_path.display()))
     };
-    let (devices, converged, bytes) = (col("devices")?, col("converged")?, col("bytes_total")?);
+    let (devices, at_final, bytes) = (
+        col("devices")?,
+        col("at_final_version")?,
+        col("bytes_total")?,
+    );
     let (mut conv, mut sent) = (Some(Vec::new()), Vec::new());
     for (row, record) in reader.records().enumerate() {
         let record =
@@ -60,12 +64,12 @@ fn read_run(dir: &Path) -> Result<RunDir> {
             })
         };
         sent.push(num(bytes)?);
-        if record[converged].is_empty() {
+        if record[at_final].is_empty() {
             conv = None;
         } else if let Some(c) = &mut conv {
             let d = num(devices)?;
             c.push(if d > 0.0 {
-                num(converged)? * 100.0 / d
+                num(at_final)? * 100.0 / d
             } else {
                 0.0
             });
@@ -74,7 +78,7 @@ fn read_run(dir: &Path) -> Result<RunDir> {
     Ok(RunDir {
         name: dir.display().to_string(),
         summary,
-        converged: conv,
+        at_final: conv,
         bytes: sent,
     })
 }
@@ -82,7 +86,10 @@ fn read_run(dir: &Path) -> Result<RunDir> {
 /// The headline figures compared, with where they are in `summary.json`.
 const FIGURES: [(&str, &[&str]); 9] = [
     ("devices at the end", &["devices_end"]),
-    ("converged at the end (%)", &["converged_percent"]),
+    (
+        "at final version at the end (%)",
+        &["at_final_version_percent"],
+    ),
     ("egress (bytes)", &["bandwidth", "bytes_total"]),
     (
         "peak egress per tick (bytes)",
@@ -212,7 +219,7 @@ pub fn run(args: &CompareArgs, out: &mut impl Write) -> Result<()> {
         ticks: n,
     };
     let mut figures = Vec::new();
-    if let (Some(ca), Some(cb)) = (&a.converged, &b.converged) {
+    if let (Some(ca), Some(cb)) = (&a.at_final, &b.at_final) {
         figures.push(Figure {
             chart: Chart::Lines(Lines {
                 title: "Devices at their final version".into(),
@@ -263,6 +270,7 @@ pub fn run(args: &CompareArgs, out: &mut impl Write) -> Result<()> {
             .iter()
             .map(|[name, x, y, d]| (name.clone(), format!("A {x}, B {y} (B − A: {d})")))
             .collect(),
+        tables: Vec::new(),
         figures,
         matrices: Vec::new(),
     };

@@ -238,7 +238,7 @@ fn print_policy(out: &mut impl Write, p: &otasim::analytics::PolicySummary) -> R
     let h = |x: Option<f64>| x.map_or("never".to_string(), |h| format!("{h}h"));
     writeln!(
         out,
-        "reach      50% of devices at their final version after {}, 95% after {}, 99% after {}",
+        "settled    50% of devices at their final version after {}, 95% after {}, 99% after {}",
         h(p.hours_to_50_percent),
         h(p.hours_to_95_percent),
         h(p.hours_to_99_percent)
@@ -298,16 +298,19 @@ fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Re
         count(sum(&s.installs_failed)),
         count(sum(&s.downloads_failed))
     )?;
-    if let (Some(c), Some(p)) = (s.converged_end, s.converged_percent) {
+    if let (Some(c), Some(p)) = (s.at_final_version_end, s.at_final_version_percent) {
         writeln!(
             out,
-            "converged  {} devices at their final version ({p:.1}%)",
+            "final      {} devices offered no update at the end ({p:.1}%: at their final version under that catalog)",
             count(c)
         )?;
     }
+    if let Some(r) = &s.reach {
+        print_reach(out, r, s.tick_seconds)?;
+    }
     writeln!(
         out,
-        "egress     {} sent (delta {}, full {}, mpt {}, override {}); peak {} per tick at tick {}, p95 {}",
+        "egress     {} sent (delta {}, full {}, mpt {}, override {}); peak {} per tick at tick {} ({}), p95 {}; peak day {}",
         bytes(b.bytes_total),
         bytes(b.bytes_by_rule.get("delta").copied().unwrap_or(0)),
         bytes(b.bytes_by_rule.get("full").copied().unwrap_or(0)),
@@ -315,7 +318,9 @@ fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Re
         bytes(b.bytes_by_rule.get("override").copied().unwrap_or(0)),
         bytes(b.peak_bytes_per_tick),
         b.peak_tick,
-        bytes(b.p95_bytes_per_tick)
+        otasim::analytics::bit_rate(b.peak_bytes_per_tick, s.tick_seconds),
+        bytes(b.p95_bytes_per_tick),
+        bytes(b.peak_bytes_per_day)
     )?;
     writeln!(
         out,
@@ -344,6 +349,65 @@ fn print_summary(out: &mut impl Write, s: &Summary, dir: &std::path::Path) -> Re
         s.polls_per_second / 1e6
     )?;
     writeln!(out, "outputs    {}", dir.display())?;
+    Ok(())
+}
+
+/// The reach table: per version, and per release whose figures differ from its
+/// version's (it is activated in only some cohorts), the time until each share of the
+/// devices that can get it had installed it, and (in brackets) had reported it.
+fn print_reach(
+    out: &mut impl Write,
+    r: &otasim::analytics::ReachSummary,
+    tick_seconds: u64,
+) -> Result<()> {
+    let after = |first: u64, t: Option<u64>| {
+        t.map_or("-".to_string(), |t| {
+            format_duration((t - first) * tick_seconds)
+        })
+    };
+    let pcts = r
+        .percents
+        .iter()
+        .map(|p| format!("{p}%"))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    writeln!(
+        out,
+        "reach      time until {pcts} of the devices that can get it installed it (reported it), from when the first could"
+    )?;
+    let same = |a: &otasim::analytics::ReachRow, b: &otasim::analytics::ReachRow| {
+        (a.can_get, &a.installed_at_tick, &a.reported_at_tick)
+            == (b.can_get, &b.installed_at_tick, &b.reported_at_tick)
+    };
+    let rows: Vec<(String, &otasim::analytics::ReachRow)> = r
+        .versions
+        .iter()
+        .map(|v| (v.version.clone(), v))
+        .chain(r.releases.iter().filter_map(|rel| {
+            let version = r.versions.iter().find(|v| v.version == rel.version)?;
+            (!same(rel, version)).then(|| {
+                let name = rel.release.as_deref().unwrap_or_default();
+                (format!("release {name}"), rel)
+            })
+        }))
+        .collect();
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, v) in rows {
+        let cells = v
+            .installed_at_tick
+            .iter()
+            .zip(&v.reported_at_tick)
+            .map(|(&i, &r)| format!("{} ({})", after(v.first_tick, i), after(v.first_tick, r)))
+            .collect::<Vec<_>>()
+            .join(" / ");
+        writeln!(
+            out,
+            "           {name:<width$}  from {}: {cells}; {} of {} at the end",
+            format_duration(v.first_tick * tick_seconds),
+            count(v.installed),
+            count(v.can_get),
+        )?;
+    }
     Ok(())
 }
 

@@ -194,7 +194,7 @@ fn run_variant(
         peak_bytes_per_tick: s.bandwidth.peak_bytes_per_tick,
         cost: s.bandwidth.cost,
         downloads_deferred: policy.as_ref().map(|p| p.downloads_deferred),
-        converged_percent: s.converged_percent,
+        at_final_version_percent: s.at_final_version_percent,
     })
 }
 
