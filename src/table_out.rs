@@ -180,6 +180,10 @@ fn ours(dir: &Path, name: &std::ffi::OsStr) -> bool {
                 })
             });
     }
+    // A sweep's Pareto chart sits beside its table.
+    if name == "sweep-pareto.svg" || name == "sweep-pareto.png" {
+        return true;
+    }
     [".csv", ".parquet", ".json", ".html"]
         .iter()
         .any(|ext| name.ends_with(ext) && !name.starts_with('.'))

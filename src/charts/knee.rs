@@ -41,16 +41,7 @@ impl Knee {
             self.draw(backend.into_drawing_area())
                 .map_err(|message| self.error(message))?;
         }
-        let mut out = Vec::new();
-        {
-            let mut encoder = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
-            encoder.set_color(png::ColorType::Rgb);
-            encoder.set_depth(png::BitDepth::Eight);
-            let mut writer = encoder.write_header()?;
-            writer.write_image_data(&rgb)?;
-            writer.finish()?;
-        }
-        Ok(out)
+        Ok(raster::encode_png(&rgb, SIZE)?)
     }
 
     /// Writes the chart to `path`, SVG for a `.svg` name, PNG otherwise, atomically.

@@ -32,7 +32,7 @@ mod scale;
 #[cfg(test)]
 mod tests;
 
-pub use pareto::{frontier, pareto_svg, ParetoPoint};
+pub use pareto::{frontier, Pareto, ParetoPoint};
 pub use report::{render_report, write_report, Figure, Report, ReportTable};
 pub use scale::group_thousands;
 
@@ -260,16 +260,7 @@ impl Chart {
             let backend = raster::Crisp::with_buffer(&mut rgb, (w, h));
             draw::chart(backend, self).map_err(|message| self.draw_error(message))?;
         }
-        let mut out = Vec::new();
-        {
-            let mut encoder = png::Encoder::new(&mut out, w, h);
-            encoder.set_color(png::ColorType::Rgb);
-            encoder.set_depth(png::BitDepth::Eight);
-            let mut writer = encoder.write_header()?;
-            writer.write_image_data(&rgb)?;
-            writer.finish()?;
-        }
-        Ok(out)
+        Ok(raster::encode_png(&rgb, (w, h))?)
     }
 
     /// Writes the chart as a PNG file at `path`, atomically.

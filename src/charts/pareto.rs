@@ -1,8 +1,12 @@
 //! The Pareto chart of a sweep: each variant's blast radius against its time to reach
-//! 95 % of the fleet, the variants no other beats on both drawn as the frontier. A
-//! plain SVG (a scatter of a few hundred points needs no plotting library).
+//! 95 % of the fleet, the variants no other beats on both drawn as the frontier and
+//! labelled. Drawn with plotters like every other chart, as SVG and PNG.
 
-use std::fmt::Write;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::scale::ValueTicks;
+use super::{font, palette, raster, ChartError, Unit};
 
 /// One variant of a sweep.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,113 +36,128 @@ pub fn frontier(points: &[ParetoPoint]) -> Vec<usize> {
     idx
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// A sweep's Pareto chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pareto {
+    /// The title, e.g. `Blast radius against time to 95 %: events[0].gate…`.
+    pub title: String,
+    /// One point per variant that has both figures.
+    pub points: Vec<ParetoPoint>,
 }
 
-/// A round axis maximum at or above `max`.
-fn nice(max: f64) -> f64 {
-    if max <= 0.0 {
-        return 1.0;
-    }
-    let mag = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|&v| v >= max)
-        .unwrap_or(10.0 * mag)
-}
+const SIZE: (u32, u32) = (1000, 600);
 
-/// The chart as an SVG document, `title` on top.
-pub fn pareto_svg(title: &str, points: &[ParetoPoint]) -> String {
-    let (w, h) = (900.0, 560.0);
-    let (left, right, top, bottom) = (90.0, 30.0, 60.0, 70.0);
-    let (pw, ph) = (w - left - right, h - top - bottom);
-    let xmax = nice(points.iter().map(|p| p.hours).fold(0.0, f64::max));
-    let ymax = nice(points.iter().map(|p| p.devices).fold(0.0, f64::max));
-    let x = |v: f64| left + v / xmax * pw;
-    let y = |v: f64| top + ph - v / ymax * ph;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans, sans-serif" font-size="13">
-<rect width="100%" height="100%" fill="white"/>
-<text x="{}" y="30" font-size="18" text-anchor="middle">{}</text>
-"##,
-        w / 2.0,
-        escape(title)
-    );
-    for i in 0..=5 {
-        let (vx, vy) = (xmax * i as f64 / 5.0, ymax * i as f64 / 5.0);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-            y(vy),
-            left + pw,
-            y(vy),
-            left - 8.0,
-            y(vy) + 4.0,
-            crate::charts::group_thousands(vy.round() as u64)
-        );
-        let _ = writeln!(
-            s,
-            r##"<line x1="{:.1}" y1="{top}" x2="{:.1}" y2="{:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
-            x(vx),
-            x(vx),
-            top + ph,
-            x(vx),
-            top + ph + 20.0,
-            (vx * 10.0).round() / 10.0
-        );
+/// Frontier labels beyond this many would cover the chart: the rest are in the table.
+const MAX_LABELS: usize = 12;
+
+impl Pareto {
+    /// The chart as SVG.
+    pub fn to_svg(&self) -> Result<String, ChartError> {
+        let mut out = String::new();
+        {
+            let backend = SVGBackend::with_string(&mut out, SIZE);
+            self.draw(backend.into_drawing_area())
+                .map_err(|message| self.error(message))?;
+        }
+        Ok(out)
     }
-    let _ = writeln!(
-        s,
-        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>
-<text x="{:.1}" y="{:.1}" text-anchor="middle">hours until 95 % of the fleet is at its final version</text>
-<text transform="translate(22 {:.1}) rotate(-90)" text-anchor="middle">blast radius (devices that tried a gated release)</text>"##,
-        left + pw / 2.0,
-        h - 20.0,
-        top + ph / 2.0
-    );
-    let front = frontier(points);
-    let path: Vec<String> = front
-        .iter()
-        .map(|&i| format!("{:.1},{:.1}", x(points[i].hours), y(points[i].devices)))
-        .collect();
-    if path.len() > 1 {
-        let _ = writeln!(
-            s,
-            r##"<polyline points="{}" fill="none" stroke="#D55E00" stroke-width="2"/>"##,
-            path.join(" ")
-        );
+
+    /// The chart as PNG file bytes.
+    pub fn to_png(&self) -> Result<Vec<u8>, ChartError> {
+        let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+        {
+            let backend = raster::Crisp::with_buffer(&mut rgb, SIZE);
+            self.draw(backend.into_drawing_area())
+                .map_err(|message| self.error(message))?;
+        }
+        Ok(raster::encode_png(&rgb, SIZE)?)
     }
-    for (i, p) in points.iter().enumerate() {
-        let on = front.contains(&i);
-        let _ = writeln!(
-            s,
-            r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{}"><title>{}: {} h, {} devices</title></circle>"##,
-            x(p.hours),
-            y(p.devices),
-            if on { 6 } else { 4 },
-            if on { "#D55E00" } else { "#0072B2" },
-            escape(&p.label),
-            p.hours,
-            p.devices
-        );
-        if on {
-            let _ = writeln!(
-                s,
-                r##"<text x="{:.1}" y="{:.1}" font-size="11">{}</text>"##,
-                x(p.hours) + 8.0,
-                y(p.devices) - 8.0,
-                escape(&p.label)
-            );
+
+    fn error(&self, message: String) -> ChartError {
+        ChartError::Draw {
+            title: self.title.clone(),
+            message,
         }
     }
-    s.push_str("</svg>\n");
-    s
+
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        font::ensure_registered();
+        root.fill(&WHITE).map_err(err)?;
+        let x_max = self.points.iter().map(|p| p.hours).fold(0.0, f64::max);
+        let y_max = self.points.iter().map(|p| p.devices).fold(0.0, f64::max);
+        let xs = ValueTicks::new(x_max, Unit::Devices);
+        let ys = ValueTicks::new(y_max, Unit::Devices);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&self.title, font::bold(20.0).color(&palette::INK))
+            .margin(24)
+            .x_label_area_size(52)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..xs.max, 0f64..ys.max)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("hours until 95 % of the fleet is at its final version")
+            .y_desc("blast radius (devices that tried a gated release)")
+            .x_labels(xs.ticks.len())
+            .x_label_formatter(&|x| xs.label(*x))
+            .y_labels(ys.ticks.len())
+            .y_label_formatter(&|y| ys.label(*y))
+            .label_style(font::regular(13.0).color(&palette::MUTED_INK))
+            .axis_desc_style(font::regular(14.0).color(&palette::INK))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(palette::GRID)
+            .axis_style(palette::AXIS)
+            .draw()
+            .map_err(err)?;
+        let front = frontier(&self.points);
+        let others = palette::CATEGORICAL[0];
+        let edge = palette::CATEGORICAL[1 % palette::CATEGORICAL.len()];
+        chart
+            .draw_series(
+                self.points
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !front.contains(i))
+                    .map(|(_, p)| Circle::new((p.hours, p.devices), 4, others.filled())),
+            )
+            .map_err(err)?
+            .label("variant")
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, others.filled()));
+        let path: Vec<(f64, f64)> = front
+            .iter()
+            .map(|&i| (self.points[i].hours, self.points[i].devices))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(path.clone(), edge.stroke_width(2)))
+            .map_err(err)?
+            .label("frontier: no other variant is faster and smaller")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], edge.stroke_width(2))
+            });
+        chart
+            .draw_series(path.iter().map(|&p| Circle::new(p, 6, edge.filled())))
+            .map_err(err)?;
+        let label_style = font::regular(12.0).color(&palette::INK);
+        chart
+            .draw_series(front.iter().take(MAX_LABELS).map(|&i| {
+                let p = &self.points[i];
+                // Beside the dot, up and to the right, so a point at the origin keeps
+                // its label clear of the axes.
+                EmptyElement::at((p.hours, p.devices))
+                    + Text::new(p.label.clone(), (9, -18), label_style.clone())
+            }))
+            .map_err(err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(font::regular(13.0).color(&palette::INK))
+            .background_style(WHITE.mix(0.9))
+            .border_style(palette::AXIS)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)
+    }
 }
 
 #[cfg(test)]
@@ -163,8 +182,20 @@ mod tests {
             p(5.0, 10.0),
         ];
         assert_eq!(frontier(&points), vec![1, 4, 0, 3]);
-        let svg = pareto_svg("t", &points);
+    }
+
+    #[test]
+    fn pareto_renders_as_svg_and_png_with_every_point() {
+        let chart = Pareto {
+            title: "Blast radius against time to 95 %: gate".into(),
+            points: vec![p(10.0, 5.0), p(5.0, 10.0), p(10.0, 10.0), p(20.0, 1.0)],
+        };
+        let svg = chart.to_svg().unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        assert_eq!(svg.matches("<circle").count(), 5);
+        // One dot per point off the frontier, and per point on it, plus the legend's.
+        assert_eq!(svg.matches("<circle").count(), 4 + 1);
+        assert!(svg.contains("20/1") && svg.contains("frontier"));
+        let png = chart.to_png().unwrap();
+        assert_eq!(&png[1..4], b"PNG");
     }
 }

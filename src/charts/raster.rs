@@ -16,6 +16,20 @@ use plotters_backend::{
 
 use super::font;
 
+/// PNG file bytes of an 8-bit RGB image of `size` pixels.
+pub(crate) fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, size.0, size.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(rgb)?;
+        writer.finish()?;
+    }
+    Ok(out)
+}
+
 /// The bitmap backend with anti-aliased paths and properly spaced text.
 pub(crate) struct Crisp<'a> {
     inner: BitMapBackend<'a>,

@@ -97,7 +97,12 @@ fn sweep_runs_the_cartesian_grid_one_row_per_variant() {
     assert!(failed[0] < failed[2], "{failed:?}");
     assert!(sc.dir.path().join("all/sweep.parquet").is_file());
     let svg = std::fs::read_to_string(sc.dir.path().join("all/sweep-pareto.svg")).unwrap();
-    assert_eq!(svg.matches("<circle").count(), 6);
+    // One dot per variant, and one in the legend.
+    assert_eq!(svg.matches("<circle").count(), 6 + 1);
+    let png = std::fs::read(sc.dir.path().join("all/sweep-pareto.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    // A second sweep into the same directory replaces the first, charts included.
+    stdout_ok(&sweep(&sc, "all", &SETS));
 }
 
 #[test]
@@ -131,6 +136,7 @@ fn sweep_part_slices_together_equal_the_whole_sweep() {
     assert_eq!(lines.join("\n"), whole.trim_end());
     // A part cannot know the frontier of the whole sweep: no chart.
     assert!(!sc.dir.path().join("parts/sweep-pareto.svg").exists());
+    assert!(!sc.dir.path().join("parts/sweep-pareto.png").exists());
 }
 
 #[test]

@@ -99,7 +99,13 @@ pub fn run(args: &SweepArgs, out: &mut impl Write) -> Result<()> {
         let points: Vec<otasim::charts::ParetoPoint> = rows
             .iter()
             .filter_map(|r| {
-                let label = r.values.join(", ");
+                // `max_failure_percent=5`: the parameter's last key says what it is.
+                let label = names
+                    .iter()
+                    .zip(&r.values)
+                    .map(|(n, v)| format!("{}={v}", n.rsplit('.').next().unwrap_or(n)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 Some(otasim::charts::ParetoPoint {
                     label,
                     hours: r.hours_to_95_percent?,
@@ -108,11 +114,12 @@ pub fn run(args: &SweepArgs, out: &mut impl Write) -> Result<()> {
             })
             .collect();
         if !points.is_empty() {
-            let title = format!("Blast radius against time to 95 %: {}", names.join(", "));
-            dir.write_bytes(
-                "sweep-pareto.svg",
-                otasim::charts::pareto_svg(&title, &points).as_bytes(),
-            )?;
+            let chart = otasim::charts::Pareto {
+                title: format!("Blast radius against time to 95 %: {}", names.join(", ")),
+                points,
+            };
+            dir.write_bytes("sweep-pareto.svg", chart.to_svg()?.as_bytes())?;
+            dir.write_bytes("sweep-pareto.png", &chart.to_png()?)?;
         }
     }
     let target = dir.target().to_path_buf();
