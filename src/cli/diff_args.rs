@@ -35,6 +35,11 @@ pub struct DiffArgs {
     /// device_id, rule, target_version).
     #[arg(long, value_name = "FILE")]
     pub expected: Option<PathBuf>,
+    /// With --over-time, also draw the divergence per tick to FILE (.png or .svg): the
+    /// share of devices whose answer or state differs, and the distance between the
+    /// version distributions.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
     /// Output format [default: table on a terminal, csv otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,

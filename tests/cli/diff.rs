@@ -375,6 +375,44 @@ tick  time  devices_a  devices_b  devices_differ  devices_elsewhere  divergence
    6  6h            3          3               0                  0  0.000000
 "
     );
+    // The same as a chart: both lines drawn, in PNG and SVG.
+    let svg = sc.dir.path().join("divergence.svg");
+    let out = otasim([
+        "diff",
+        sc.p(),
+        "--over-time",
+        "--variant",
+        "precedence=must_pass_through,delta,full",
+        "--format",
+        "csv",
+        "--chart",
+        svg.to_str().unwrap(),
+    ]);
+    status_out(&out, 1);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("How B diverges from A over time"));
+    assert!(text.contains("answer or state differs"));
+    assert!(text.contains("version distribution gap"));
+    let png = sc.dir.path().join("divergence.png");
+    let out = otasim([
+        "diff",
+        sc.p(),
+        sc.p(),
+        "--over-time",
+        "--chart",
+        png.to_str().unwrap(),
+    ]);
+    status_out(&out, 0);
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    // --chart belongs to --over-time.
+    let out = otasim(["diff", sc.p(), sc.p(), "--at", "0", "--chart", "x.png"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --chart draws the divergence over time: it needs --over-time\n"
+    );
+    assert!(!std::path::Path::new("x.png").exists());
+
     let out = otasim(["diff", sc.p(), sc.p(), "--over-time", "--format", "csv"]);
     let text = status_out(&out, 0);
     assert!(text.starts_with(

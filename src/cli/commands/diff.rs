@@ -56,6 +56,9 @@ pub fn run(args: &DiffArgs, out: &mut impl Write) -> Result<()> {
         None => None,
         Some(path) => Some(devices_format(path)?),
     };
+    if args.chart.is_some() && !args.over_time {
+        bail!("--chart draws the divergence over time: it needs --over-time");
+    }
     if args.other.is_none() && args.variant.is_empty() && args.expected.is_none() {
         bail!("diff needs scenario B, --variant KEY=VALUE or --expected FILE");
     }
@@ -303,6 +306,54 @@ pub const OVER_TIME_COLUMNS: [&str; 7] = [
     "divergence",
 ];
 
+/// The divergence per tick as a chart: devices whose answer or state differs (as a
+/// share of A's present devices) and the version distributions' distance (total
+/// variation: the share of devices that would have to change version), both in %.
+fn over_time_chart(
+    found: &diff::over_time::OverTime,
+    tick_seconds: u64,
+    path: &std::path::Path,
+) -> Result<(), otasim::charts::ChartError> {
+    use otasim::charts::{Chart, Lines, Series, TimeAxis, Unit};
+    let share = |r: &diff::over_time::TickRow| {
+        if r.devices_a == 0 {
+            0.0
+        } else {
+            r.devices_differ as f64 * 100.0 / r.devices_a as f64
+        }
+    };
+    let chart = Chart::Lines(Lines {
+        title: "How B diverges from A over time".into(),
+        y_desc: "Share".into(),
+        y_unit: Unit::Percent,
+        axis: TimeAxis {
+            tick_seconds,
+            ticks: found.rows.len(),
+        },
+        lines: vec![
+            Series {
+                label: "answer or state differs".into(),
+                values: found.rows.iter().map(share).collect(),
+                colour: Some(0),
+            },
+            Series {
+                label: "version distribution gap".into(),
+                values: found.rows.iter().map(|r| r.divergence * 100.0).collect(),
+                colour: Some(1),
+            },
+        ],
+    });
+    let size = chart.default_size();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        chart.write_svg(path, size)
+    } else {
+        chart.write_png(path, size)
+    }
+}
+
 /// `--over-time`: both sides simulated tick by tick.
 fn over_time(
     args: &DiffArgs,
@@ -321,6 +372,12 @@ fn over_time(
         None => bail!("diff --over-time needs scenario B or --variant KEY=VALUE"),
     };
     let found = diff::over_time::over_time(&a, &b)?;
+    if let Some(path) = &args.chart {
+        // Drawn before anything is printed: a chart that cannot be written leaves no
+        // partial output.
+        over_time_chart(&found, a.tick_seconds, path)
+            .map_err(|e| anyhow!("--chart {}: {e}", path.display()))?;
+    }
     let format = crate::cli::format_or_default(args.format);
     let summary = match &found.first {
         None => format!("no device differs over {} ticks", found.rows.len()),
