@@ -384,6 +384,18 @@ impl<'s> Engine<'s> {
         Ok(())
     }
 
+    /// Replaces the catalog, between ticks, with one that only adds releases and
+    /// activations to the current one (delta planning's what-if, R28: planned deltas
+    /// activated at T). Versions, cohorts and devices are unchanged, so the fleet, the
+    /// calendar and the hot words stay valid; the series grows room for the new releases.
+    pub fn extend_catalog(&mut self, catalog: crate::catalog::Catalog) {
+        debug_assert_eq!(catalog.n_versions(), self.state.catalog.n_versions());
+        debug_assert!(catalog.releases().count() >= self.state.catalog.releases().count());
+        self.series.releases_added(catalog.releases().count());
+        self.state.catalog = catalog;
+        self.series.catalog_changed(&self.state.catalog);
+    }
+
     /// Copies every scheduled device's last-seen tick into the fleet.
     pub fn sync_last_seen(&mut self) {
         for (b, block) in self.calendar.iter().enumerate() {

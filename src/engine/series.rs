@@ -330,6 +330,16 @@ impl Series {
         s
     }
 
+    /// Makes room for releases added to the catalog mid-run (up to `n` in all).
+    pub fn releases_added(&mut self, n: usize) {
+        if self.release_started.len() < n {
+            self.bytes_by_release.resize(n, Spread::default());
+            self.release_started.resize(n, 0);
+            self.release_events.resize(n, Vec::new());
+            self.full_equivalent_by_release.resize(n, Spread::default());
+        }
+    }
+
     /// Brings the final-version counts up to date with a changed catalog.
     pub fn catalog_changed(&mut self, catalog: &Catalog) {
         if let Some(c) = &mut self.classes {

@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod patch;
 #[cfg(test)]
 mod proptests;
+pub mod simulate;
 pub mod sizes;
 pub mod strategies;
 

@@ -739,3 +739,102 @@ fn r30_sizes_table_may_be_parquet() {
         ),
     );
 }
+
+/// `mpt_fleet` with devices that poll every tick, never fail and download at once: over
+/// 12 hourly ticks every device completes its whole R24 walk, each step once.
+fn polling_mpt_fleet() -> Scenario {
+    let text = format!(
+        "tick = \"1h\"\nduration = \"12h\"\n{}\n[behaviour]\npoll_interval = \"1h\"\n",
+        mpt_fleet("").text
+    );
+    Scenario::new("plan.toml", &text)
+}
+
+#[test]
+fn r29_evaluate_simulates_exactly_the_r29_bytes_and_saving_when_every_walk_completes() {
+    let sc = polling_mpt_fleet();
+    let plans = plan(&sc, &["--delta-ratio", "0.3", "--budget", "1"]);
+    let rows: Vec<Vec<&str>> = plans
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let baseline: u64 = rows[0][5].parse().unwrap();
+    let optimal = rows.iter().find(|r| r[0] == "optimal").unwrap();
+    let (with_plan, saved): (u64, u64) = (optimal[5].parse().unwrap(), optimal[6].parse().unwrap());
+    assert_eq!(baseline, 15_000, "7 walks of 2,000 bytes and one of 1,000");
+    assert!(saved > 0, "{plans}");
+
+    let out = plan(
+        &sc,
+        &["--delta-ratio", "0.3", "--budget", "1", "--evaluate"],
+    );
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "run",
+            "bytes",
+            "cost",
+            "peak_bytes_per_tick",
+            "ticks_to_95_percent",
+            "time_to_95_percent"
+        ]
+    );
+    assert_eq!(rows[1][0], "without_plan");
+    assert_eq!(rows[1][1], baseline.to_string(), "{out}");
+    assert_eq!(rows[2][0], "with_plan");
+    assert_eq!(rows[2][1], with_plan.to_string(), "{out}");
+    assert_eq!(rows[3][0], "difference");
+    assert_eq!(rows[3][1], format!("-{saved}"), "{out}");
+    // Every device ends at 2.0.0 in both runs; with the delta, walks have fewer steps.
+    let ticks = |r: &[&str]| r[4].parse::<u64>().unwrap();
+    assert!(ticks(&rows[2]) <= ticks(&rows[1]), "{out}");
+}
+
+#[test]
+fn evaluate_needs_device_behaviour() {
+    let sc = mpt_fleet("");
+    let out = otasim([
+        "plan-deltas",
+        sc.p(),
+        "--to",
+        "2.0.0",
+        "--delta-ratio",
+        "0.3",
+        "--evaluate",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: --evaluate simulates the devices: {} has no [behaviour]\n",
+            sc.p()
+        )
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn evaluate_on_a_terminal_shows_the_plans_then_the_comparison() {
+    let sc = polling_mpt_fleet();
+    let out = stdout_ok(&otasim([
+        "plan-deltas",
+        sc.p(),
+        "--to",
+        "2.0.0",
+        "--delta-ratio",
+        "0.3",
+        "--budget",
+        "1",
+        "--evaluate",
+        "--format",
+        "table",
+    ]));
+    let plans_end = out.find("simulated from tick 0 to the end, without and with the optimal plan activated at tick 0:").expect(&out);
+    assert!(out[..plans_end].contains("optimal"), "{out}");
+    assert!(
+        out[plans_end..].contains("without_plan") && out[plans_end..].contains("difference"),
+        "{out}"
+    );
+}

@@ -89,8 +89,15 @@ pub struct PlanDeltasArgs {
     #[arg(long, value_name = "NAME")]
     pub software_type: Option<String>,
     /// Print the candidate table (one row per candidate and hardware version) instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "evaluate")]
     pub candidates: bool,
+    /// Prove the optimal plan by simulation: run the scenario twice over its whole
+    /// duration, without and with the plan activated at T (R28), and compare bytes,
+    /// egress cost, peak egress per tick and time until 95 % of devices are at their
+    /// final version. Needs [behaviour]. On a terminal the plans come first; CSV and
+    /// JSON give the comparison alone.
+    #[arg(long)]
+    pub evaluate: bool,
     /// Stop the optimal search after this many seconds; the plan is then labelled
     /// `best_found` with a proven bound on the gap (stderr).
     #[arg(long, value_name = "SECONDS")]
@@ -127,7 +134,18 @@ struct Problem {
 /// Runs the command.
 pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
     let mut scenario = crate::cli::load(&args.input)?;
-    let (_, state) = crate::cli::state_at(&mut scenario, &args.at)?;
+    if args.evaluate && scenario.behaviour.is_none() {
+        return Err(anyhow!(
+            "--evaluate simulates the devices: {} has no [behaviour]",
+            scenario.path.display()
+        ));
+    }
+    // `--evaluate` simulates from the initial fleet again: keep it.
+    let initial_fleet = args.evaluate.then(|| scenario.initial.fleet.clone());
+    let (tick, state) = crate::cli::state_at(&mut scenario, &args.at)?;
+    if let Some(fleet) = initial_fleet {
+        scenario.initial.fleet = fleet;
+    }
     let (catalog, fleet) = (&state.catalog, &state.fleet);
     let software_type = match &args.software_type {
         Some(name) => Some(crate::cli::for_flag(
@@ -279,6 +297,28 @@ pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
         write_patches(dir, images, catalog, &problem, &plans[2].1)?;
     }
 
+    let evaluation = if args.evaluate {
+        let members: Vec<&Candidate> = plans[2]
+            .1
+            .members
+            .iter()
+            .map(|&c| &problem.candidates[c])
+            .collect();
+        Some(otasim::plan::simulate::evaluate(
+            &scenario,
+            tick,
+            &problem.target,
+            &members,
+        )?)
+    } else {
+        None
+    };
+    if let Some(e) = &evaluation {
+        if format != Format::Table {
+            return write_evaluation(out, format, e, scenario.tick_seconds);
+        }
+    }
+
     let mut writer = RowWriter::new(format, &COLUMNS, out)?;
     writer.row(vec![
         Cell::text("baseline"),
@@ -322,6 +362,71 @@ pub fn run(args: &PlanDeltasArgs, out: &mut impl Write) -> Result<()> {
             ])?;
         }
     }
+    writer.finish()?;
+    if let Some(e) = &evaluation {
+        writeln!(
+            out,
+            "\nsimulated from tick 0 to the end, without and with the {optimal_name} plan activated at tick {tick}:"
+        )?;
+        write_evaluation(out, format, e, scenario.tick_seconds)?;
+    }
+    Ok(())
+}
+
+/// The columns of the `--evaluate` comparison.
+const EVALUATION_COLUMNS: [&str; 6] = [
+    "run",
+    "bytes",
+    "cost",
+    "peak_bytes_per_tick",
+    "ticks_to_95_percent",
+    "time_to_95_percent",
+];
+
+/// The `--evaluate` comparison: one row per run, then the difference (with minus
+/// without, signed).
+fn write_evaluation(
+    out: &mut impl Write,
+    format: Format,
+    e: &otasim::plan::simulate::Evaluation,
+    tick_seconds: u64,
+) -> Result<()> {
+    use otasim::scenario::time::format_duration;
+    let when = |t: Option<u64>| t.map(|t| format_duration(t.saturating_mul(tick_seconds)));
+    let mut writer = RowWriter::new(format, &EVALUATION_COLUMNS, out)?;
+    for (name, f) in [("without_plan", &e.without), ("with_plan", &e.with)] {
+        writer.row(vec![
+            Cell::text(name),
+            Cell::Number(f.bytes),
+            Cell::Text(format!("{:.2}", f.cost).into()),
+            Cell::Number(f.peak_bytes_per_tick),
+            f.ticks_to_95_percent.map_or(Cell::Empty, Cell::Number),
+            when(f.ticks_to_95_percent).map_or(Cell::Empty, |s| Cell::Text(s.into())),
+        ])?;
+    }
+    let signed = |a: u64, b: u64| format!("{:+}", i128::from(b) - i128::from(a));
+    let ticks = match (e.without.ticks_to_95_percent, e.with.ticks_to_95_percent) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    };
+    writer.row(vec![
+        Cell::text("difference"),
+        Cell::Text(signed(e.without.bytes, e.with.bytes).into()),
+        Cell::Text(format!("{:+.2}", e.with.cost - e.without.cost).into()),
+        Cell::Text(signed(e.without.peak_bytes_per_tick, e.with.peak_bytes_per_tick).into()),
+        ticks.map_or(Cell::Empty, |(a, b)| Cell::Text(signed(a, b).into())),
+        ticks.map_or(Cell::Empty, |(a, b)| {
+            let d = format_duration(a.abs_diff(b).saturating_mul(tick_seconds));
+            Cell::Text(
+                if b < a {
+                    format!("-{d}")
+                } else {
+                    format!("+{d}")
+                }
+                .into(),
+            )
+        }),
+    ])?;
     writer.finish()?;
     Ok(())
 }
