@@ -25,6 +25,7 @@ pub mod matrix;
 pub mod plan;
 pub mod policy;
 pub mod resolver;
+pub mod rng;
 pub mod scenario;
 pub mod staging;
 pub mod sweep;

@@ -9,8 +9,6 @@
 //! shared totals is applied in block order afterwards. Every random draw is a pure
 //! function of (seed, device, tick), so results are identical at any thread count (R22).
 
-pub mod rng;
-
 mod calendar;
 mod hot;
 mod series;
@@ -24,6 +22,7 @@ use hot::Hot;
 use crate::behaviour::Behaviour;
 use crate::ids::DeviceIdx;
 use crate::resolver::Rule;
+use crate::rng;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::timeline::State;
 
