@@ -26,9 +26,8 @@ use crate::rng;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::timeline::State;
 
-/// The largest payload the engine simulates: a resumed download carries its fetched
-/// bytes in 46 bits of a 16-byte calendar entry (scenario loading enforces it).
-pub const MAX_PAYLOAD: u64 = calendar::MAX_PARTIAL;
+// Every payload a catalog accepts fits a resumed download's calendar entry.
+const _: () = assert!(crate::catalog::MAX_PAYLOAD <= calendar::MAX_PARTIAL);
 
 /// Bytes of state the engine touches per poll of a device: its hot word and its
 /// calendar entry (the fleet's columns are read only for devices with a project key or

@@ -540,16 +540,9 @@ impl<'a> Lowerer<'a> {
                         format!("payload size for \"{hw}\" must not be negative"),
                     )
                 })?;
-                if bytes > crate::engine::MAX_PAYLOAD {
-                    return Err(At::new(&self.src, what.clone()).err(
-                        size.span(),
-                        format!(
-                            "payload size for \"{hw}\" is more than the {} bytes ({} TiB) otasim supports",
-                            crate::engine::MAX_PAYLOAD,
-                            (crate::engine::MAX_PAYLOAD + 1) >> 40
-                        ),
-                    ));
-                }
+                // Checked here too (add_release checks it again) to place it at the size.
+                At::new(&self.src, what.clone())
+                    .cat(size.span(), crate::catalog::check_payload(hw, bytes))?;
                 let h = self.catalog.intern_hardware(hw);
                 let h = At::new(&self.src, what.clone()).cat(size.span(), h)?;
                 payloads.push((h, bytes));
