@@ -22,6 +22,7 @@ pub mod golden;
 pub mod ids;
 pub mod limits;
 pub mod matrix;
+pub mod model;
 pub mod plan;
 pub mod policy;
 pub mod resolver;

@@ -56,7 +56,7 @@ pub struct Lowered {
     pub behaviour: Option<crate::behaviour::Behaviour>,
     pub arrivals: Vec<(u64, DeviceIdx)>,
     pub snapshots: Vec<u64>,
-    pub costs: super::Costs,
+    pub costs: crate::model::Costs,
     pub warnings: Vec<ScenarioError>,
     pub delta_sizes: Vec<super::DeltaSize>,
     pub policies: crate::policy::Policies,
@@ -196,7 +196,7 @@ pub fn lower(
             ),
         ));
     }
-    let mut costs = super::Costs::default();
+    let mut costs = crate::model::Costs::default();
     if let Some(b) = &raw.bandwidth {
         let b = b.get_ref();
         let num = |n: &Spanned<RawNumber>| match *n.get_ref() {
