@@ -27,7 +27,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 use otasim::fleet::Fleet;
-use otasim::scenario::table::{map_columns, Row, RowInterner};
+use otasim::scenario::table::{map_columns, RowInterner, TextRow};
 use otasim::scenario::{LoadOptions, Scenario};
 use otasim::table_out::{write_csv, write_parquet};
 
@@ -91,7 +91,7 @@ fn rowwise_csv(scenario: &Scenario, table: &Path) -> Fleet {
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record).unwrap() {
         let cell = |c: usize| pos[c].and_then(|i| record.get(i)).unwrap_or("");
-        let row = Row {
+        let row = TextRow {
             device_id: cell(0),
             hardware_version: cell(1),
             software_version: cell(2),

@@ -4,8 +4,6 @@
 mod delta_sizes;
 mod lower;
 mod lower_policy;
-mod parquet;
-mod parquet_guard;
 mod raw;
 mod raw_de;
 mod raw_policy;

@@ -17,7 +17,7 @@
 //! anything else (another encoding, a nested column, an unsigned 64-bit integer, invalid
 //! UTF-8, a damaged page) it gives up with `None` and the caller reads the file with
 //! polars, which either handles it or reports the error: so the two paths can only
-//! differ in speed, which the tests in `table.rs` check on every kind of column.
+//! differ in speed, which the tests in `table/tests.rs` check on every kind of column.
 
 use std::collections::HashMap;
 use std::io::Cursor;
