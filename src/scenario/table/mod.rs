@@ -59,11 +59,7 @@ pub use columns::{map_columns, COLUMNS};
 pub use reference::{RowInterner, TextRow};
 
 /// An error in the fleet table at `path`, at `line` when there is one.
-fn table_error(
-    path: &Path,
-    line: Option<usize>,
-    message: impl Into<String>,
-) -> ScenarioError {
+fn table_error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ScenarioError {
     ScenarioError {
         file: path.to_path_buf(),
         line,
