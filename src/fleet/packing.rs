@@ -41,7 +41,46 @@ pub struct Columns<'a> {
     pub release_override: &'a [u32],
 }
 
-impl Columns<'_> {
+impl<'a> Columns<'a> {
+    /// Number of rows (devices).
+    pub fn len(&self) -> usize {
+        self.version.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Asserts that every column has `n` rows; a loop over `0..n` after it needs no
+    /// bounds checks (the optimiser drops them).
+    #[inline]
+    pub fn assert_len(&self, n: usize) {
+        assert!(
+            self.software_type.len() == n
+                && self.version.len() == n
+                && self.hardware.len() == n
+                && self.cohort.len() == n
+                && self.project_key.len() == n
+                && self.staged.len() == n
+                && self.release_override.len() == n,
+            "fleet columns differ in length"
+        );
+    }
+
+    /// Rows `start..end` of every column.
+    pub fn range(&self, start: usize, end: usize) -> Columns<'a> {
+        Columns {
+            software_type: &self.software_type[start..end],
+            version: &self.version[start..end],
+            hardware: &self.hardware[start..end],
+            cohort: &self.cohort[start..end],
+            project_key: &self.project_key[start..end],
+            staged: &self.staged[start..end],
+            release_override: &self.release_override[start..end],
+        }
+    }
+
     /// The report of row `i`.
     #[inline]
     pub fn report(&self, i: usize) -> DeviceReport {
