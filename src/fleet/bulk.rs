@@ -36,11 +36,6 @@ impl DeviceColumns {
     pub fn len(&self) -> usize {
         self.software_type.len()
     }
-
-    /// Whether there are no devices.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Why [`Fleet::push_many`] refused a batch; nothing of the batch was added.
@@ -101,7 +96,7 @@ pub(super) fn extend_map<S: Sync, T: Send>(
 impl Fleet {
     /// Reserves room for `devices` more devices whose ids take `id_bytes` bytes in
     /// all, so that a bulk load ([`Fleet::push_many`]) never regrows its buffers.
-    pub fn reserve(&mut self, devices: usize, id_bytes: usize) {
+    pub(crate) fn reserve(&mut self, devices: usize, id_bytes: usize) {
         self.ids.reserve(devices, id_bytes);
     }
 
@@ -113,7 +108,7 @@ impl Fleet {
     ///
     /// This is the import path for big fleet tables: ids go straight into the packed
     /// store and its hash index (one probe each), columns are appended whole.
-    pub fn push_many<'s>(
+    pub(crate) fn push_many<'s>(
         &mut self,
         ids: impl IntoIterator<Item = &'s str>,
         columns: DeviceColumns,
@@ -134,7 +129,7 @@ impl Fleet {
     /// [`Fleet::push_many`] with the ids packed in one buffer: id `i` is
     /// `buf[ends[i - 1]..ends[i]]` (from 0 for the first). A fleet with no devices yet
     /// takes the buffers without copying them (the direct Parquet reader's path).
-    pub fn push_packed(
+    pub(crate) fn push_packed(
         &mut self,
         buf: String,
         ends: Vec<usize>,

@@ -19,10 +19,11 @@ use crate::ids::{
     CohortId, DeviceIdx, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, VersionId,
 };
 
-pub use bulk::{BulkError, DeviceColumns};
+pub(crate) use bulk::DeviceColumns;
 use id_store::IdStore;
+pub use packing::Columns;
 use packing::NEVER;
-pub use packing::{pack_key, pack_override, unpack_key, unpack_override, Columns, NEVER_SEEN};
+pub(crate) use packing::{pack_key, pack_override, unpack_key, unpack_override, NEVER_SEEN};
 
 /// One device's report to the resolver (spec §4): everything the answer depends on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
