@@ -56,6 +56,7 @@ use crate::catalog::Catalog;
 use crate::fleet::Fleet;
 
 pub use columns::{map_columns, COLUMNS};
+pub use parquet::ParquetDecoder;
 pub use reference::{RowInterner, TextRow};
 
 /// An error in the fleet table at `path`, at `line` when there is one.
@@ -83,15 +84,29 @@ pub(crate) fn read_fleet_table(
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("csv") => csv::read_csv(path, catalog, fleet),
-        Some("parquet") | Some("pq") => guard::guarded(path, || {
-            parquet::read_parquet(path, catalog, fleet, parquet::Reader::Direct)
-        }),
+        Some("parquet") | Some("pq") => {
+            read_parquet_table(path, catalog, fleet, ParquetDecoder::Direct)
+        }
         _ => Err(table_error(
             path,
             None,
             "unknown fleet table format (use a .csv or .parquet file)",
         )),
     }
+}
+
+/// Reads a Parquet fleet table with `decoder`, behind the same guard as
+/// [`read_fleet_table`] (a damaged file is an input error, never a crash). The import
+/// bench measures the polars fallback path with it.
+pub fn read_parquet_table(
+    path: &Path,
+    catalog: &mut Catalog,
+    fleet: &mut Fleet,
+    decoder: ParquetDecoder,
+) -> Result<(), ScenarioError> {
+    guard::guarded(path, || {
+        parquet::read_parquet(path, catalog, fleet, decoder)
+    })
 }
 
 /// A polars error as one line.

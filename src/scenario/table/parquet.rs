@@ -18,12 +18,14 @@ use crate::catalog::Catalog;
 use crate::fleet::Fleet;
 use crate::scenario::ScenarioError;
 
-/// Which reader decodes a Parquet table: the direct one ([`super::direct`]) where it can,
-/// or polars alone (tests compare the two).
+/// Which reader decodes a Parquet fleet table. Both give the same fleet or the same
+/// error for every file (the tests read every table with both).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(not(test), allow(dead_code))]
-pub(super) enum Reader {
+pub enum ParquetDecoder {
+    /// The direct reader ([`super::direct`]) where it covers the table, else polars:
+    /// what otasim uses.
     Direct,
+    /// polars alone: the fallback path, for tests and the import bench.
     Polars,
 }
 
@@ -31,7 +33,7 @@ pub(super) fn read_parquet(
     path: &Path,
     catalog: &mut Catalog,
     fleet: &mut Fleet,
-    reader_choice: Reader,
+    reader_choice: ParquetDecoder,
 ) -> Result<(), ScenarioError> {
     let file = std::fs::File::open(path)
         .map_err(|e| table_error(path, None, format!("cannot read fleet table: {e}")))?;
@@ -66,7 +68,7 @@ pub(super) fn read_parquet(
         path,
         format: Format::Parquet,
     };
-    if let (Reader::Direct, Some((wanted, which))) = (reader_choice, plan) {
+    if let (ParquetDecoder::Direct, Some((wanted, which))) = (reader_choice, plan) {
         if let Some(direct) = direct::read(path, &wanted) {
             return table.load_direct(direct, &which, catalog, fleet);
         }

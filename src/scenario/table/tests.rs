@@ -277,8 +277,8 @@ fn load(path: &Path) -> Result<(Catalog, Fleet), ScenarioError> {
     if path.extension().is_none_or(|e| e != "parquet") {
         return read(None);
     }
-    let direct = read(Some(Reader::Direct));
-    let polars = read(Some(Reader::Polars));
+    let direct = read(Some(ParquetDecoder::Direct));
+    let polars = read(Some(ParquetDecoder::Polars));
     match (&direct, &polars) {
         (Ok((c1, f1)), Ok((c2, f2))) => {
             assert_eq!(
