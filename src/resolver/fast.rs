@@ -318,7 +318,7 @@ impl DecisionTable {
     }
 
     /// As [`DecisionTable::resolve_all`], into packed decisions: 4 bytes written per
-    /// device instead of 12, the faster pass when the caller can use them.
+    /// device instead of 12, for callers that can use them.
     pub fn resolve_all_packed(&self, catalog: &Catalog, fleet: &Fleet, out: &mut [PackedDecision]) {
         self.resolve_into(catalog, fleet, out, CHUNK, |p| p);
     }

@@ -2,9 +2,8 @@
 //! loader keeps (dictionary codes per row, packed id bytes, ticks), row group by row group
 //! in parallel, without building polars arrays.
 //!
-//! Why: polars turns every text cell into a 16-byte view, so a 10M-row table of four text
-//! columns became 1.4 GB of arrays that were read once and dropped; faulting those pages
-//! in was most of `otasim matrix` on an imported fleet. Here a row group's dictionary
+//! Why: polars turns every text cell into a 16-byte view, arrays that the loader reads
+//! once and drops (docs/performance.md has the measurements). Here a row group's dictionary
 //! page is read once, whatever the number of rows repeating its values, and a text
 //! column whose pages are all dictionary-encoded (what writers produce for hardware,
 //! versions, cohorts) is not decoded at all until the loader has looked each distinct
