@@ -13,6 +13,10 @@
 //! - `import_parquet_10m/unsorted_ids`: the string table with its rows in no id order
 //!   (`SN-{7919 i mod 10M}`): ids in order are proved unique by their order alone, these
 //!   go through the hash index.
+//! - `import_parquet_10m/table_direct` and `import_parquet_10m/table_polars_only`: the
+//!   string table alone read into an empty fleet (no scenario file), by the direct
+//!   reader and by polars alone (the path taken for whatever the direct reader does not
+//!   cover), so the fallback's cost stays measured next to the reader it backs up.
 //! - `import_csv_1m/polars` and `import_csv_1m/rowwise`: a 1M-row CSV, read by otasim's
 //!   polars path and by the row-by-row `csv` + `RowInterner` path it replaced, to justify
 //!   the CSV reader.
@@ -27,7 +31,9 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 use otasim::fleet::Fleet;
-use otasim::scenario::table::{map_columns, Row, RowInterner};
+use otasim::scenario::table::{
+    map_columns, read_parquet_table, ParquetDecoder, RowInterner, TextRow,
+};
 use otasim::scenario::{LoadOptions, Scenario};
 use otasim::table_out::{write_csv, write_parquet};
 
@@ -78,6 +84,14 @@ fn load(scenario: &Path, table: &Path) -> Scenario {
     Scenario::load(scenario, &options).unwrap()
 }
 
+/// The fleet of `table` read with `decoder` into an empty fleet, `base`'s catalog copied.
+fn table_only(base: &Scenario, table: &Path, decoder: ParquetDecoder) -> Fleet {
+    let mut catalog = base.initial.catalog.clone();
+    let mut fleet = Fleet::new();
+    read_parquet_table(table, &mut catalog, &mut fleet, decoder).unwrap();
+    fleet
+}
+
 /// The reader polars replaced: `csv` records, one `RowInterner::device` and one
 /// `Fleet::push` per row.
 fn rowwise_csv(scenario: &Scenario, table: &Path) -> Fleet {
@@ -91,7 +105,7 @@ fn rowwise_csv(scenario: &Scenario, table: &Path) -> Fleet {
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record).unwrap() {
         let cell = |c: usize| pos[c].and_then(|i| record.get(i)).unwrap_or("");
-        let row = Row {
+        let row = TextRow {
             device_id: cell(0),
             hardware_version: cell(1),
             software_version: cell(2),
@@ -130,6 +144,15 @@ fn import(c: &mut Criterion) {
     group.bench_function("unsorted_ids", |b| {
         b.iter_with_large_drop(|| load(&f.scenario, black_box(&f.parquet_unsorted)))
     });
+    let base = Scenario::load(&f.scenario, &LoadOptions::default()).unwrap();
+    for (name, decoder) in [
+        ("table_direct", ParquetDecoder::Direct),
+        ("table_polars_only", ParquetDecoder::Polars),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_with_large_drop(|| table_only(&base, black_box(&f.parquet), decoder))
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("import_csv_1m");

@@ -1,8 +1,8 @@
 //! The device behaviour model: how often devices poll, whether they are online, how fast
 //! they download, how often downloads and installs fail, and when they retire.
 
-use crate::engine::rng::Odds;
 use crate::ids::{HardwareId, ReleaseId};
+use crate::rng::Odds;
 
 /// A release's failure probability (R36): one for every hardware version, or one per
 /// hardware version (a hardware version not listed uses the default: the profile's

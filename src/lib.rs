@@ -1,9 +1,10 @@
 //! otasim: an exact OTA release resolver run over fleets of millions of devices.
 //!
-//! Data flows `version` → `catalog` → `resolver` → `fleet` → `timeline` → `engine` →
-//! `matrix` / `analytics` → `charts`; `scenario` turns a TOML file into the validated
-//! model and `table_out` writes outputs atomically. Nothing here prints or parses
-//! command lines: that is the binary's job (`src/main.rs`, `src/cli/`).
+//! Data flows one way: files (`scenario`) → the validated [`model::Model`] (built of
+//! `catalog`, `fleet`, `timeline`, `behaviour`, `policy`) → `engine` → `analytics`,
+//! `diff`, `plan` → tables (`table_out`) and `charts`. Which module may use which is the
+//! layer list in `tests/layers.rs` (ARCHITECTURE.md explains it). Nothing here prints or
+//! parses command lines: that is the binary's job (`src/main.rs`, `src/cli/`).
 //!
 //! Rule numbers (R1 … R40) and sections ("spec §4") cite `docs/spec.md`, the behaviour
 //! reference; `docs/semantics.md` records the decisions made where it is silent.
@@ -22,9 +23,11 @@ pub mod golden;
 pub mod ids;
 pub mod limits;
 pub mod matrix;
+pub mod model;
 pub mod plan;
 pub mod policy;
 pub mod resolver;
+pub mod rng;
 pub mod scenario;
 pub mod staging;
 pub mod sweep;

@@ -2,7 +2,7 @@
 //! leaves complete files or none").
 //!
 //! What "atomic" means here:
-//! - **A file** ([`write_parquet`], [`write_csv`], [`write_file`]) is written to a
+//! - **A file** ([`write_parquet`], [`write_csv`], [`write_file`], [`write_bytes`]) is written to a
 //!   temporary file in the same directory (`.NAME.tmp-PID-N`), flushed and fsynced, then
 //!   renamed over its final name; a rename within one directory replaces the name in one
 //!   step on POSIX filesystems. On any error the temporary file is removed and the final
@@ -102,15 +102,30 @@ pub fn write_file(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> Result<(), OutputError>,
 ) -> Result<(), OutputError> {
+    atomically(path, write, |e| OutputError::io(path, e))
+}
+
+/// Writes `bytes` to `path` atomically, as [`write_file`] does (charts, the HTML report).
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    atomically(path, |out| out.write_all(bytes), |e| e)
+}
+
+/// The one atomic write: `write` fills a temporary sibling of `path`, which is flushed,
+/// fsynced and renamed over `path`; file system errors become `E` through `io_error`.
+fn atomically<E>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> Result<(), E>,
+    io_error: impl Fn(io::Error) -> E,
+) -> Result<(), E> {
     let temp = temp_sibling(path);
     let result = (|| {
-        let file = File::create(&temp).map_err(|e| OutputError::io(path, e))?;
+        let file = File::create(&temp).map_err(&io_error)?;
         let mut out = BufWriter::with_capacity(1 << 20, &file);
         write(&mut out)?;
-        out.flush().map_err(|e| OutputError::io(path, e))?;
+        out.flush().map_err(&io_error)?;
         drop(out);
-        file.sync_all().map_err(|e| OutputError::io(path, e))?;
-        fs::rename(&temp, path).map_err(|e| OutputError::io(path, e))
+        file.sync_all().map_err(&io_error)?;
+        fs::rename(&temp, path).map_err(&io_error)
     })();
     match result {
         Ok(()) => {

@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-
 use crate::catalog::{Actor, Catalog, CatalogError, Effect, Percent, Rollout};
 use crate::fleet::Fleet;
 use crate::ids::{CohortId, DeviceIdx, ProjectKeyId, ReleaseId, TeamId, UserId};
+use crate::rng::event_rng;
 use crate::staging::{self, Selection};
 
 impl Event {
@@ -163,14 +161,6 @@ pub struct EventError {
     /// What is wrong.
     #[source]
     pub source: CatalogError,
-}
-
-/// The per-event random stream: (seed, event index) and nothing else, so results do not
-/// depend on threads or on later events (R22).
-pub fn event_rng(seed: u64, index: usize) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(1 + index as u64);
-    rng
 }
 
 /// The catalog half of an event: validates and changes the catalog and says what the

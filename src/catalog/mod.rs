@@ -160,6 +160,22 @@ pub enum CatalogError {
     Invalid(String),
 }
 
+/// The largest payload a release may carry, in bytes (64 TiB - 1). The engine keeps a
+/// resumed download's fetched bytes in 46 bits of a calendar entry; it asserts at compile
+/// time that this limit fits, so a catalog that holds a payload can always simulate it.
+pub const MAX_PAYLOAD: u64 = (1 << 46) - 1;
+
+/// Refuses a payload above [`MAX_PAYLOAD`] for the hardware version named `hardware`.
+pub fn check_payload(hardware: &str, bytes: u64) -> Result<(), CatalogError> {
+    if bytes > MAX_PAYLOAD {
+        return Err(CatalogError::Invalid(format!(
+            "payload size for \"{hardware}\" is more than the {MAX_PAYLOAD} bytes ({} TiB) otasim supports",
+            (MAX_PAYLOAD + 1) >> 40
+        )));
+    }
+    Ok(())
+}
+
 /// Suggests the closest of `candidates` to `name`, for error messages.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     let best = candidates
@@ -345,8 +361,12 @@ impl Catalog {
         Ok(id)
     }
 
-    /// Adds a release, enforcing R4 (no duplicates) and R5 (Delta `to > from`).
+    /// Adds a release, enforcing R4 (no duplicates), R5 (Delta `to > from`) and
+    /// [`MAX_PAYLOAD`].
     pub fn add_release(&mut self, release: Release) -> Result<ReleaseId, CatalogError> {
+        for &(h, bytes) in &release.payloads {
+            check_payload(self.hardware_name(h), bytes)?;
+        }
         if let ReleaseKind::Delta { from, to } = release.kind {
             if !self.version(to).is_greater_than(self.version(from)) {
                 return Err(CatalogError::Invalid(format!(
@@ -668,4 +688,18 @@ fn checked_u16(len: usize, what: &str) -> Result<u16, CatalogError> {
         .ok()
         .filter(|&n| n < u16::MAX)
         .ok_or_else(|| CatalogError::Invalid(format!("too many {what} (at most 65534)")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_above_the_limit_are_refused_whole_message() {
+        assert_eq!(check_payload("evt", MAX_PAYLOAD), Ok(()));
+        assert_eq!(
+            check_payload("evt", MAX_PAYLOAD + 1).unwrap_err().to_string(),
+            "payload size for \"evt\" is more than the 70368744177663 bytes (64 TiB) otasim supports"
+        );
+    }
 }

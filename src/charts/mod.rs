@@ -18,7 +18,7 @@
 //! Colours are colour-blind safe: Okabe–Ito for categories, a single-hue ramp for counts.
 //! PNG text uses a bundled DejaVu Sans, so no system font is needed.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 mod draw;
@@ -332,28 +332,7 @@ fn check_matrix(m: &MatrixHeat) -> Option<String> {
     None
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so that a
-/// reader sees the old file or the whole new one, never a part.
+/// Writes `bytes` to `path` atomically: see [`crate::table_out::write_bytes`].
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} names no file", path.display()),
-        )
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file may not exist if creating it failed.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::table_out::write_bytes(path, bytes)
 }

@@ -51,8 +51,8 @@ pub fn over_time(a: &Scenario, b: &Scenario) -> Result<OverTime, ScenarioError> 
     let mut rows = Vec::new();
     let mut first = None;
     for tick in 0..=end {
-        ea.advance_to(tick, |_| {})?;
-        eb.advance_to(tick, |_| {})?;
+        ea.advance_to(tick, |_| {}).map_err(|e| a.event_error(e))?;
+        eb.advance_to(tick, |_| {}).map_err(|e| b.event_error(e))?;
         let (sa, sb) = (ea.state(), eb.state());
         let (row, example) =
             compare_tick(tick, &sa.catalog, &sa.fleet, &sb.catalog, &sb.fleet, &b_of);

@@ -11,8 +11,8 @@
 use crate::ids::{ReleaseId, VersionId};
 
 /// log2 of the devices per block. A block's hot words (8 bytes a device) should stay
-/// in a core's L2 cache while its bucket is processed: 2^16 devices is 512 KiB. At 10M
-/// devices, 2^18 (2 MiB) measured slower and 2^15 no faster.
+/// in a core's L2 cache while its bucket is processed: 2^16 devices is 512 KiB (the
+/// measurements behind the choice are in docs/performance.md).
 const BLOCK_BITS: u32 = 16;
 
 /// Devices per block.

@@ -9,8 +9,6 @@
 //! shared totals is applied in block order afterwards. Every random draw is a pure
 //! function of (seed, device, tick), so results are identical at any thread count (R22).
 
-pub mod rng;
-
 mod calendar;
 mod hot;
 mod reach;
@@ -25,13 +23,13 @@ use hot::Hot;
 
 use crate::behaviour::Behaviour;
 use crate::ids::DeviceIdx;
+use crate::model::Model;
 use crate::resolver::Rule;
-use crate::scenario::{Scenario, ScenarioError};
-use crate::timeline::State;
+use crate::rng;
+use crate::timeline::{EventError, State};
 
-/// The largest payload the engine simulates: a resumed download carries its fetched
-/// bytes in 46 bits of a 16-byte calendar entry (scenario loading enforces it).
-pub const MAX_PAYLOAD: u64 = calendar::MAX_PARTIAL;
+// Every payload a catalog accepts fits a resumed download's calendar entry.
+const _: () = assert!(crate::catalog::MAX_PAYLOAD <= calendar::MAX_PARTIAL);
 
 /// Bytes of state the engine touches per poll of a device: its hot word and its
 /// calendar entry (the fleet's columns are read only for devices with a project key or
@@ -69,9 +67,9 @@ fn block_of(d: DeviceIdx) -> (usize, usize) {
     (d.index() / BLOCK, d.index() % BLOCK)
 }
 
-/// A simulation in progress over one scenario.
+/// A simulation in progress over one model.
 pub struct Engine<'s> {
-    scenario: &'s Scenario,
+    model: &'s Model,
     state: State,
     /// Events and arrivals of ticks `< begun` are applied.
     begun: u64,
@@ -89,23 +87,23 @@ pub struct Engine<'s> {
     decider: step::Decider,
     series: Series,
     record_series: bool,
-    /// Rollout policies in progress (R35–R39); `None` when the scenario has none.
+    /// Rollout policies in progress (R35–R39); `None` when the model has none.
     policy: Option<crate::policy::Runtime>,
 }
 
 impl<'s> Engine<'s> {
-    /// An engine at the scenario's start (before tick 0's events). `record_series`
+    /// An engine at the model's start (before tick 0's events). `record_series`
     /// keeps per-tick records (for `run`); state queries do not need them.
-    pub fn new(scenario: &'s Scenario, record_series: bool) -> Engine<'s> {
-        Engine::with_state(scenario, scenario.initial.clone(), record_series)
+    pub fn new(model: &'s Model, record_series: bool) -> Engine<'s> {
+        Engine::with_state(model, model.initial.clone(), record_series)
     }
 
-    /// As [`Engine::new`], from `state`: the scenario's initial state, moved in by a
+    /// As [`Engine::new`], from `state`: the model's initial state, moved in by a
     /// caller that no longer needs it rather than copied.
-    pub fn with_state(scenario: &'s Scenario, state: State, record_series: bool) -> Engine<'s> {
+    pub fn with_state(model: &'s Model, state: State, record_series: bool) -> Engine<'s> {
         let decider = step::Decider::new(&state.catalog);
         let series = Series::new(&state);
-        let ring = calendar::ring_size(scenario.behaviour.as_ref());
+        let ring = calendar::ring_size(model.behaviour.as_ref());
         let calendar = (0..n_blocks(state.fleet.len()))
             .map(|_| Block::new(ring))
             .collect();
@@ -114,7 +112,7 @@ impl<'s> Engine<'s> {
             .map(|_| step::BlockOut::default())
             .collect();
         let mut engine = Engine {
-            scenario,
+            model,
             state,
             begun: 0,
             simulated: 0,
@@ -126,12 +124,12 @@ impl<'s> Engine<'s> {
             decider,
             series,
             record_series,
-            policy: scenario
+            policy: model
                 .policies
                 .any()
-                .then(|| crate::policy::Runtime::new(&scenario.policies)),
+                .then(|| crate::policy::Runtime::new(&model.policies)),
         };
-        if let Some(b) = &scenario.behaviour {
+        if let Some(b) = &model.behaviour {
             engine.schedule_first_polls(b);
         }
         engine
@@ -139,7 +137,7 @@ impl<'s> Engine<'s> {
 
     fn schedule_first_polls(&mut self, behaviour: &Behaviour) {
         use rayon::prelude::*;
-        let seed = self.scenario.seed;
+        let seed = self.model.seed;
         let fleet = &self.state.fleet;
         self.calendar
             .par_iter_mut()
@@ -168,12 +166,12 @@ impl<'s> Engine<'s> {
         &self.series
     }
 
-    /// The scenario being simulated.
-    pub fn scenario(&self) -> &Scenario {
-        self.scenario
+    /// The model being simulated.
+    pub fn model(&self) -> &Model {
+        self.model
     }
 
-    /// The rollout policies in progress, if the scenario has any (R40 log).
+    /// The rollout policies in progress, if the model has any (R40 log).
     pub fn policy(&self) -> Option<&crate::policy::Runtime> {
         self.policy.as_ref()
     }
@@ -189,15 +187,15 @@ impl<'s> Engine<'s> {
     }
 
     /// Applies the events and arrivals of tick `t` (the next one not begun).
-    fn begin(&mut self, t: u64) -> Result<(), ScenarioError> {
+    fn begin(&mut self, t: u64) -> Result<(), EventError> {
         debug_assert_eq!(t, self.begun);
-        let scenario = self.scenario;
+        let model = self.model;
         let mut fleet_changed = false;
         self.state.fleet.log_changes();
         if let Some(rt) = &mut self.policy {
             rt.before_events(&mut self.state);
         }
-        while let Some(event) = scenario.events.get(self.next_event) {
+        while let Some(event) = model.events.get(self.next_event) {
             if event.at > t {
                 break;
             }
@@ -205,7 +203,7 @@ impl<'s> Engine<'s> {
                 // Bulk staging may order devices by when they were last seen (R21).
                 self.sync_last_seen();
             }
-            match self.state.apply(event, scenario.seed) {
+            match self.state.apply(event, model.seed) {
                 Ok(()) => {}
                 // An event on an activation a gate pulled is skipped (R37).
                 Err(_)
@@ -213,7 +211,7 @@ impl<'s> Engine<'s> {
                         .policy
                         .as_ref()
                         .is_some_and(|p| p.explains_failure(event)) => {}
-                Err(e) => return Err(scenario.event_error(e)),
+                Err(e) => return Err(e),
             }
             if let Some(rt) = &mut self.policy {
                 rt.event_applied(event, &self.state);
@@ -223,14 +221,14 @@ impl<'s> Engine<'s> {
         }
         if let Some(rt) = &mut self.policy {
             // R35: ramp steps due now, after the tick's events.
-            fleet_changed |= rt.apply_steps(t, &mut self.state, scenario.seed);
+            fleet_changed |= rt.apply_steps(t, &mut self.state, model.seed);
         }
         let changes = self.state.fleet.take_changes();
         self.series.catalog_changed(&self.state.catalog);
         if fleet_changed || changes.as_ref().is_some_and(|c| !c.is_empty()) {
             self.fleet_changed(changes);
         }
-        while let Some(&(at, d)) = scenario.arrivals.get(self.next_arrival) {
+        while let Some(&(at, d)) = model.arrivals.get(self.next_arrival) {
             if at > t {
                 break;
             }
@@ -242,7 +240,7 @@ impl<'s> Engine<'s> {
             if let Some(rt) = &mut self.policy {
                 rt.version_changed(d, t);
             }
-            if scenario.behaviour.is_some() {
+            if model.behaviour.is_some() {
                 let (b, off) = block_of(d);
                 self.calendar[b].push(
                     t,
@@ -274,7 +272,7 @@ impl<'s> Engine<'s> {
         });
         let Some(changes) = incremental else {
             self.hot = hot::build(fleet);
-            let ring = calendar::ring_size(self.scenario.behaviour.as_ref());
+            let ring = calendar::ring_size(self.model.behaviour.as_ref());
             self.calendar
                 .resize_with(n_blocks(fleet.len()), || Block::new(ring));
             self.outs
@@ -311,7 +309,7 @@ impl<'s> Engine<'s> {
     fn simulate(&mut self, t: u64) {
         debug_assert_eq!(t + 1, self.begun);
         let mut counters = Counters::default();
-        if let Some(behaviour) = &self.scenario.behaviour {
+        if let Some(behaviour) = &self.model.behaviour {
             self.decider.refresh(&self.state.catalog);
             let policy_tick = self.policy.as_ref().map(|runtime| step::PolicyTick {
                 open: behaviour
@@ -319,10 +317,10 @@ impl<'s> Engine<'s> {
                     .iter()
                     .map(|p| {
                         p.update_window
-                            .is_none_or(|w| w.open_at(t, self.scenario.tick_seconds))
+                            .is_none_or(|w| w.open_at(t, self.model.tick_seconds))
                     })
                     .collect(),
-                caps: self.scenario.policies.has_caps(),
+                caps: self.model.policies.has_caps(),
                 runtime,
             });
             let (columns, versions) = self.state.fleet.split_versions();
@@ -331,7 +329,7 @@ impl<'s> Engine<'s> {
                 columns,
                 decider: &self.decider,
                 behaviour,
-                rng: rng::Stream::new(self.scenario.seed),
+                rng: rng::Stream::new(self.model.seed),
                 t,
                 policy: policy_tick.as_ref(),
             };
@@ -369,7 +367,7 @@ impl<'s> Engine<'s> {
         &mut self,
         target: u64,
         mut on_tick: impl FnMut(u64),
-    ) -> Result<(), ScenarioError> {
+    ) -> Result<(), EventError> {
         while self.simulated < target {
             let t = self.simulated;
             if self.begun == t {
@@ -415,18 +413,18 @@ impl<'s> Engine<'s> {
     }
 }
 
-/// The state at tick `t` (spec §8), simulating device behaviour when the scenario has
+/// The state at tick `t` (spec §8), simulating device behaviour when the model has
 /// any.
-pub fn state_at(scenario: &Scenario, t: u64) -> Result<State, ScenarioError> {
-    state_from(scenario, scenario.initial.clone(), t)
+pub fn state_at(model: &Model, t: u64) -> Result<State, EventError> {
+    state_from(model, model.initial.clone(), t)
 }
 
-/// The state at tick `t` from `initial`, the scenario's initial state (moved or copied).
-pub fn state_from(scenario: &Scenario, initial: State, t: u64) -> Result<State, ScenarioError> {
-    if scenario.behaviour.is_none() && !scenario.policies.has_ramps() {
-        return apply_until(scenario, initial, t);
+/// The state at tick `t` from `initial`, the model's initial state (moved or copied).
+pub fn state_from(model: &Model, initial: State, t: u64) -> Result<State, EventError> {
+    if model.behaviour.is_none() && !model.policies.has_ramps() {
+        return apply_until(model, initial, t);
     }
-    let mut engine = Engine::with_state(scenario, initial, false);
+    let mut engine = Engine::with_state(model, initial, false);
     engine.advance_to(t, |_| {})?;
     Ok(engine.finish().0)
 }
@@ -435,9 +433,9 @@ pub fn state_from(scenario: &Scenario, initial: State, t: u64) -> Result<State, 
 /// [`Engine::advance_to`] does; this does the same without the engine's per-device
 /// state (hot words, calendars, counts), which for a query on a 10M-device fleet cost
 /// more than the query.
-fn apply_until(scenario: &Scenario, mut state: State, t: u64) -> Result<State, ScenarioError> {
-    let events = scenario.events.iter().take_while(|e| e.at <= t);
-    let mut arrivals = scenario
+fn apply_until(model: &Model, mut state: State, t: u64) -> Result<State, EventError> {
+    let events = model.events.iter().take_while(|e| e.at <= t);
+    let mut arrivals = model
         .arrivals
         .iter()
         .take_while(|&&(at, _)| at <= t)
@@ -446,9 +444,7 @@ fn apply_until(scenario: &Scenario, mut state: State, t: u64) -> Result<State, S
         while let Some(&(_, d)) = arrivals.next_if(|&&(at, _)| at < event.at) {
             state.fleet.set_present(d, true);
         }
-        state
-            .apply(event, scenario.seed)
-            .map_err(|e| scenario.event_error(e))?;
+        state.apply(event, model.seed)?;
     }
     for &(_, d) in arrivals {
         state.fleet.set_present(d, true);
@@ -467,7 +463,7 @@ pub const UPDATE_RULES: [Rule; 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::LoadOptions;
+    use crate::scenario::{LoadOptions, Scenario};
 
     /// A scenario without behaviour: groups, arrivals, and events (a staged rollout,
     /// bulk staging, a move) at ticks where devices also arrive.

@@ -73,7 +73,7 @@ use rayon::prelude::*;
 
 use super::{reference, Decision, NoTrail, Rule};
 use crate::catalog::Catalog;
-use crate::fleet::{DeviceReport, Fleet};
+use crate::fleet::{Columns, DeviceReport, Fleet};
 use crate::ids::{CohortId, DeviceIdx, HardwareId, ProjectKeyId, ReleaseId, VersionId};
 
 /// The largest dense table [`DecisionTable::new`] allocates, in entries (4 bytes each).
@@ -292,7 +292,7 @@ impl DecisionTable {
         if device.software_type != catalog.version_software_type(device.version) {
             return reference::resolve(catalog, device, &mut NoTrail);
         }
-        let row = Row {
+        let row = DeviceFields {
             version: device.version,
             hardware: device.hardware,
             cohort: device.cohort,
@@ -318,7 +318,7 @@ impl DecisionTable {
     }
 
     /// As [`DecisionTable::resolve_all`], into packed decisions: 4 bytes written per
-    /// device instead of 12, the faster pass when the caller can use them.
+    /// device instead of 12, for callers that can use them.
     pub fn resolve_all_packed(&self, catalog: &Catalog, fleet: &Fleet, out: &mut [PackedDecision]) {
         self.resolve_into(catalog, fleet, out, CHUNK, |p| p);
     }
@@ -338,10 +338,10 @@ impl DecisionTable {
             self.revision,
             catalog.revision()
         );
-        let columns = Columns::of(fleet);
+        let columns = fleet.columns();
         assert_eq!(out.len(), columns.len(), "one decision per device");
         debug_assert!(
-            columns.versions_match_software_types(fleet, catalog),
+            versions_match_software_types(&columns, catalog),
             "a device reports a version of another software type"
         );
         out.par_chunks_mut(chunk).enumerate().for_each(|(i, out)| {
@@ -365,7 +365,7 @@ impl DecisionTable {
         columns.assert_len(out.len());
         let Storage::Dense(entries) = &self.storage else {
             for (j, slot) in out.iter_mut().enumerate() {
-                let row = columns.row(j);
+                let row = fields(columns, j);
                 let over = row
                     .release_override
                     .and_then(|id| packed_override(catalog, id, row.version, row.hardware));
@@ -380,7 +380,7 @@ impl DecisionTable {
             return;
         };
         for (j, slot) in out.iter_mut().enumerate() {
-            let row = columns.row(j);
+            let row = fields(columns, j);
             let over = match row.release_override {
                 Some(id) => packed_override(catalog, id, row.version, row.hardware),
                 None => None,
@@ -404,7 +404,7 @@ impl DecisionTable {
     /// R9 through the key table, and the class, unless an id is outside the table (the
     /// catalog grew after the table was built, which [`Self::is_current`] rules out).
     #[inline(always)]
-    fn class_of(&self, row: &Row) -> Option<Class> {
+    fn class_of(&self, row: &DeviceFields) -> Option<Class> {
         let slot = row.project_key.map_or(0, |k| k.index() + 1);
         let over = *self.key_cohort.get(slot)?;
         let cohort = if over == NO_OVERRIDE {
@@ -494,7 +494,16 @@ impl DecisionTable {
 /// The number of bytes per device that the bulk passes read from the fleet's columns
 /// (the decisions they write not included).
 pub fn column_bytes_per_device(fleet: &Fleet) -> usize {
-    Columns::of(fleet).bytes_per_device()
+    fn width<T>(_: &[T]) -> usize {
+        std::mem::size_of::<T>()
+    }
+    let c = fleet.columns();
+    width(c.version)
+        + width(c.hardware)
+        + width(c.cohort)
+        + width(c.project_key)
+        + width(c.staged)
+        + width(c.release_override)
 }
 
 /// R12, exactly as [`reference::resolve`] decides for a device with an override: the
@@ -552,9 +561,11 @@ fn shard_of(class: Class) -> usize {
     mix % SHARDS
 }
 
-/// What the fast path reads of one device. The fleet's columns are read here and in
-/// [`Columns`] only, so a change of their types touches these two places.
-struct Row {
+/// What the fast path reads of one device: a [`DeviceReport`] without its software type,
+/// which the fleet's invariant makes redundant (a version is interned for its type).
+/// The fleet's columns are read here ([`fields`]) and in [`column_bytes_per_device`]
+/// only, so a change of their types touches these two places.
+struct DeviceFields {
     version: VersionId,
     hardware: HardwareId,
     cohort: CohortId,
@@ -563,94 +574,23 @@ struct Row {
     release_override: Option<ReleaseId>,
 }
 
-/// The fleet columns the fast path reads, all of one length.
-struct Columns<'a> {
-    version: &'a [VersionId],
-    hardware: &'a [HardwareId],
-    cohort: &'a [CohortId],
-    project_key: &'a [u16],
-    staged: &'a [bool],
-    release_override: &'a [u32],
+/// Row `i` of `columns`, as the fast path reads it (never the software type column).
+#[inline(always)]
+fn fields(columns: &Columns<'_>, i: usize) -> DeviceFields {
+    DeviceFields {
+        version: columns.version[i],
+        hardware: columns.hardware[i],
+        cohort: columns.cohort[i],
+        project_key: crate::fleet::unpack_key(columns.project_key[i]),
+        staged: columns.staged[i],
+        release_override: crate::fleet::unpack_override(columns.release_override[i]),
+    }
 }
 
-impl<'a> Columns<'a> {
-    fn of(fleet: &'a Fleet) -> Columns<'a> {
-        let all = fleet.columns();
-        let columns = Columns {
-            version: all.version,
-            hardware: all.hardware,
-            cohort: all.cohort,
-            project_key: all.project_key,
-            staged: all.staged,
-            release_override: all.release_override,
-        };
-        columns.assert_len(columns.len());
-        columns
-    }
-
-    fn len(&self) -> usize {
-        self.version.len()
-    }
-
-    /// Also lets the optimiser drop the bounds checks of [`Columns::row`] in a loop
-    /// over `0..n`.
-    #[inline]
-    fn assert_len(&self, n: usize) {
-        assert!(
-            self.version.len() == n
-                && self.hardware.len() == n
-                && self.cohort.len() == n
-                && self.project_key.len() == n
-                && self.staged.len() == n
-                && self.release_override.len() == n,
-            "fleet columns differ in length"
-        );
-    }
-
-    fn range(&self, start: usize, end: usize) -> Columns<'a> {
-        Columns {
-            version: &self.version[start..end],
-            hardware: &self.hardware[start..end],
-            cohort: &self.cohort[start..end],
-            project_key: &self.project_key[start..end],
-            staged: &self.staged[start..end],
-            release_override: &self.release_override[start..end],
-        }
-    }
-
-    #[inline(always)]
-    fn row(&self, i: usize) -> Row {
-        let key = self.project_key[i];
-        let over = self.release_override[i];
-        Row {
-            version: self.version[i],
-            hardware: self.hardware[i],
-            cohort: self.cohort[i],
-            project_key: crate::fleet::unpack_key(key),
-            staged: self.staged[i],
-            release_override: crate::fleet::unpack_override(over),
-        }
-    }
-
-    /// The invariant the class model needs (see the module docs); for debug checks.
-    fn versions_match_software_types(&self, fleet: &Fleet, catalog: &Catalog) -> bool {
-        let software_type = fleet.columns().software_type;
-        software_type.len() == self.len()
-            && (self.version.iter().zip(software_type))
-                .all(|(&v, &t)| catalog.version_software_type(v) == t)
-    }
-
-    fn bytes_per_device(&self) -> usize {
-        fn width<T>(_: &[T]) -> usize {
-            std::mem::size_of::<T>()
-        }
-        width(self.version)
-            + width(self.hardware)
-            + width(self.cohort)
-            + width(self.project_key)
-            + width(self.staged)
-            + width(self.release_override)
-    }
+/// The invariant the class model needs (see the module docs); for debug checks.
+fn versions_match_software_types(columns: &Columns<'_>, catalog: &Catalog) -> bool {
+    (columns.version.iter().zip(columns.software_type))
+        .all(|(&v, &t)| catalog.version_software_type(v) == t)
 }
 
 #[cfg(test)]

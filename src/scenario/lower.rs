@@ -56,7 +56,7 @@ pub struct Lowered {
     pub behaviour: Option<crate::behaviour::Behaviour>,
     pub arrivals: Vec<(u64, DeviceIdx)>,
     pub snapshots: Vec<u64>,
-    pub costs: super::Costs,
+    pub costs: crate::model::Costs,
     pub warnings: Vec<ScenarioError>,
     pub delta_sizes: Vec<super::DeltaSize>,
     pub policies: crate::policy::Policies,
@@ -196,7 +196,7 @@ pub fn lower(
             ),
         ));
     }
-    let mut costs = super::Costs::default();
+    let mut costs = crate::model::Costs::default();
     if let Some(b) = &raw.bandwidth {
         let b = b.get_ref();
         let num = |n: &Spanned<RawNumber>| match *n.get_ref() {
@@ -540,16 +540,9 @@ impl<'a> Lowerer<'a> {
                         format!("payload size for \"{hw}\" must not be negative"),
                     )
                 })?;
-                if bytes > crate::engine::MAX_PAYLOAD {
-                    return Err(At::new(&self.src, what.clone()).err(
-                        size.span(),
-                        format!(
-                            "payload size for \"{hw}\" is more than the {} bytes ({} TiB) otasim supports",
-                            crate::engine::MAX_PAYLOAD,
-                            (crate::engine::MAX_PAYLOAD + 1) >> 40
-                        ),
-                    ));
-                }
+                // Checked here too (add_release checks it again) to place it at the size.
+                At::new(&self.src, what.clone())
+                    .cat(size.span(), crate::catalog::check_payload(hw, bytes))?;
                 let h = self.catalog.intern_hardware(hw);
                 let h = At::new(&self.src, what.clone()).cat(size.span(), h)?;
                 payloads.push((h, bytes));

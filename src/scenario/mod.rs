@@ -4,8 +4,6 @@
 mod delta_sizes;
 mod lower;
 mod lower_policy;
-mod parquet;
-mod parquet_guard;
 mod raw;
 mod raw_de;
 mod raw_policy;
@@ -20,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 pub use delta_sizes::DeltaSize;
 
-use crate::timeline::{self, Event, State};
+pub use crate::model::{Costs, Model};
+use crate::timeline::{self, State};
 
 /// Reads a scenario file, at most [`crate::limits::MAX_SCENARIO_BYTES`] of it: a
 /// device or a pipe that never ends (`/dev/zero`) is refused after that many bytes,
@@ -66,58 +65,36 @@ pub struct ScenarioError {
     pub message: String,
 }
 
-/// What egress costs: `[bandwidth]` in a scenario.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub struct Costs {
-    /// Price of one GB (10⁹ bytes) leaving the CDN.
-    pub price_per_gb: f64,
-    /// Bytes on the wire per payload byte (transfer compression; 1 = none).
-    pub compression_ratio: f64,
-}
-
-impl Default for Costs {
-    fn default() -> Self {
-        Costs {
-            price_per_gb: 0.085,
-            compression_ratio: 1.0,
-        }
-    }
-}
-
-/// A validated scenario: the initial state, the timeline and the run settings.
+/// A scenario file loaded: the validated [`Model`] and what places things in the file
+/// (its path, each event's line, the warnings) or only commands read (delta sizes).
+/// It dereferences to its model, so `scenario.seed` reads the model's seed.
 #[derive(Clone, Debug)]
 pub struct Scenario {
     /// Where it was read from.
     pub path: PathBuf,
-    /// Drives every random choice (R22).
-    pub seed: u64,
-    /// Length of one tick in seconds.
-    pub tick_seconds: u64,
-    /// How many ticks `run` simulates.
-    pub duration_ticks: u64,
-    /// Catalog and fleet before any event.
-    pub initial: State,
-    /// The timeline, sorted by tick (stable: file order within a tick).
-    pub events: Vec<Event>,
-    /// The line of each event in the file (same order as `events`), for errors.
+    /// What the engine and the queries run on.
+    pub model: Model,
+    /// The line of each event in the file (same order as `model.events`), for errors.
     pub event_lines: Vec<Option<usize>>,
-    /// The device behaviour model; `None` for a static fleet (devices never poll).
-    pub behaviour: Option<crate::behaviour::Behaviour>,
-    /// Devices that arrive during the run: (tick, device), sorted. They are in the
-    /// fleet from the start but absent until their tick.
-    pub arrivals: Vec<(u64, crate::ids::DeviceIdx)>,
-    /// Ticks at which `run` records the version matrix (sorted, unique).
-    pub snapshots: Vec<u64>,
-    /// Egress pricing.
-    pub costs: Costs,
     /// Suspicious but valid input, placed like errors (shares that do not add up, a
     /// hardware version no release serves, events after the end): the commands print
     /// them, `--deny-warnings` refuses them.
     pub warnings: Vec<ScenarioError>,
     /// `[[delta_sizes]]`: explicit sizes of Deltas that may be planned (R30).
     pub delta_sizes: Vec<DeltaSize>,
-    /// Rollout policies (R35–R39).
-    pub policies: crate::policy::Policies,
+}
+
+impl std::ops::Deref for Scenario {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.model
+    }
+}
+
+impl std::ops::DerefMut for Scenario {
+    fn deref_mut(&mut self) -> &mut Model {
+        &mut self.model
+    }
 }
 
 impl Scenario {
@@ -149,22 +126,24 @@ impl Scenario {
         let low = lower::lower(path, text, raw, options.fleet.as_deref(), options.devices)?;
         let mut scenario = Scenario {
             path: path.to_path_buf(),
-            seed: options.seed.unwrap_or(low.seed),
-            tick_seconds: low.tick_seconds,
-            duration_ticks: low.duration_ticks,
-            initial: State {
-                catalog: low.catalog,
-                fleet: low.fleet,
+            model: Model {
+                seed: options.seed.unwrap_or(low.seed),
+                tick_seconds: low.tick_seconds,
+                duration_ticks: low.duration_ticks,
+                initial: State {
+                    catalog: low.catalog,
+                    fleet: low.fleet,
+                },
+                events: low.events,
+                behaviour: low.behaviour,
+                arrivals: low.arrivals,
+                snapshots: low.snapshots,
+                costs: low.costs,
+                policies: low.policies,
             },
-            events: low.events,
             event_lines: low.event_lines,
-            behaviour: low.behaviour,
-            arrivals: low.arrivals,
-            snapshots: low.snapshots,
-            costs: low.costs,
             warnings: low.warnings,
             delta_sizes: low.delta_sizes,
-            policies: low.policies,
         };
         timeline::check_timeline(
             &scenario.initial.catalog,
@@ -177,7 +156,8 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// An event that failed to apply, placed at its line in the file.
+    /// An event that failed to apply (at load, in a query or in the engine), placed at
+    /// its line in the file.
     pub fn event_error(&self, e: timeline::EventError) -> ScenarioError {
         let line = self
             .events
@@ -198,16 +178,16 @@ impl Scenario {
 
     /// The state at tick `t` (spec §8): see [`crate::engine::state_at`].
     pub fn state_at(&self, t: u64) -> Result<State, ScenarioError> {
-        crate::engine::state_at(self, t)
+        crate::engine::state_at(&self.model, t).map_err(|e| self.event_error(e))
     }
 
     /// As [`Scenario::state_at`], taking the initial fleet instead of copying it (a
     /// 10M-device fleet is hundreds of megabytes): afterwards `initial.fleet` is empty.
     pub fn take_state_at(&mut self, t: u64) -> Result<State, ScenarioError> {
         let initial = State {
-            catalog: self.initial.catalog.clone(),
-            fleet: std::mem::take(&mut self.initial.fleet),
+            catalog: self.model.initial.catalog.clone(),
+            fleet: std::mem::take(&mut self.model.initial.fleet),
         };
-        crate::engine::state_from(self, initial, t)
+        crate::engine::state_from(&self.model, initial, t).map_err(|e| self.event_error(e))
     }
 }

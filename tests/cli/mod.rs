@@ -458,6 +458,49 @@ pub fn assert_input_error_at(
     assert!(placed, "error must name the place\n{}", ctx());
 }
 
+/// The whole stderr of an input error, with the scenario's directory written `DIR`,
+/// once the checks every input error passes hold: non-zero exit (not a panic, not a
+/// signal), nothing on stdout, `error:` first.
+#[track_caller]
+pub fn input_error(out: &Output, sc: &Scenario) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success(),
+        "expected an input error\n{}",
+        describe(out)
+    );
+    assert!(
+        out.status.code().is_some(),
+        "killed by a signal\n{}",
+        describe(out)
+    );
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "exit code 101 is a panic\n{}",
+        describe(out)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no partial output on an input error\n{}",
+        describe(out)
+    );
+    assert!(
+        stderr.starts_with("error:"),
+        "stderr must start with `error:`\n{}",
+        describe(out)
+    );
+    let dir = sc.dir.path().to_str().expect("a UTF-8 temporary directory");
+    stderr.replace(dir, "DIR")
+}
+
+/// Asserts an input error whose whole stderr is `expected` (the scenario's directory
+/// written `DIR`): any change to the message, its place or its wording fails.
+#[track_caller]
+pub fn assert_input_error_is(out: &Output, sc: &Scenario, expected: &str) {
+    assert_eq!(input_error(out, sc), expected, "the whole error message");
+}
+
 /// Asserts a command-line error (no scenario place): non-zero, `error:`, no panic.
 #[track_caller]
 pub fn assert_cli_error(out: &Output, names: &[&str]) {

@@ -342,11 +342,10 @@ fn r30_negative_sizes_are_input_errors_with_their_place() {
     let sizes = "\n[[delta_sizes]]\nfrom = \"1.0.0\"\nto = \"2.0.0\"\nhardware_version = \"evt\"\nbytes = -5\n";
     let sc = mpt_fleet(sizes);
     let out = otasim(["plan-deltas", sc.p(), "--to", "2.0.0"]);
-    assert_input_error(
+    assert_input_error_is(
         &out,
         &sc,
-        "bytes = -5",
-        &["bytes -5 is negative", "delta_sizes 1"],
+        "error: DIR/plan.toml:59: delta_sizes 1: bytes -5 is negative\n",
     );
 
     let sc = mpt_fleet("");

@@ -67,13 +67,8 @@ fn r1_bad_release_version_is_an_input_error() {
     ]
     .concat();
     let sc = Scenario::new("r1-release.toml", &text);
-    assert_input_error(&sc.validate(), &sc, "version = \"1.0\"", &["1.0"]);
-    assert_input_error(
-        &otasim(["resolve", sc.p(), "--at", "0", "--format", "csv"]),
-        &sc,
-        "version = \"1.0\"",
-        &["1.0"],
-    );
+    assert_input_error_is(&sc.validate(), &sc, "error: DIR/r1-release.toml:7: release 1: version \"1.0\" is not a valid SemVer 2.0 version (unexpected end of input while parsing minor version number)\n");
+    assert_input_error_is(&otasim(["resolve", sc.p(), "--at", "0", "--format", "csv"]), &sc, "error: DIR/r1-release.toml:7: release 1: version \"1.0\" is not a valid SemVer 2.0 version (unexpected end of input while parsing minor version number)\n");
 }
 
 #[test]
@@ -85,7 +80,7 @@ fn r1_bad_device_version_is_an_input_error() {
     ]
     .concat();
     let sc = Scenario::new("r1-device.toml", &text);
-    assert_input_error(&sc.validate(), &sc, "\"banana\"", &["banana"]);
+    assert_input_error_is(&sc.validate(), &sc, "error: DIR/r1-device.toml:14: device \"d2\": version \"banana\" is not a valid SemVer 2.0 version (unexpected character 'b' while parsing major version number)\n");
 }
 
 #[test]
@@ -96,7 +91,7 @@ fn r1_bad_delta_version_is_an_input_error() {
     ]
     .concat();
     let sc = Scenario::new("r1-delta.toml", &text);
-    assert_input_error(&sc.validate(), &sc, "to = \"v2\"", &["v2"]);
+    assert_input_error_is(&sc.validate(), &sc, "error: DIR/r1-delta.toml:4: release 0: version \"v2\" is not a valid SemVer 2.0 version (unexpected character 'v' while parsing major version number)\n");
 }
 
 #[test]
@@ -108,11 +103,11 @@ fn r2_build_metadata_rejected_by_default() {
     ]
     .concat();
     let sc = Scenario::new("r2-release.toml", &text);
-    assert_input_error(&sc.validate(), &sc, "1.0.1+abcd", &["1.0.1+abcd"]);
+    assert_input_error_is(&sc.validate(), &sc, "error: DIR/r2-release.toml:7: release 1: version \"1.0.1+abcd\" has build metadata, which software type \"main\" does not allow (set allow_build_metadata = true)\n");
 
     let text = [full("1.0.0", "\"evt\" = 1"), dev("d", "evt", "1.0.0+ffff")].concat();
     let sc = Scenario::new("r2-device.toml", &text);
-    assert_input_error(&sc.validate(), &sc, "1.0.0+ffff", &["1.0.0+ffff"]);
+    assert_input_error_is(&sc.validate(), &sc, "error: DIR/r2-device.toml:9: device \"d\": version \"1.0.0+ffff\" has build metadata, which software type \"main\" does not allow (set allow_build_metadata = true)\n");
 }
 
 fn build_metadata_scenario() -> Scenario {
@@ -192,19 +187,7 @@ fn r2_r4_same_build_metadata_twice_is_a_duplicate() {
     .concat();
     let sc = Scenario::new("r2-dup.toml", &text);
     let out = sc.validate();
-    let second = text
-        .match_indices("version = \"1.0.0+a\"")
-        .nth(1)
-        .unwrap()
-        .0;
-    let line = text[..second].lines().count() + 1;
-    assert_input_error_at(
-        &out,
-        &sc,
-        &[line - 1, line, line + 1, line - 2, line - 3],
-        None,
-        &["1.0.0+a"],
-    );
+    assert_input_error_is(&out, &sc, "error: DIR/r2-dup.toml:9: release 1: full release 1.0.0+a is defined twice for software type \"main\"\n");
 }
 
 #[test]
@@ -250,7 +233,7 @@ fn r2_build_metadata_opt_in_is_per_software_type() {
     ]
     .concat();
     let sc = Scenario::new("r2-per-type.toml", &text);
-    assert_input_error(&sc.validate(), &sc, "1.0.0+x", &["1.0.0+x"]);
+    assert_input_error_is(&sc.validate(), &sc, "error: DIR/r2-per-type.toml:13: release 1: version \"1.0.0+x\" has build metadata, which software type \"main\" does not allow (set allow_build_metadata = true)\n");
 }
 
 #[test]

@@ -97,9 +97,13 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
             while engine.simulated() < tick {
                 interrupt::check()?;
                 let next = engine.simulated() + 1;
-                engine.advance_to(next, |t| progress.set_position(t + 1))?;
+                engine
+                    .advance_to(next, |t| progress.set_position(t + 1))
+                    .map_err(|e| scenario.event_error(e))?;
             }
-            engine.advance_to(tick, |_| {})?;
+            engine
+                .advance_to(tick, |_| {})
+                .map_err(|e| scenario.event_error(e))?;
             let state = engine.state();
             snapshots.push(Snapshot {
                 tick,

@@ -165,7 +165,7 @@ fn run_variant(
     let mut engine = Engine::new(&scenario, true);
     engine
         .advance_to(scenario.duration_ticks, |_| {})
-        .map_err(|e| anyhow!("{}: {e}", what()))?;
+        .map_err(|e| anyhow!("{}: {}", what(), scenario.event_error(e)))?;
     let runtime = engine.policy().cloned();
     let (end, series) = engine.finish();
     let tables = analytics::tables(&scenario, &end, &series, &[], Timing::default())

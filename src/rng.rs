@@ -1,9 +1,23 @@
-//! Per-device randomness as a pure function of (seed, device, tick, purpose).
+//! Every random draw of a simulation, in one place: per-device draws are a pure
+//! function of (seed, device, tick, purpose), per-event streams of (seed, event index).
+//! Nothing else feeds them, so results do not depend on threads or order (R22).
 //!
+//! Per device:
 //! A counter-based generator rather than a stream: whichever thread simulates a device,
 //! and in whatever order, it draws the same numbers (R22), and no generator state is
 //! stored per device. The mixer is SplitMix64's finaliser applied to a combination of
 //! the inputs, which is plenty for simulation (not for cryptography).
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// The per-event random stream (staging's random order, R21): (seed, event index) and
+/// nothing else, so results do not depend on threads or on later events (R22).
+pub fn event_rng(seed: u64, index: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(1 + index as u64);
+    rng
+}
 
 /// What a draw is for; distinct purposes give independent numbers.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -2,9 +2,8 @@
 //! loader keeps (dictionary codes per row, packed id bytes, ticks), row group by row group
 //! in parallel, without building polars arrays.
 //!
-//! Why: polars turns every text cell into a 16-byte view, so a 10M-row table of four text
-//! columns became 1.4 GB of arrays that were read once and dropped; faulting those pages
-//! in was most of `otasim matrix` on an imported fleet. Here a row group's dictionary
+//! Why: polars turns every text cell into a 16-byte view, arrays that the loader reads
+//! once and drops (docs/performance.md has the measurements). Here a row group's dictionary
 //! page is read once, whatever the number of rows repeating its values, and a text
 //! column whose pages are all dictionary-encoded (what writers produce for hardware,
 //! versions, cohorts) is not decoded at all until the loader has looked each distinct
@@ -17,7 +16,7 @@
 //! anything else (another encoding, a nested column, an unsigned 64-bit integer, invalid
 //! UTF-8, a damaged page) it gives up with `None` and the caller reads the file with
 //! polars, which either handles it or reports the error: so the two paths can only
-//! differ in speed, which the tests in `table.rs` check on every kind of column.
+//! differ in speed, which the tests in `table/tests.rs` check on every kind of column.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -372,24 +371,24 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
         .iter_mut()
         .map(|v| cut(v, &sizes).into_iter())
         .collect::<Vec<_>>();
-    let mut tasks: Vec<(usize, Vec<Sink<'_>>)> = Vec::with_capacity(sizes.len());
+    let mut tasks: Vec<(usize, Vec<ChunkOut<'_>>)> = Vec::with_capacity(sizes.len());
     for g in 0..sizes.len() {
         let (mut c, mut b, mut t) = (0, 0, 0);
         let sinks = wanted
             .iter()
             .enumerate()
             .map(|(k, &(_, want))| match want {
-                Want::Ids => Sink::Ids(IdWriter {
+                Want::Ids => ChunkOut::Ids(IdWriter {
                     span: id_bufs.next().expect("one span per group"),
                     len: 0,
                     spill: None,
                     ends: id_end_parts.next().expect("one part per group"),
                     row: 0,
                 }),
-                Want::Text if deferred[k] => Sink::Dictionary(Vec::new(), false),
+                Want::Text if deferred[k] => ChunkOut::Dictionary(Vec::new(), false),
                 Want::Text => {
                     c += 1;
-                    Sink::Text {
+                    ChunkOut::Text {
                         dict: Vec::new(),
                         index: None,
                         codes: code_parts[c - 1].next().expect("one part per group"),
@@ -397,11 +396,11 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
                 }
                 Want::Bool => {
                     b += 1;
-                    Sink::Bool(bool_parts[b - 1].next().expect("one part per group"))
+                    ChunkOut::Bool(bool_parts[b - 1].next().expect("one part per group"))
                 }
                 Want::Tick { unsigned } => {
                     t += 1;
-                    Sink::Tick {
+                    ChunkOut::Tick {
                         out: tick_parts[t - 1].next().expect("one part per group"),
                         unsigned,
                         bad: None,
@@ -418,7 +417,7 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
             for (sink, chunk) in sinks.iter_mut().zip(&groups[g]) {
                 read_chunk(bytes, chunk, sizes[g], sink)?;
             }
-            Some(sinks.into_iter().map(Sink::done).collect())
+            Some(sinks.into_iter().map(ChunkOut::done).collect())
         })
         .collect::<Option<_>>()?;
 
@@ -535,7 +534,7 @@ fn cut<'a, T>(v: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
 }
 
 /// Where one column chunk's values go.
-enum Sink<'a> {
+enum ChunkOut<'a> {
     Ids(IdWriter<'a>),
     /// The chunk's own dictionary (the dictionary page, then values met in PLAIN
     /// pages), and codes into it ([`NULL`] for null).
@@ -556,18 +555,18 @@ enum Sink<'a> {
     },
 }
 
-impl Sink<'_> {
+impl ChunkOut<'_> {
     /// What is left of a sink once its row group is read, besides the rows it wrote.
     fn done(self) -> Done {
         match self {
-            Sink::Ids(w) => Done::Ids {
+            ChunkOut::Ids(w) => Done::Ids {
                 len: w.len,
                 spill: w.spill,
             },
-            Sink::Text { dict, .. } => Done::Text(dict),
-            Sink::Dictionary(dict, null) => Done::Dictionary(dict, null),
-            Sink::Bool(_) => Done::Bool,
-            Sink::Tick { bad, .. } => Done::Tick(bad),
+            ChunkOut::Text { dict, .. } => Done::Text(dict),
+            ChunkOut::Dictionary(dict, null) => Done::Dictionary(dict, null),
+            ChunkOut::Bool(_) => Done::Bool,
+            ChunkOut::Tick { bad, .. } => Done::Tick(bad),
         }
     }
 }
@@ -671,9 +670,9 @@ fn read_chunk(
     file: &Buffer<u8>,
     chunk: &ColumnChunkMetadata,
     rows: usize,
-    sink: &mut Sink<'_>,
+    sink: &mut ChunkOut<'_>,
 ) -> Option<()> {
-    if let Sink::Dictionary(dict, null) = sink {
+    if let ChunkOut::Dictionary(dict, null) = sink {
         *dict = for_each_page(file, chunk, rows, |_, indices, valid| {
             *null |= valid.is_some_and(|v| v.len() > indices.len());
         })?;
@@ -694,7 +693,9 @@ fn read_chunk(
                 }
                 _ => return None,
             };
-            if let (Sink::Text { dict, .. }, Dictionary::Bytes(ranges, bytes)) = (&mut *sink, &d) {
+            if let (ChunkOut::Text { dict, .. }, Dictionary::Bytes(ranges, bytes)) =
+                (&mut *sink, &d)
+            {
                 dict.extend(ranges.iter().map(|r| bytes[r.clone()].to_vec()));
             }
             Some(d)
@@ -715,7 +716,7 @@ fn read_chunk(
                 // RLE booleans: a 4-byte length, then the hybrid encoding at width 1.
                 let data = page.values.get(4..)?;
                 hybrid_rle(data, 1, page.present, &mut indices)?;
-                let Sink::Bool(out) = &mut *sink else {
+                let ChunkOut::Bool(out) = &mut *sink else {
                     return None;
                 };
                 scatter(&indices, mask, first, n, |i, v| out[i] = v == Some(&1));
@@ -871,17 +872,17 @@ fn plain_page(
     first: usize,
     n: usize,
     physical: PhysicalType,
-    sink: &mut Sink<'_>,
+    sink: &mut ChunkOut<'_>,
 ) -> Option<()> {
     match sink {
-        Sink::Ids(w) if mask.is_none() => w.push_plain(values, present)?,
-        Sink::Ids(w) => {
+        ChunkOut::Ids(w) if mask.is_none() => w.push_plain(values, present)?,
+        ChunkOut::Ids(w) => {
             let (ranges, data) = plain_byte_arrays(values, present)?;
             scatter(&ranges, mask, first, n, |_, r| {
                 w.push(r.map(|r| &data[r.clone()]))
             });
         }
-        Sink::Text { dict, index, codes } => {
+        ChunkOut::Text { dict, index, codes } => {
             let (ranges, data) = plain_byte_arrays(values, present)?;
             let index = index.get_or_insert_with(|| {
                 dict.iter()
@@ -907,15 +908,15 @@ fn plain_page(
                 };
             });
         }
-        Sink::Dictionary(..) => return None, // read whole by `for_each_page`
-        Sink::Bool(out) => {
+        ChunkOut::Dictionary(..) => return None, // read whole by `for_each_page`
+        ChunkOut::Bool(out) => {
             let data = values.get(..present.div_ceil(8))?;
             let bits: Vec<bool> = (0..present)
                 .map(|i| data[i / 8] >> (i % 8) & 1 == 1)
                 .collect();
             scatter(&bits, mask, first, n, |row, v| out[row] = v == Some(&true));
         }
-        Sink::Tick { out, unsigned, bad } => {
+        ChunkOut::Tick { out, unsigned, bad } => {
             let ints = plain_ints(values, present, physical)?;
             let unsigned = *unsigned;
             scatter(&ints, mask, first, n, |row, v| {
@@ -933,7 +934,7 @@ fn dictionary_page(
     mask: Option<&[bool]>,
     first: usize,
     n: usize,
-    sink: &mut Sink<'_>,
+    sink: &mut ChunkOut<'_>,
 ) -> Option<()> {
     let size = match dictionary {
         Dictionary::Bytes(ranges, _) => ranges.len(),
@@ -943,12 +944,12 @@ fn dictionary_page(
         return None;
     }
     match (sink, dictionary) {
-        (Sink::Ids(w), Dictionary::Bytes(ranges, data)) => {
+        (ChunkOut::Ids(w), Dictionary::Bytes(ranges, data)) => {
             scatter(indices, mask, first, n, |_, i| {
                 w.push(i.map(|&i| &data[ranges[i as usize].clone()]))
             });
         }
-        (Sink::Text { codes, .. }, Dictionary::Bytes(..)) => {
+        (ChunkOut::Text { codes, .. }, Dictionary::Bytes(..)) => {
             // The dictionary page's values are the first entries of the chunk's own.
             match mask {
                 None => codes[first..first + n].copy_from_slice(indices),
@@ -957,7 +958,7 @@ fn dictionary_page(
                 }),
             }
         }
-        (Sink::Tick { out, unsigned, bad }, Dictionary::Ints(ints)) => {
+        (ChunkOut::Tick { out, unsigned, bad }, Dictionary::Ints(ints)) => {
             let unsigned = *unsigned;
             // Each dictionary value once: its tick, or NEVER_SEEN and out of range.
             let mut ticks = vec![0; ints.len()];

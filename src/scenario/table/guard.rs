@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
-use super::ScenarioError;
+use crate::scenario::ScenarioError;
 
 /// Active boundaries: while non-zero, panic messages are not printed (the panic is
 /// reported as an input error instead).

@@ -1,0 +1,343 @@
+//! The fleet: every device's state as struct-of-arrays with interned ids.
+//!
+//! Columns rather than a `Vec<Device>` because the engine sweeps one or two fields over
+//! millions of devices per tick; device id strings are cold and only read for output.
+//!
+//! Here: the model ([`Fleet`], [`DeviceReport`], [`NewDevice`]) and its per-device
+//! accessors. `packing.rs`: the sentinels optional fields are packed with and the
+//! [`Columns`] view; `bulk.rs`: whole columns added at once; `id_store.rs`: the packed
+//! id strings and their index; `hash.rs`: the index's hash.
+
+mod bulk;
+mod hash;
+mod id_store;
+mod packing;
+#[cfg(test)]
+mod tests;
+
+use crate::ids::{
+    CohortId, DeviceIdx, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, VersionId,
+};
+
+pub(crate) use bulk::DeviceColumns;
+use id_store::IdStore;
+pub use packing::Columns;
+use packing::NEVER;
+pub(crate) use packing::{pack_key, pack_override, unpack_key, unpack_override, NEVER_SEEN};
+
+/// One device's report to the resolver (spec §4): everything the answer depends on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceReport {
+    /// Its software type.
+    pub software_type: SoftwareTypeId,
+    /// The version it reports.
+    pub version: VersionId,
+    /// Its hardware version.
+    pub hardware: HardwareId,
+    /// The project key it reports with.
+    pub project_key: Option<ProjectKeyId>,
+    /// Its stored cohort.
+    pub cohort: CohortId,
+    /// Staged in its stored cohort (R10).
+    pub staged: bool,
+    /// Its release override (R12).
+    pub release_override: Option<ReleaseId>,
+}
+
+/// A device as it is added to the fleet.
+#[derive(Clone, Debug)]
+pub struct NewDevice {
+    /// Its id (serial number).
+    pub id: String,
+    /// See [`DeviceReport`].
+    pub report: DeviceReport,
+    /// The tick it was last seen at, if known (bulk staging order, R21).
+    pub last_seen: Option<i64>,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("devices", &self.len())
+            .finish()
+    }
+}
+
+/// All devices, column by column; a device is its row index ([`DeviceIdx`]).
+///
+/// Optional fields are packed with sentinels (not `Option`) so that the hot columns
+/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 1 + 4 + 4 + 1 = 23 bytes per device, plus the id.
+#[derive(Clone, Default)]
+pub struct Fleet {
+    ids: IdStore,
+    present: Vec<bool>,
+    software_type: Vec<SoftwareTypeId>,
+    hardware: Vec<HardwareId>,
+    version: Vec<VersionId>,
+    cohort: Vec<CohortId>,
+    project_key: Vec<u16>,
+    staged: Vec<bool>,
+    release_override: Vec<u32>,
+    last_seen: Vec<i32>,
+    profile: Vec<u8>,
+    /// While `Some`, every device whose report, presence or profile a setter changes
+    /// (see [`Fleet::log_changes`]).
+    changes: Option<Vec<u32>>,
+}
+
+impl Fleet {
+    /// An empty fleet.
+    pub fn new() -> Fleet {
+        Fleet::default()
+    }
+
+    /// Adds a device; fails if its id is taken.
+    pub fn push(&mut self, device: NewDevice) -> Result<DeviceIdx, String> {
+        let idx = DeviceIdx(
+            u32::try_from(self.len())
+                .ok()
+                .filter(|&n| n < u32::MAX)
+                .ok_or_else(|| "too many devices".to_string())?,
+        );
+        let r = device.report;
+        let last_seen = match device.last_seen {
+            None => NEVER,
+            Some(t) => i32::try_from(t)
+                .ok()
+                .filter(|&t| t != NEVER)
+                .ok_or_else(|| format!("last_seen {t} is out of range"))?,
+        };
+        if !self.ids.insert(&device.id) {
+            return Err(format!("device \"{}\" is defined twice", device.id));
+        }
+        self.present.push(true);
+        self.software_type.push(r.software_type);
+        self.hardware.push(r.hardware);
+        self.version.push(r.version);
+        self.cohort.push(r.cohort);
+        self.project_key.push(pack_key(r.project_key));
+        self.staged.push(r.staged);
+        self.release_override
+            .push(pack_override(r.release_override));
+        self.last_seen.push(last_seen);
+        self.profile.push(0);
+        Ok(idx)
+    }
+
+    /// Number of devices.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the fleet is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ids.len() == 0
+    }
+
+    /// A device's id string.
+    pub fn id(&self, idx: DeviceIdx) -> &str {
+        self.ids.get(idx.index())
+    }
+
+    /// Finds a device by id.
+    pub fn find(&self, id: &str) -> Option<DeviceIdx> {
+        self.ids.find(id).map(DeviceIdx)
+    }
+
+    /// All device ids, in fleet order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.ids.len()).map(|i| self.ids.get(i))
+    }
+
+    /// Whether a device exists now: rows are kept for devices that have not arrived
+    /// yet or have retired, so that ids and indices never move.
+    #[inline]
+    pub fn is_present(&self, idx: DeviceIdx) -> bool {
+        self.present[idx.index()]
+    }
+
+    /// Every device's presence ([`Fleet::is_present`]), for bulk passes.
+    pub fn present_flags(&self) -> &[bool] {
+        &self.present
+    }
+
+    /// Marks a device as arrived (true) or retired / not yet arrived (false).
+    pub fn set_present(&mut self, idx: DeviceIdx, present: bool) {
+        self.present[idx.index()] = present;
+        self.logged(idx);
+    }
+
+    /// Starts (or restarts) a log of the devices that setters change; what a
+    /// simulation uses to update its derived state for a few devices instead of all.
+    pub fn log_changes(&mut self) {
+        self.changes = Some(Vec::new());
+    }
+
+    /// Stops the log and returns the devices changed since [`Fleet::log_changes`],
+    /// sorted, each once (`None` if no log was running).
+    pub fn take_changes(&mut self) -> Option<Vec<u32>> {
+        let mut changes = self.changes.take()?;
+        changes.sort_unstable();
+        changes.dedup();
+        Some(changes)
+    }
+
+    #[inline]
+    fn logged(&mut self, idx: DeviceIdx) {
+        if let Some(log) = &mut self.changes {
+            log.push(idx.0);
+        }
+    }
+
+    /// Devices that exist now, in fleet order.
+    pub fn present(&self) -> impl Iterator<Item = DeviceIdx> + '_ {
+        self.present
+            .iter()
+            .enumerate()
+            .filter(|(_, &p)| p)
+            .map(|(i, _)| DeviceIdx(i as u32))
+    }
+
+    /// Every column but the versions to read, and the versions to write: what a
+    /// simulation tick needs to update devices' versions block by block in parallel.
+    /// The returned [`Columns::version`] is empty; [`Columns::report_at`] takes the
+    /// version from the caller.
+    pub fn split_versions(&mut self) -> (Columns<'_>, &mut [VersionId]) {
+        let columns = Columns {
+            software_type: &self.software_type,
+            hardware: &self.hardware,
+            version: &[],
+            cohort: &self.cohort,
+            project_key: &self.project_key,
+            staged: &self.staged,
+            release_override: &self.release_override,
+        };
+        (columns, &mut self.version)
+    }
+
+    /// The columns, for bulk passes.
+    pub fn columns(&self) -> Columns<'_> {
+        Columns {
+            software_type: &self.software_type,
+            hardware: &self.hardware,
+            version: &self.version,
+            cohort: &self.cohort,
+            project_key: &self.project_key,
+            staged: &self.staged,
+            release_override: &self.release_override,
+        }
+    }
+
+    /// The report the device sends to the resolver.
+    #[inline]
+    pub fn report(&self, idx: DeviceIdx) -> DeviceReport {
+        self.columns().report(idx.index())
+    }
+
+    /// A device's software type.
+    pub fn software_type(&self, idx: DeviceIdx) -> SoftwareTypeId {
+        self.software_type[idx.index()]
+    }
+
+    /// A device's hardware version.
+    pub fn hardware(&self, idx: DeviceIdx) -> HardwareId {
+        self.hardware[idx.index()]
+    }
+
+    /// A device's reported version.
+    pub fn version(&self, idx: DeviceIdx) -> VersionId {
+        self.version[idx.index()]
+    }
+
+    /// A device's stored cohort.
+    pub fn cohort(&self, idx: DeviceIdx) -> CohortId {
+        self.cohort[idx.index()]
+    }
+
+    /// A device's staged flag (R10).
+    pub fn staged(&self, idx: DeviceIdx) -> bool {
+        self.staged[idx.index()]
+    }
+
+    /// A device's release override (R12).
+    pub fn release_override(&self, idx: DeviceIdx) -> Option<ReleaseId> {
+        unpack_override(self.release_override[idx.index()])
+    }
+
+    /// The tick a device was last seen at.
+    pub fn last_seen(&self, idx: DeviceIdx) -> Option<i64> {
+        let t = self.last_seen[idx.index()];
+        (t != NEVER).then_some(i64::from(t))
+    }
+
+    /// A device's behaviour profile (index into the scenario's profiles; 0 is default).
+    #[inline]
+    pub fn profile(&self, idx: DeviceIdx) -> u8 {
+        self.profile[idx.index()]
+    }
+
+    /// Sets a device's behaviour profile.
+    pub fn set_profile(&mut self, idx: DeviceIdx, profile: u8) {
+        self.profile[idx.index()] = profile;
+        self.logged(idx);
+    }
+
+    /// Sets a device's reported version (after an install is reported, R3).
+    pub fn set_version(&mut self, idx: DeviceIdx, version: VersionId) {
+        self.version[idx.index()] = version;
+        self.logged(idx);
+    }
+
+    /// Sets a device's staged flag.
+    pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
+        self.staged[idx.index()] = staged;
+        self.logged(idx);
+    }
+
+    /// Sets or clears a device's release override (R7 checked by the caller).
+    pub fn set_release_override(&mut self, idx: DeviceIdx, release: Option<ReleaseId>) {
+        self.release_override[idx.index()] = pack_override(release);
+        self.logged(idx);
+    }
+
+    /// Records that a device was seen at `tick`.
+    pub fn set_last_seen(&mut self, idx: DeviceIdx, tick: i64) {
+        self.last_seen[idx.index()] = i32::try_from(tick).unwrap_or(i32::MAX);
+    }
+
+    /// Devices in `cohort` that exist now, in fleet order.
+    pub fn members(&self, cohort: CohortId) -> impl Iterator<Item = DeviceIdx> + '_ {
+        self.cohort
+            .iter()
+            .zip(&self.present)
+            .enumerate()
+            .filter(move |(_, (&c, &p))| c == cohort && p)
+            .map(|(i, _)| DeviceIdx(i as u32))
+    }
+
+    /// Moves a device to `cohort`; moving to another cohort clears its staged flag (R10).
+    pub fn move_to(&mut self, idx: DeviceIdx, cohort: CohortId) {
+        let i = idx.index();
+        if self.cohort[i] != cohort {
+            self.cohort[i] = cohort;
+            self.staged[i] = false;
+            self.logged(idx);
+        }
+    }
+
+    /// All release overrides that are set, with their devices.
+    pub fn overrides(&self) -> impl Iterator<Item = (DeviceIdx, ReleaseId)> + '_ {
+        self.release_override
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &r)| Some((DeviceIdx(i as u32), unpack_override(r)?)))
+    }
+
+    /// How many devices hold `release` as their override (R6 check).
+    pub fn override_holders(&self, release: ReleaseId) -> usize {
+        self.release_override
+            .iter()
+            .filter(|&&o| o == pack_override(Some(release)))
+            .count()
+    }
+}

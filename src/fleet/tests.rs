@@ -1,0 +1,213 @@
+//! The fleet's bulk loads and id index, against one-by-one pushes and a plain hash set.
+
+use super::bulk::*;
+use super::hash::*;
+use super::id_store::*;
+use super::*;
+use crate::ids::{CohortId, HardwareId, SoftwareTypeId, VersionId};
+
+fn columns(n: usize) -> DeviceColumns {
+    DeviceColumns {
+        software_type: vec![SoftwareTypeId(0); n],
+        hardware: (0..n).map(|i| HardwareId((i % 3) as u16)).collect(),
+        version: (0..n).map(|i| VersionId((i % 5) as u32)).collect(),
+        cohort: vec![CohortId(0); n],
+        project_key: None,
+        staged: Some((0..n).map(|i| i % 2 == 0).collect()),
+        release_override: None,
+        last_seen: Some(
+            (0..n)
+                .map(|i| if i % 4 != 0 { i as i32 } else { NEVER_SEEN })
+                .collect(),
+        ),
+    }
+}
+
+fn one(id: &str) -> NewDevice {
+    NewDevice {
+        id: id.to_string(),
+        report: DeviceReport {
+            software_type: SoftwareTypeId(0),
+            version: VersionId(9),
+            hardware: HardwareId(0),
+            project_key: Some(ProjectKeyId(1)),
+            cohort: CohortId(1),
+            staged: true,
+            release_override: Some(ReleaseId(2)),
+        },
+        last_seen: Some(-4),
+    }
+}
+
+/// Small batches are indexed one by one, big ones shard by shard in parallel: both
+/// must agree with `push`.
+#[test]
+fn push_many_matches_push() {
+    for n in [0, 1, 10, PARALLEL_EXTEND_MIN + 10] {
+        let ids: Vec<String> = (0..n).map(|i| format!("D-{i}")).collect();
+        let mut bulk = Fleet::new();
+        bulk.push(one("first")).unwrap();
+        bulk.reserve(n, ids.iter().map(String::len).sum());
+        bulk.push_many(ids.iter().map(String::as_str), columns(n))
+            .unwrap();
+        let mut single = Fleet::new();
+        single.push(one("first")).unwrap();
+        let c = columns(n);
+        for (i, id) in ids.iter().enumerate() {
+            single
+                .push(NewDevice {
+                    id: id.clone(),
+                    report: c_report(&c, i),
+                    last_seen: Some(c.last_seen.as_ref().unwrap()[i])
+                        .filter(|&t| t != NEVER_SEEN)
+                        .map(i64::from),
+                })
+                .unwrap();
+        }
+        assert_eq!(bulk.len(), single.len());
+        for i in 0..bulk.len() {
+            let d = DeviceIdx(i as u32);
+            assert_eq!(bulk.id(d), single.id(d));
+            assert_eq!(bulk.report(d), single.report(d));
+            assert_eq!(bulk.last_seen(d), single.last_seen(d));
+            assert_eq!(bulk.find(single.id(d)), Some(d));
+            assert!(bulk.is_present(d));
+            assert_eq!(bulk.profile(d), 0);
+        }
+        assert_eq!(bulk.find("D-missing"), None);
+        // And a push after a bulk load still finds duplicates.
+        assert!(bulk.push(one("first")).is_err());
+        if n > 0 {
+            assert!(bulk.push(one("D-0")).is_err());
+        }
+    }
+}
+
+fn c_report(c: &DeviceColumns, i: usize) -> DeviceReport {
+    DeviceReport {
+        software_type: c.software_type[i],
+        version: c.version[i],
+        hardware: c.hardware[i],
+        project_key: None,
+        cohort: c.cohort[i],
+        staged: c.staged.as_ref().unwrap()[i],
+        release_override: None,
+    }
+}
+
+#[test]
+fn duplicates_name_the_first_repeated_row_and_add_nothing() {
+    for n in [20, PARALLEL_EXTEND_MIN * 2] {
+        let mut ids: Vec<String> = (0..n).map(|i| format!("D-{i}")).collect();
+        // Row n-3 repeats row 5, row n/2 repeats row 2: the first repeat is n/2.
+        ids[n - 3] = ids[5].clone();
+        ids[n / 2] = ids[2].clone();
+        let mut fleet = Fleet::new();
+        fleet.push(one("first")).unwrap();
+        let err = fleet
+            .push_many(ids.iter().map(String::as_str), columns(n))
+            .unwrap_err();
+        assert_eq!(err.row, n / 2);
+        assert_eq!(err.message, "device \"D-2\" is defined twice");
+        assert_eq!(fleet.len(), 1);
+        assert_eq!(fleet.find("D-2"), None);
+        assert_eq!(fleet.find("first"), Some(DeviceIdx(0)));
+        assert_eq!(fleet.report(DeviceIdx(0)), one("first").report);
+        // A repeat of a device already in the fleet.
+        let mut ids: Vec<String> = (0..n).map(|i| format!("D-{i}")).collect();
+        ids[n - 1] = "first".into();
+        let err = fleet
+            .push_many(ids.iter().map(String::as_str), columns(n))
+            .unwrap_err();
+        assert_eq!(
+            (err.row, err.message.as_str()),
+            (n - 1, "device \"first\" is defined twice")
+        );
+        assert_eq!(fleet.len(), 1);
+        // The fleet is still usable: the same batch without the repeat goes in.
+        ids[n - 1] = "last".into();
+        fleet
+            .push_many(ids.iter().map(String::as_str), columns(n))
+            .unwrap();
+        assert_eq!(fleet.len(), n + 1);
+        assert_eq!(fleet.find("last"), Some(DeviceIdx(n as u32)));
+    }
+}
+
+proptest::proptest! {
+    /// The integer comparison of short ids is byte order, zero bytes and prefixes
+    /// included.
+    #[test]
+    fn id_less_is_byte_order(
+        a in proptest::collection::vec(proptest::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff, b'a']), 0..20),
+        b in proptest::collection::vec(proptest::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff, b'a']), 0..20),
+        pad in 0usize..20,
+    ) {
+        let mut bytes = a.clone();
+        bytes.extend_from_slice(&b);
+        bytes.extend(std::iter::repeat_n(0xee, pad));
+        let (ra, rb) = ((0, a.len()), (a.len(), b.len()));
+        proptest::prop_assert_eq!(id_less(&bytes, ra, rb), a < b);
+        proptest::prop_assert_eq!(id_less(&bytes, rb, ra), b < a);
+    }
+}
+
+proptest::proptest! {
+    /// Hashing an id in place (a 16-byte window of the buffer) is hashing its bytes.
+    #[test]
+    fn id_hash_at_is_id_hash(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        start in 0usize..64,
+        len in 0usize..40,
+    ) {
+        let start = start.min(bytes.len());
+        let len = len.min(bytes.len() - start);
+        proptest::prop_assert_eq!(
+            id_hash_at(&bytes, start, len),
+            id_hash(&bytes[start..start + len])
+        );
+    }
+}
+
+#[test]
+fn packed_order_checks_the_cuts() {
+    let ids = |v: &[&str]| {
+        let buf: String = v.concat();
+        let ends = v
+            .iter()
+            .scan(0, |at, s| {
+                *at += s.len();
+                Some(*at)
+            })
+            .collect::<Vec<_>>();
+        (buf, ends)
+    };
+    let (buf, ends) = ids(&["a", "b", "bb", "c"]);
+    assert_eq!(packed_order(&buf, &ends), Some(true));
+    let (buf, ends) = ids(&["a", "b", "b", "c"]);
+    assert_eq!(packed_order(&buf, &ends), Some(false));
+    let (buf, ends) = ids(&["é", "a"]);
+    assert_eq!(packed_order(&buf, &ends), Some(false));
+    assert_eq!(packed_order(&buf, &[1, 3]), None, "inside a character");
+    assert_eq!(packed_order(&buf, &[2, 1]), None, "decreasing");
+    assert_eq!(packed_order(&buf, &[2]), None, "short of the end");
+    // Across the parallel pass's chunks.
+    let many: Vec<String> = (0..40_000).map(|i| format!("{i:06}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let (buf, ends) = ids(&many);
+    assert_eq!(packed_order(&buf, &ends), Some(true));
+    let mut swapped = many.clone();
+    swapped.swap(16_383, 16_384);
+    let (buf, ends) = ids(&swapped);
+    assert_eq!(packed_order(&buf, &ends), Some(false));
+}
+
+#[test]
+fn never_seen_is_the_packed_none() {
+    let mut c = columns(3);
+    c.last_seen = Some(vec![1, NEVER_SEEN, -5]);
+    let mut f = Fleet::new();
+    f.push_many(["a", "b", "c"], c).unwrap();
+    let seen: Vec<Option<i64>> = (0..3).map(|i| f.last_seen(DeviceIdx(i))).collect();
+    assert_eq!(seen, [Some(1), None, Some(-5)]);
+}
