@@ -73,15 +73,17 @@ pub fn check_ticks(what: &str, ticks: u64) -> Result<(), String> {
 /// A "did you mean" hint for an unknown device id, computed only when bounded by
 /// [`MAX_SUGGEST_ID_BYTES`] and [`MAX_SUGGEST_CANDIDATES`] (else empty).
 /// `count` is how many ids `ids` yields.
-pub fn suggest_device<'a>(
+pub fn suggest_device(
     id: &str,
     count: usize,
-    ids: impl IntoIterator<Item = &'a str>,
+    ids: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> String {
     if id.len() > MAX_SUGGEST_ID_BYTES || count > MAX_SUGGEST_CANDIDATES {
         return String::new();
     }
-    crate::catalog::did_you_mean(id, ids)
+    // Synthetic ids are computed (`fleet/ids.rs`): at most the bounded candidates.
+    let ids: Vec<String> = ids.into_iter().map(|i| i.as_ref().to_string()).collect();
+    crate::catalog::did_you_mean(id, ids.iter().map(String::as_str))
 }
 
 /// An id quoted for a message: whole, or its first 64 characters and its length when

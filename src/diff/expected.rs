@@ -45,14 +45,14 @@ impl Expected {
     }
 
     /// The device id of row `row` (0-based); `fleet` is the one the table was read with.
-    pub fn id<'a>(&'a self, row: usize, fleet: &'a Fleet) -> &'a str {
+    pub fn id<'a>(&'a self, row: usize, fleet: &'a Fleet) -> std::borrow::Cow<'a, str> {
         match self.device[row] {
             u32::MAX => {
                 let i = self
                     .unknown
                     .binary_search_by_key(&(row as u32), |(r, _)| *r)
                     .expect("a row not in the fleet has its id");
-                &self.unknown[i].1
+                std::borrow::Cow::Borrowed(&self.unknown[i].1)
             }
             d => fleet.id(crate::ids::DeviceIdx(d)),
         }

@@ -161,12 +161,16 @@ pub fn compare_scenarios(a: &ScenarioSide<'_>, b: &ScenarioSide<'_>) -> Differen
 
     // Two fleets: by id. Row i of A is row i of B when the ids agree (the same table),
     // else B's index finds it.
+    let same = a.fleet.same_ids(b.fleet);
     let b_of = |i: usize| -> Option<usize> {
+        if same {
+            return Some(i);
+        }
         let id = a.fleet.id(DeviceIdx(i as u32));
         if i < b.fleet.len() && b.fleet.id(DeviceIdx(i as u32)) == id {
             return Some(i);
         }
-        b.fleet.find(id).map(|d| d.index())
+        b.fleet.find(&id).map(|d| d.index())
     };
     let per_a: Vec<(Option<Difference>, Option<usize>)> = (0..a.fleet.len())
         .into_par_iter()
@@ -393,12 +397,12 @@ impl Render<'_> {
         }
     }
 
-    fn id(&self, d: &Difference) -> &str {
+    fn id(&self, d: &Difference) -> std::borrow::Cow<'_, str> {
         match (d.a, self.b, d.b) {
             (Some(i), _, _) => self.a.fleet.id(i),
             (None, Other::Scenario(b), Some(j)) => b.fleet.id(DeviceIdx(j)),
             (None, Other::Table(t), Some(j)) => t.id(j as usize, self.a.fleet),
-            _ => "",
+            _ => std::borrow::Cow::Borrowed(""),
         }
     }
 

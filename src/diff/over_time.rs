@@ -66,13 +66,16 @@ pub fn over_time(a: &Scenario, b: &Scenario) -> Result<OverTime, ScenarioError> 
 
 /// For each row of `a`, the row of the same device in `b` (`u32::MAX`: none).
 fn match_rows(a: &Fleet, b: &Fleet) -> Vec<u32> {
+    if a.same_ids(b) {
+        return (0..a.len() as u32).collect();
+    }
     (0..a.len())
         .map(|i| {
             let id = a.id(DeviceIdx(i as u32));
             if i < b.len() && b.id(DeviceIdx(i as u32)) == id {
                 return i as u32;
             }
-            b.find(id).map_or(u32::MAX, |d| d.0)
+            b.find(&id).map_or(u32::MAX, |d| d.0)
         })
         .collect()
 }
@@ -149,7 +152,7 @@ fn compare_tick(
         },
     );
     let mut differ_a = vec![false; fa.len()];
-    let mut ids: Vec<&str> = Vec::new();
+    let mut ids: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     for d in &found.devices {
         match (d.a, d.b) {
             (Some(i), _) => {

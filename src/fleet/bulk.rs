@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::{pack_key, pack_override, Fleet, IdStore, NEVER};
+use super::{pack_key, pack_override, Fleet, Ids, Synthetic, NEVER};
 use crate::ids::{CohortId, HardwareId, ProjectKeyId, ReleaseId, SoftwareTypeId, VersionId};
 
 /// Devices added in bulk by [`Fleet::push_many`], column by column: row `i` of every
@@ -146,12 +146,40 @@ impl Fleet {
         })
     }
 
+    /// [`Fleet::push_many`] for synthetic devices: `ranges` give the ids of the batch's
+    /// rows in order (their counts add up to the columns' rows), computed from each
+    /// range's name and index instead of stored (see `fleet/ids.rs`).
+    pub(crate) fn push_synthetic(
+        &mut self,
+        ranges: Vec<Synthetic>,
+        columns: DeviceColumns,
+    ) -> Result<(), BulkError> {
+        let total: u64 = ranges.iter().map(|r| u64::from(r.count)).sum();
+        if total != columns.len() as u64 {
+            return Err(BulkError {
+                row: 0,
+                message: format!("{total} device ids for {} devices", columns.len()),
+            });
+        }
+        self.push_columns(columns, |store, _| {
+            let before = store.len();
+            for range in ranges {
+                let first = store.len() - before;
+                if let Err((row, id)) = store.add_synthetic(range) {
+                    store.truncate(before);
+                    return Err((first + row, id));
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// The body of the bulk pushes: checks, ids by `add_ids` (given the batch size),
     /// then the columns.
     fn push_columns(
         &mut self,
         columns: DeviceColumns,
-        add_ids: impl FnOnce(&mut IdStore, usize) -> Result<(), (usize, String)>,
+        add_ids: impl FnOnce(&mut Ids, usize) -> Result<(), (usize, String)>,
     ) -> Result<(), BulkError> {
         let n = columns.len();
         let lens = [

@@ -11,6 +11,7 @@
 mod bulk;
 mod hash;
 mod id_store;
+mod ids;
 mod packing;
 #[cfg(test)]
 mod tests;
@@ -20,7 +21,9 @@ use crate::ids::{
 };
 
 pub(crate) use bulk::DeviceColumns;
-use id_store::IdStore;
+pub(crate) use ids::{Digits, Synthetic};
+
+use ids::Ids;
 pub use packing::Columns;
 use packing::NEVER;
 pub(crate) use packing::{pack_key, pack_override, unpack_key, unpack_override, NEVER_SEEN};
@@ -69,7 +72,7 @@ impl std::fmt::Debug for Fleet {
 /// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 1 + 4 + 4 + 1 = 23 bytes per device, plus the id.
 #[derive(Clone, Default)]
 pub struct Fleet {
-    ids: IdStore,
+    ids: Ids,
     present: Vec<bool>,
     software_type: Vec<SoftwareTypeId>,
     hardware: Vec<HardwareId>,
@@ -134,9 +137,15 @@ impl Fleet {
         self.ids.len() == 0
     }
 
-    /// A device's id string.
-    pub fn id(&self, idx: DeviceIdx) -> &str {
+    /// A device's id string (computed for a synthetic device: borrowed otherwise).
+    pub fn id(&self, idx: DeviceIdx) -> std::borrow::Cow<'_, str> {
         self.ids.get(idx.index())
+    }
+
+    /// Whether both fleets give every row the same id, without comparing every id
+    /// when their ids are made the same way (as two loads of one scenario's fleet are).
+    pub fn same_ids(&self, other: &Fleet) -> bool {
+        self.ids.same_as(&other.ids)
     }
 
     /// Finds a device by id.
@@ -145,7 +154,7 @@ impl Fleet {
     }
 
     /// All device ids, in fleet order.
-    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+    pub fn ids(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
         (0..self.ids.len()).map(|i| self.ids.get(i))
     }
 

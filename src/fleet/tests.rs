@@ -70,7 +70,7 @@ fn push_many_matches_push() {
             assert_eq!(bulk.id(d), single.id(d));
             assert_eq!(bulk.report(d), single.report(d));
             assert_eq!(bulk.last_seen(d), single.last_seen(d));
-            assert_eq!(bulk.find(single.id(d)), Some(d));
+            assert_eq!(bulk.find(&single.id(d)), Some(d));
             assert!(bulk.is_present(d));
             assert_eq!(bulk.profile(d), 0);
         }

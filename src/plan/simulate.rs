@@ -45,15 +45,19 @@ pub fn evaluate(
 ) -> Result<Evaluation, ScenarioError> {
     let end = scenario.duration_ticks;
     let mut without = Engine::new(scenario, true);
-    without.advance_to(end, |_| {})?;
+    without
+        .advance_to(end, |_| {})
+        .map_err(|e| scenario.event_error(e))?;
     let (_, series) = without.finish();
     let without = figures(scenario, &series);
 
     let mut with = Engine::new(scenario, true);
-    with.advance_to(at.min(end), |_| {})?;
+    with.advance_to(at.min(end), |_| {})
+        .map_err(|e| scenario.event_error(e))?;
     let (planned, _) = planned_catalog(&with.state().catalog, target, plan);
     with.extend_catalog(planned);
-    with.advance_to(end, |_| {})?;
+    with.advance_to(end, |_| {})
+        .map_err(|e| scenario.event_error(e))?;
     let (_, series) = with.finish();
     Ok(Evaluation {
         without,

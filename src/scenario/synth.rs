@@ -10,7 +10,7 @@ use super::lower::{At, Lowerer};
 use super::raw::{RawArrival, RawGroup, RawNumber, RawProfile, RawTime, Str};
 use super::ScenarioError;
 use crate::behaviour::{Behaviour, Profile};
-use crate::fleet::{DeviceColumns, Fleet};
+use crate::fleet::{DeviceColumns, Digits, Fleet, Synthetic};
 use crate::ids::{CohortId, DeviceIdx, SoftwareTypeId};
 
 fn number(n: &RawNumber) -> f64 {
@@ -378,9 +378,10 @@ impl Lowerer<'_> {
                 .map_or_else(|| format!("g{i}"), |n| n.get_ref().clone());
             let width = n.saturating_sub(1).to_string().len();
             batch.add(
-                &|j, out| {
-                    use std::fmt::Write;
-                    let _ = write!(out, "{name}-{j:0width$}");
+                Synthetic {
+                    prefix: format!("{name}-"),
+                    digits: Digits::Padded(width as u8),
+                    count: n as u32,
                 },
                 &Template {
                     software_type: st,
@@ -466,9 +467,10 @@ impl Lowerer<'_> {
             }
             let first = fleet.len() + batch.len();
             batch.add(
-                &|j, out| {
-                    use std::fmt::Write;
-                    let _ = write!(out, "{name}-{j}");
+                Synthetic {
+                    prefix: format!("{name}-"),
+                    digits: Digits::Plain,
+                    count: ticks.len() as u32,
                 },
                 &Template {
                     software_type: st,
@@ -504,11 +506,12 @@ pub struct Template {
 }
 
 /// Synthetic devices gathered from every group and arrival stream, added to the fleet in
-/// one bulk load: growing the id index group by group would rehash it again and again.
+/// one bulk load. Their ids are ranges (`<name>-<index>`), which the fleet computes
+/// rather than stores.
 #[derive(Default)]
 pub struct Batch {
-    buf: String,
-    ends: Vec<usize>,
+    ranges: Vec<Synthetic>,
+    rows: usize,
     columns: DeviceColumns,
     keys: Vec<Option<crate::ids::ProjectKeyId>>,
     profiles: Vec<u8>,
@@ -520,22 +523,21 @@ pub struct Batch {
 impl Batch {
     /// Devices gathered so far.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.rows
     }
 
     fn add(
         &mut self,
-        id: &dyn Fn(usize, &mut String),
+        ids: Synthetic,
         t: &Template,
         versions: impl ExactSizeIterator<Item = crate::ids::VersionId>,
         span: std::ops::Range<usize>,
     ) {
         let n = versions.len();
+        debug_assert_eq!(n, ids.count as usize);
         self.spans.push((self.len(), span));
-        for j in 0..n {
-            id(j, &mut self.buf);
-            self.ends.push(self.buf.len());
-        }
+        self.rows += n;
+        self.ranges.push(ids);
         let c = &mut self.columns;
         c.version.extend(versions);
         c.software_type.resize(c.version.len(), t.software_type);
@@ -560,10 +562,8 @@ impl Batch {
         if self.keys.iter().any(Option::is_some) {
             self.columns.project_key = Some(std::mem::take(&mut self.keys));
         }
-        fleet.reserve(n, self.buf.len());
-        let (buf, ends) = (&self.buf, &self.ends);
-        let ids = (0..n).map(|j| &buf[if j == 0 { 0 } else { ends[j - 1] }..ends[j]]);
-        if let Err(e) = fleet.push_many(ids, std::mem::take(&mut self.columns)) {
+        let ranges = std::mem::take(&mut self.ranges);
+        if let Err(e) = fleet.push_synthetic(ranges, std::mem::take(&mut self.columns)) {
             let span = self
                 .spans
                 .iter()

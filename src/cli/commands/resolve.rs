@@ -77,7 +77,7 @@ pub fn run(args: &ResolveArgs, out: &mut impl Write) -> Result<()> {
             None => (Cell::Empty, Cell::Empty, Cell::Empty),
         };
         rows.row(vec![
-            Cell::text(fleet.id(d)),
+            Cell::Text(fleet.id(d)),
             Cell::text(&catalog.cohort(report.cohort).name),
             Cell::text(&catalog.cohort(effective).name),
             Cell::text(&versions[report.version.index()]),
