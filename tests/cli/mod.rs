@@ -142,6 +142,33 @@ pub fn dev_with(id: &str, hw: &str, ver: &str, extra: &str) -> String {
     s
 }
 
+/// The run settings: `seed`, `tick` and `duration`.
+pub fn settings(seed: u64, tick: &str, duration: &str) -> String {
+    format!("seed = {seed}\ntick = \"{tick}\"\nduration = \"{duration}\"\n")
+}
+
+/// A `[behaviour]` table polling every `poll`, with `extra` lines after it.
+pub fn behaviour(poll: &str, extra: &str) -> String {
+    format!("\n[behaviour]\npoll_interval = \"{poll}\"\n{extra}\n")
+}
+
+/// A `[behaviour]` table without chance: every device polls every `poll`, is always
+/// online, downloads at 1 MB/s and never fails, so tests can compute every tick by hand.
+pub fn certain_behaviour(poll: &str) -> String {
+    behaviour(
+        poll,
+        "online_probability = 1.0\nlink_bytes_per_second = 1000000\ndownload_failure_probability = 0.0\ninstall_failure_probability = 0.0",
+    )
+}
+
+/// A `[fleet]` of one synthetic group `name`: `count` devices of hardware `hardware`,
+/// all on `version`.
+pub fn group_fleet(name: &str, count: u64, hardware: &str, version: &str) -> String {
+    format!(
+        "\n[fleet]\n[[fleet.groups]]\nname = \"{name}\"\ncount = {count}\nhardware_version = \"{hardware}\"\nversions = {{ \"{version}\" = 1 }}\n"
+    )
+}
+
 /// A Full release table.
 pub fn full(version: &str, payloads: &str) -> String {
     format!("\n[[releases]]\nversion = \"{version}\"\npayloads = {{ {payloads} }}\n")
