@@ -68,9 +68,6 @@ fn compare_needs_run_directories() {
         "--out",
         a.dir.path().join("c.html").to_str().unwrap(),
     ]);
-    assert_cli_error(
-        &out,
-        &["summary.json: cannot read (is it an `otasim run` output directory?)"],
-    );
+    assert_input_error_is(&out, &a, "error: DIR/nothing/summary.json: cannot read (is it an `otasim run` output directory?): No such file or directory (os error 2)\n");
     assert!(!a.dir.path().join("c.html").exists());
 }
