@@ -27,8 +27,9 @@ impl Default for Costs {
 }
 
 /// A validated model. Invariant: its timeline applies to its initial state event by
-/// event (the loader replays it before handing the model out), so a query or a run
-/// only fails on an event if a rollout policy changed the catalog under it.
+/// event (the loader replays it, [`crate::timeline::check_timeline`], before handing
+/// the model out). What the engine may still meet, it returns as a
+/// [`crate::timeline::EventError`] for the loader to place in the file.
 #[derive(Clone, Debug)]
 pub struct Model {
     /// Drives every random choice (R22).

@@ -2,8 +2,9 @@
 //! (spec §1, §3, §7), with every mutation checked before it changes anything.
 //!
 //! The catalog knows nothing of files or devices: loading fills it through the builder
-//! methods here, and the timeline changes it through [`Catalog::apply`], which returns
-//! what the fleet has to do (an [`Effect`]) instead of touching devices itself.
+//! methods here, and the timeline changes it through its mutations ([`Catalog::activate`],
+//! [`Catalog::pull`], …), which return what the fleet has to do (an [`Effect`]) instead
+//! of touching devices itself.
 
 mod activation;
 mod percent;

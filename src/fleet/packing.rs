@@ -32,12 +32,12 @@ pub struct Columns<'a> {
     pub version: &'a [VersionId],
     /// Stored cohort per device.
     pub cohort: &'a [CohortId],
-    /// Project key per device: 0 for none, key `k` as `k + 1` ([`unpack_key`]).
+    /// Project key per device: 0 for none, key `k` as `k + 1` (`unpack_key`).
     pub project_key: &'a [u16],
     /// Staged flag per device.
     pub staged: &'a [bool],
     /// Release override per device: 0 for none, release `r` as `r + 1`
-    /// ([`unpack_override`]).
+    /// (`unpack_override`).
     pub release_override: &'a [u32],
 }
 

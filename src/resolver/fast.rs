@@ -29,7 +29,7 @@
 //! What remains to prove is bookkeeping (indexing, the R9 key table, the packing of a
 //! [`Decision`] in a [`PackedDecision`], column access and chunking), which the property
 //! tests in `resolver/fast/proptests.rs` check against the reference on random catalogs
-//! and fleets ([`super::testkit`]).
+//! and fleets (`resolver::testkit`, with the `testkit` feature).
 //!
 //! # Storage
 //!

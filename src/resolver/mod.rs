@@ -1,6 +1,6 @@
 //! Which release a device gets (spec §4, R9–R18).
 //!
-//! [`reference`] is the plain resolver that reads like the spec, rule by rule, and
+//! [`reference`](mod@reference) is the plain resolver that reads like the spec, rule by rule, and
 //! records why it decided what it did. Faster paths elsewhere are proven equal to it.
 
 pub mod fast;

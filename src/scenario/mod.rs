@@ -1,4 +1,4 @@
-//! Scenario files: a raw TOML mirror ([`raw`]) lowered into a validated [`Scenario`]
+//! Scenario files: a raw TOML mirror (`raw.rs`) lowered into a validated [`Scenario`]
 //! whose references are interned ids (R8).
 
 mod delta_sizes;

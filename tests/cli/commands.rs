@@ -67,7 +67,11 @@ fn tick_length_sets_what_a_tick_number_means() {
     }
     // 45 minutes is not a whole number of 30-minute ticks.
     let out = otasim(["resolve", sc.p(), "--at", "45m", "--format", "csv"]);
-    assert_cli_error(&out, &[]);
+    assert_input_error_is(
+        &out,
+        &sc,
+        "error: --at: \"45m\" is not a whole number of ticks (one tick is 30m)\n",
+    );
 }
 
 #[test]

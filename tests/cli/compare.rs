@@ -3,35 +3,23 @@
 use super::runs::*;
 use super::*;
 
+/// 100 devices offered 2.0.0, whose every install fails, under a gate that aborts at
+/// `threshold` % failures.
 fn scenario(threshold: u32) -> String {
-    format!(
-        r#"
-seed = 3
-tick = "1h"
-duration = "1d"
-[[releases]]
-version = "1.0.0"
-payloads = {{ "evt" = 1000 }}
-[[releases]]
-version = "2.0.0"
-payloads = {{ "evt" = 1000 }}
-install_failure_probability = 1
-[behaviour]
-poll_interval = "2h"
-[fleet]
-[[fleet.groups]]
-name = "all"
-count = 100
-hardware_version = "evt"
-versions = {{ "1.0.0" = 1 }}
-[[events]]
-at = 0
-action = "activate"
-release = "2.0.0"
-cohort = "default"
-gate = {{ max_failure_percent = {threshold}, min_attempts = 10, action = "abort" }}
-"#
-    )
+    [
+        settings(3, "1h", "1d"),
+        full("1.0.0", "\"evt\" = 1000"),
+        full("2.0.0", "\"evt\" = 1000"),
+        "install_failure_probability = 1\n".to_string(),
+        behaviour("2h", ""),
+        group_fleet("all", 100, "evt", "1.0.0"),
+        event(
+            "0",
+            "activate",
+            &format!("release = \"2.0.0\"; cohort = \"default\"; gate = {{ max_failure_percent = {threshold}, min_attempts = 10, action = \"abort\" }}"),
+        ),
+    ]
+    .concat()
 }
 
 #[test]
@@ -80,9 +68,6 @@ fn compare_needs_run_directories() {
         "--out",
         a.dir.path().join("c.html").to_str().unwrap(),
     ]);
-    assert_cli_error(
-        &out,
-        &["summary.json: cannot read (is it an `otasim run` output directory?)"],
-    );
+    assert_input_error_is(&out, &a, "error: DIR/nothing/summary.json: cannot read (is it an `otasim run` output directory?): No such file or directory (os error 2)\n");
     assert!(!a.dir.path().join("c.html").exists());
 }

@@ -317,9 +317,8 @@ fn r33_devices_out_parquet_has_one_row_per_differing_device() {
 /// 1.0.0, an MPT 1.5.0 and a full 2.0.0 are activated. As written, `d1` and `d2` take
 /// the delta to 2.0.0 at once; with MPT first they pass through 1.5.0, one hour later.
 fn polling_fixture() -> String {
-    let mut s = String::from(
-        "duration = \"6h\"\n\n[behaviour]\npoll_interval = \"1h\"\nonline_probability = 1.0\nlink_bytes_per_second = 1000000\ndownload_failure_probability = 0.0\ninstall_failure_probability = 0.0\n",
-    );
+    let mut s = String::from("duration = \"6h\"\n");
+    s.push_str(&certain_behaviour("1h"));
     s.push_str(&mpt("1.5.0", "\"evt\" = 150"));
     s.push_str(&full("2.0.0", "\"evt\" = 200"));
     s.push_str(&delta("1.0.0", "2.0.0", "\"evt\" = 20"));

@@ -127,8 +127,8 @@ fn event_time_not_a_whole_number_of_ticks_is_an_input_error() {
 
 #[test]
 fn missing_scenario_file_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nope.toml");
+    let sc = Scenario::new("ok.toml", &base());
+    let path = sc.dir.path().join("nope.toml");
     let out = otasim([
         "resolve",
         path.to_str().unwrap(),
@@ -137,15 +137,19 @@ fn missing_scenario_file_is_an_error() {
         "--format",
         "csv",
     ]);
-    assert_cli_error(&out, &["nope.toml"]);
+    assert_input_error_is(
+        &out,
+        &sc,
+        "error: DIR/nope.toml: cannot read scenario: No such file or directory (os error 2)\n",
+    );
 }
 
 #[test]
 fn bad_at_on_the_command_line_is_an_error() {
     let sc = Scenario::new("ok.toml", &base());
-    for at in ["banana", "90m", "-3"] {
+    for (at, message) in [("banana", "error: --at: \"banana\" is not a duration (use a number of ticks, or parts like \"36h\", \"7d\", \"1d12h\" with units s, m, h, d, w)\n"), ("90m", "error: --at: \"90m\" is not a whole number of ticks (one tick is 1h)\n"), ("-3", "error: --at: \"-3\" is not a duration (use a number of ticks, or parts like \"36h\", \"7d\", \"1d12h\" with units s, m, h, d, w)\n")] {
         let out = otasim(["resolve", sc.p(), "--at", at, "--format", "csv"]);
-        assert_cli_error(&out, &[]);
+        assert_input_error_is(&out, &sc, message);
     }
 }
 

@@ -144,6 +144,33 @@ pub fn dev_with(id: &str, hw: &str, ver: &str, extra: &str) -> String {
     s
 }
 
+/// The run settings: `seed`, `tick` and `duration`.
+pub fn settings(seed: u64, tick: &str, duration: &str) -> String {
+    format!("seed = {seed}\ntick = \"{tick}\"\nduration = \"{duration}\"\n")
+}
+
+/// A `[behaviour]` table polling every `poll`, with `extra` lines after it.
+pub fn behaviour(poll: &str, extra: &str) -> String {
+    format!("\n[behaviour]\npoll_interval = \"{poll}\"\n{extra}\n")
+}
+
+/// A `[behaviour]` table without chance: every device polls every `poll`, is always
+/// online, downloads at 1 MB/s and never fails, so tests can compute every tick by hand.
+pub fn certain_behaviour(poll: &str) -> String {
+    behaviour(
+        poll,
+        "online_probability = 1.0\nlink_bytes_per_second = 1000000\ndownload_failure_probability = 0.0\ninstall_failure_probability = 0.0",
+    )
+}
+
+/// A `[fleet]` of one synthetic group `name`: `count` devices of hardware `hardware`,
+/// all on `version`.
+pub fn group_fleet(name: &str, count: u64, hardware: &str, version: &str) -> String {
+    format!(
+        "\n[fleet]\n[[fleet.groups]]\nname = \"{name}\"\ncount = {count}\nhardware_version = \"{hardware}\"\nversions = {{ \"{version}\" = 1 }}\n"
+    )
+}
+
 /// A Full release table.
 pub fn full(version: &str, payloads: &str) -> String {
     format!("\n[[releases]]\nversion = \"{version}\"\npayloads = {{ {payloads} }}\n")
@@ -334,128 +361,6 @@ pub fn line_of(text: &str, needle: &str) -> usize {
         .position(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("test bug: {needle:?} not in scenario"))
         + 1
-}
-
-/// The place of a marker line: every line of its table from the `[[…]]`/`[…]` header down
-/// to the marker, and the 0-based event index when the table is an `[[events]]` entry.
-pub fn place_of(text: &str, marker: &str) -> (Vec<usize>, Option<usize>) {
-    let lines: Vec<&str> = text.lines().collect();
-    let at = line_of(text, marker) - 1;
-    let mut start = at;
-    while start > 0 && !lines[start].trim_start().starts_with('[') {
-        start -= 1;
-    }
-    let event = if lines[start].trim() == "[[events]]" {
-        Some(
-            lines[..start]
-                .iter()
-                .filter(|l| l.trim() == "[[events]]")
-                .count(),
-        )
-    } else {
-        None
-    };
-    ((start + 1..=at + 1).collect(), event)
-}
-
-/// True when `hay` mentions line `n` (`:n`, `line n`, `line: n`), not as part of a
-/// larger number.
-pub fn mentions_line(hay: &str, n: usize) -> bool {
-    let n = n.to_string();
-    let lower = hay.to_lowercase();
-    for prefix in [":", "line ", "line: ", "line=", "lines "] {
-        let pat = format!("{prefix}{n}");
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(&pat) {
-            let end = from + i + pat.len();
-            let next_is_digit = lower[end..]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit());
-            if !next_is_digit {
-                return true;
-            }
-            from = from + i + 1;
-        }
-    }
-    false
-}
-
-/// True when `hay` mentions event `idx` (0-based) or `idx + 1` (1-based), as
-/// `event 3`, `event #3`, `events[3]`, `event: 3`.
-pub fn mentions_event(hay: &str, idx: usize) -> bool {
-    let lower = hay.to_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find("event") {
-        let rest = &lower[from + i + "event".len()..];
-        let rest = rest.trim_start_matches(['s', ' ', '#', '[', ':', '=']);
-        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-        if let Ok(k) = digits.parse::<usize>() {
-            if k == idx || k == idx + 1 {
-                return true;
-            }
-        }
-        from = from + i + 1;
-    }
-    false
-}
-
-/// Asserts an input error: non-zero exit (not a panic, not a signal), nothing on stdout,
-/// stderr starting with `error:`, naming the scenario file, every string of `names`, and
-/// the place of the line containing `marker` (any line of its table, or its event index).
-#[track_caller]
-pub fn assert_input_error(out: &Output, sc: &Scenario, marker: &str, names: &[&str]) {
-    let (lines, event) = place_of(&sc.text, marker);
-    assert_input_error_at(out, sc, &lines, event, names);
-}
-
-/// Like [`assert_input_error`] with an explicit set of acceptable lines / event index.
-#[track_caller]
-pub fn assert_input_error_at(
-    out: &Output,
-    sc: &Scenario,
-    lines: &[usize],
-    event: Option<usize>,
-    names: &[&str],
-) {
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let ctx = || {
-        format!(
-            "{}\n(acceptable lines {lines:?}, event index {event:?})",
-            describe(out)
-        )
-    };
-    assert!(!out.status.success(), "expected an input error\n{}", ctx());
-    assert!(out.status.code().is_some(), "killed by a signal\n{}", ctx());
-    assert_ne!(
-        out.status.code(),
-        Some(101),
-        "exit code 101 is a panic\n{}",
-        ctx()
-    );
-    assert!(!stderr.contains("panicked"), "panicked\n{}", ctx());
-    assert!(
-        stderr.starts_with("error:"),
-        "stderr must start with `error:`\n{}",
-        ctx()
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "no partial output on an input error\n{}",
-        ctx()
-    );
-    let file = sc.path.file_name().unwrap().to_str().unwrap();
-    assert!(
-        stderr.contains(file),
-        "error must name the file {file:?}\n{}",
-        ctx()
-    );
-    for name in names {
-        assert!(stderr.contains(name), "error must name {name:?}\n{}", ctx());
-    }
-    let placed = lines.iter().any(|&l| mentions_line(&stderr, l))
-        || event.is_some_and(|e| mentions_event(&stderr, e));
-    assert!(placed, "error must name the place\n{}", ctx());
 }
 
 /// The whole stderr of an input error, with the scenario's directory written `DIR`,

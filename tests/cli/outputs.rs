@@ -623,7 +623,7 @@ fn run_into_an_existing_directory_with_unrelated_files_is_refused() {
     std::fs::create_dir(&out_dir).unwrap();
     std::fs::write(out_dir.join("notes.txt"), "keep me\n").unwrap();
     let out = otasim(["run", sc.p(), "--out", out_dir.to_str().unwrap()]);
-    assert_cli_error(&out, &["notes.txt", "choose another --out"]);
+    assert_input_error_is(&out, &sc, "error: cannot write DIR/out: it holds notes.txt, which otasim did not write; a run replaces the whole directory, so choose another --out\n");
     assert_eq!(
         std::fs::read_to_string(out_dir.join("notes.txt")).unwrap(),
         "keep me\n"
@@ -682,7 +682,11 @@ fn out_path_that_is_a_file_is_an_error_and_the_file_survives() {
     let target = sc.dir.path().join("taken");
     std::fs::write(&target, "not a directory\n").unwrap();
     let out = otasim(["run", sc.p(), "--out", target.to_str().unwrap()]);
-    assert_cli_error(&out, &["taken"]);
+    assert_input_error_is(
+        &out,
+        &sc,
+        "error: cannot write DIR/taken: it exists and is not a directory\n",
+    );
     assert_eq!(
         std::fs::read_to_string(&target).unwrap(),
         "not a directory\n"

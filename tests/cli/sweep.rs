@@ -172,7 +172,11 @@ fn sweep_unknown_parameter_names_are_errors() {
             "3/2",
         ],
     );
-    assert_cli_error(&out, &["--part 3/2: expected I/N with 1 <= I <= N"]);
+    assert_input_error_is(
+        &out,
+        &sc,
+        "error: --part 3/2: expected I/N with 1 <= I <= N, such as 2/8\n",
+    );
 }
 
 #[test]

@@ -25,8 +25,8 @@
 //! taken column by column. Each text column becomes a dictionary (its distinct values and
 //! one code per row; a categorical column's codes are remapped, not re-hashed), each
 //! distinct value is looked up in the catalog once, and the fleet's columns are filled in
-//! bulk ([`Fleet::push_many`], [`Fleet::push_packed`]); no string is built per row. A
-//! Parquet table is read by the direct reader ([`direct`]) when it can: Parquet's
+//! bulk (`Fleet::push_many`, `Fleet::push_packed`); no string is built per row. A
+//! Parquet table is read by the direct reader (`direct.rs`) when it can: Parquet's
 //! own dictionary pages become the dictionaries, and the ids land in the fleet's packed
 //! store without a copy per row; polars reads what it does not cover. Errors are collected per
 //! distinct value and then placed at the first row that has one, so that the message is
@@ -96,7 +96,7 @@ pub(crate) fn read_fleet_table(
 }
 
 /// Reads a Parquet fleet table with `decoder`, behind the same guard as
-/// [`read_fleet_table`] (a damaged file is an input error, never a crash). The import
+/// `read_fleet_table` (a damaged file is an input error, never a crash). The import
 /// bench measures the polars fallback path with it.
 pub fn read_parquet_table(
     path: &Path,

@@ -22,7 +22,7 @@ use crate::scenario::ScenarioError;
 /// error for every file (the tests read every table with both).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ParquetDecoder {
-    /// The direct reader ([`super::direct`]) where it covers the table, else polars:
+    /// The direct reader (`direct.rs`) where it covers the table, else polars:
     /// what otasim uses.
     Direct,
     /// polars alone: the fallback path, for tests and the import bench.
