@@ -50,7 +50,7 @@ fn files() -> Files {
         .releases()
         .map(|(_, r)| c.version(r.target()).to_string())
         .collect();
-    let ids: Vec<&str> = state.fleet.ids().collect();
+    let ids: Vec<String> = state.fleet.ids().map(|i| i.into_owned()).collect();
     let rules: Vec<&str> = decisions.iter().map(|d| d.rule().name()).collect();
     let target: Vec<Option<&str>> = decisions
         .iter()
