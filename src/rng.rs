@@ -19,6 +19,14 @@ pub fn event_rng(seed: u64, index: usize) -> ChaCha8Rng {
     rng
 }
 
+/// The random stream of ramp step `step` of the rollout policy of event `index` (R35's
+/// resizes): apart from every event's stream, which [`event_rng`] numbers `1 + index`.
+pub fn ramp_step_rng(seed: u64, index: usize, step: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream((1 << 63) | ((index as u64) << 20) | step as u64);
+    rng
+}
+
 /// What a draw is for; distinct purposes give independent numbers.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[repr(u64)]

@@ -480,7 +480,7 @@ fn report_is_self_contained_well_formed_html() {
     let stray: Vec<_> = std::fs::read_dir(&dir)
         .expect("list")
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
         .collect();
     assert!(stray.is_empty(), "temporary files left: {stray:?}");
 }

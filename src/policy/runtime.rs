@@ -5,9 +5,6 @@
 
 use std::collections::HashMap;
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-
 use super::{ActivationPolicy, GateAction, Policies};
 use crate::catalog::{Actor, Effect, Percent, Rollout};
 use crate::ids::{CohortId, ReleaseId};
@@ -126,14 +123,6 @@ pub struct Runtime {
     /// Per device (grown on demand): the last tick its reported version changed or it
     /// arrived (the reach figures: when devices reached their final version).
     last_change: Vec<u32>,
-}
-
-/// The random stream of ramp step `step` of the policy of event `index`: apart from
-/// every event's stream (those are `1 + index`).
-fn step_rng(seed: u64, index: usize, step: usize) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream((1 << 63) | ((index as u64) << 20) | step as u64);
-    rng
 }
 
 impl Runtime {
@@ -297,7 +286,7 @@ impl Runtime {
                     .catalog
                     .set_rollout(m.release, m.cohort, step.percent, Actor::Anonymous);
             if let Ok(Effect::ResizeStaged { cohort, percent }) = effect {
-                let mut rng = step_rng(seed, m.event_index, k);
+                let mut rng = crate::rng::ramp_step_rng(seed, m.event_index, k);
                 crate::staging::resize_staged(&mut state.fleet, cohort, percent, &mut rng);
                 changed = true;
             }
