@@ -3,13 +3,15 @@
 //! row (CSV: `file:LINE: row N: …`, the file line and the 1-based data row; Parquet:
 //! `file: row N: …`).
 
-use std::collections::HashMap;
+// hashbrown's hasher: the builder looks up every row of a table of millions.
+use hashbrown::HashMap;
 use std::path::Path;
 
 use polars::prelude::{DataType, ParquetReader, SerReader};
 
 use crate::catalog::{Catalog, DEFAULT_SOFTWARE_TYPE};
 use crate::fleet::Fleet;
+use crate::ids::DeviceIdx;
 use crate::resolver::Rule;
 use crate::scenario::ScenarioError;
 use crate::version::Version;
@@ -98,6 +100,8 @@ impl Expected {
             texts: HashMap::new(),
             valid: HashMap::new(),
             answer_index: HashMap::new(),
+            last_text: None,
+            last_valid: None,
         };
         match ext.as_deref() {
             Some("csv") => builder.read_csv()?,
@@ -177,6 +181,11 @@ struct Builder<'a> {
     valid: HashMap<(u32, bool, u16), Result<(), String>>,
     /// Answers by (rule, target text id or `u32::MAX`).
     answer_index: HashMap<(Rule, u32), u32>,
+    /// The last row's target text and its id, and the last (text, build metadata,
+    /// software type) key found valid: consecutive rows mostly repeat them, and a hash
+    /// lookup per row was a tenth of the whole comparison at 10M rows.
+    last_text: Option<(String, u32)>,
+    last_valid: Option<(u32, bool, u16)>,
 }
 
 impl Builder<'_> {
@@ -195,7 +204,14 @@ impl Builder<'_> {
                 "unknown rule \"{rule_text}\" (expected none, override, delta, must_pass_through, full)"
             )
         })?;
-        let device = self.fleet.find(id);
+        // A table exported from the fleet lists devices in its order: row k names
+        // device k, found with one comparison instead of a search.
+        let k = row - 1;
+        let device = if k < self.fleet.len() && self.fleet.id(DeviceIdx(k as u32)) == id {
+            Some(DeviceIdx(k as u32))
+        } else {
+            self.fleet.find(id)
+        };
         let target = target.filter(|s| !s.is_empty());
         let text = match (rule, target) {
             (Rule::None, None) => u32::MAX,
@@ -206,12 +222,13 @@ impl Builder<'_> {
             }
             (rule, None) => return Err(format!("rule {rule} needs a target_version")),
             (_, Some(t)) => {
-                let n = self.texts.len() as u32;
-                let text = match self.texts.get(t) {
-                    Some(&k) => k,
-                    None => {
-                        self.texts.insert(t.to_string(), n);
-                        n
+                let text = match &self.last_text {
+                    Some((last, k)) if last == t => *k,
+                    _ => {
+                        let n = self.texts.len() as u32;
+                        let k = *self.texts.entry(t.to_string()).or_insert(n);
+                        self.last_text = Some((t.to_string(), k));
+                        k
                     }
                 };
                 let software_type = device.map(|d| self.fleet.software_type(d));
@@ -223,14 +240,17 @@ impl Builder<'_> {
                     None => (true, DEFAULT_SOFTWARE_TYPE),
                 };
                 let key = (text, allow, software_type.map_or(u16::MAX, |st| st.0));
-                self.valid
-                    .entry(key)
-                    .or_insert_with(|| {
-                        Version::parse(t, allow, name)
-                            .map(|_| ())
-                            .map_err(|e| format!("target_version: {e}"))
-                    })
-                    .clone()?;
+                if self.last_valid != Some(key) {
+                    self.valid
+                        .entry(key)
+                        .or_insert_with(|| {
+                            Version::parse(t, allow, name)
+                                .map(|_| ())
+                                .map_err(|e| format!("target_version: {e}"))
+                        })
+                        .clone()?;
+                    self.last_valid = Some(key);
+                }
                 text
             }
         };
