@@ -17,10 +17,20 @@ pub fn resize_staged(
     percent: Percent,
     rng: &mut impl Rng,
 ) -> usize {
+    // Rollouts share the cohort's one staged set (R20): most activations find it the
+    // right size already, and then touch no device.
+    let (members, staged_now) = fleet.cohort_counts(cohort);
+    let target = percent.count_of(members as usize);
+    if target as u64 == staged_now {
+        return target;
+    }
     let (staged, unstaged): (Vec<DeviceIdx>, Vec<DeviceIdx>) =
         fleet.members(cohort).partition(|&d| fleet.staged(d));
-    let n = staged.len() + unstaged.len();
-    let target = percent.count_of(n);
+    debug_assert_eq!(
+        (members, staged_now),
+        ((staged.len() + unstaged.len()) as u64, staged.len() as u64),
+        "kept cohort counts"
+    );
     if target > staged.len() {
         for i in sample(rng, unstaged.len(), target - staged.len()) {
             fleet.set_staged(unstaged[i], true);

@@ -86,6 +86,10 @@ pub struct Fleet {
     /// While `Some`, every device whose report, presence or profile a setter changes
     /// (see [`Fleet::log_changes`]).
     changes: Option<Vec<u32>>,
+    /// Per stored cohort: present members and, of those, staged ones. Counted on first
+    /// use ([`Fleet::cohort_counts`]), then kept up to date by every setter and bulk
+    /// push, so that a staged rollout whose count is already right costs O(1) (R19).
+    counts: Option<Vec<[u64; 2]>>,
 }
 
 impl Fleet {
@@ -120,6 +124,7 @@ impl Fleet {
         self.cohort.push(r.cohort);
         self.project_key.push(pack_key(r.project_key));
         self.staged.push(r.staged);
+        self.count(r.cohort, true, r.staged, 1);
         self.release_override
             .push(pack_override(r.release_override));
         self.last_seen.push(last_seen);
@@ -172,8 +177,64 @@ impl Fleet {
 
     /// Marks a device as arrived (true) or retired / not yet arrived (false).
     pub fn set_present(&mut self, idx: DeviceIdx, present: bool) {
-        self.present[idx.index()] = present;
+        let i = idx.index();
+        if self.present[i] != present {
+            let (cohort, staged) = (self.cohort[i], self.staged[i]);
+            self.count(cohort, true, staged, if present { 1 } else { -1 });
+        }
+        self.present[i] = present;
         self.logged(idx);
+    }
+
+    /// Adds `delta` present members (staged ones if `staged`) to `cohort`'s counts, if
+    /// they are kept; devices that are not `present` do not count.
+    #[inline]
+    fn count(&mut self, cohort: CohortId, present: bool, staged: bool, delta: i64) {
+        let Some(counts) = &mut self.counts else {
+            return;
+        };
+        if !present {
+            return;
+        }
+        if counts.len() <= cohort.index() {
+            counts.resize(cohort.index() + 1, [0, 0]);
+        }
+        let c = &mut counts[cohort.index()];
+        c[0] = (c[0] as i64 + delta) as u64;
+        if staged {
+            c[1] = (c[1] as i64 + delta) as u64;
+        }
+    }
+
+    /// `cohort`'s present members and, of those, the staged ones (R19's N and the
+    /// staged set's size). The first call counts the fleet once; the counts are kept
+    /// up to date from then on.
+    pub fn cohort_counts(&mut self, cohort: CohortId) -> (u64, u64) {
+        let counts = self.counts.get_or_insert_with(|| {
+            let mut counts: Vec<[u64; 2]> = Vec::new();
+            for ((c, &p), &s) in self.cohort.iter().zip(&self.present).zip(&self.staged) {
+                if p {
+                    if counts.len() <= c.index() {
+                        counts.resize(c.index() + 1, [0, 0]);
+                    }
+                    counts[c.index()][0] += 1;
+                    counts[c.index()][1] += u64::from(s);
+                }
+            }
+            counts
+        });
+        counts.get(cohort.index()).map_or((0, 0), |c| (c[0], c[1]))
+    }
+
+    /// Brings the kept counts up to date with rows `first..` just added in bulk.
+    fn count_rows(&mut self, first: usize) {
+        if self.counts.is_none() {
+            return;
+        }
+        for i in first..self.cohort.len() {
+            let (c, p, s) = (self.cohort[i], self.present[i], self.staged[i]);
+            self.count(c, p, s, 1);
+        }
     }
 
     /// Starts (or restarts) a log of the devices that setters change; what a
@@ -299,7 +360,14 @@ impl Fleet {
 
     /// Sets a device's staged flag.
     pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
-        self.staged[idx.index()] = staged;
+        let i = idx.index();
+        if self.staged[i] != staged && self.present[i] {
+            if let Some(counts) = &mut self.counts {
+                let c = &mut counts[self.cohort[i].index()][1];
+                *c = if staged { *c + 1 } else { *c - 1 };
+            }
+        }
+        self.staged[i] = staged;
         self.logged(idx);
     }
 
@@ -328,6 +396,9 @@ impl Fleet {
     pub fn move_to(&mut self, idx: DeviceIdx, cohort: CohortId) {
         let i = idx.index();
         if self.cohort[i] != cohort {
+            let (old, present, staged) = (self.cohort[i], self.present[i], self.staged[i]);
+            self.count(old, present, staged, -1);
+            self.count(cohort, present, false, 1);
             self.cohort[i] = cohort;
             self.staged[i] = false;
             self.logged(idx);

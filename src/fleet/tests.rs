@@ -211,3 +211,50 @@ fn never_seen_is_the_packed_none() {
     let seen: Vec<Option<i64>> = (0..3).map(|i| f.last_seen(DeviceIdx(i))).collect();
     assert_eq!(seen, [Some(1), None, Some(-5)]);
 }
+
+/// The kept cohort counts equal a recount after any mix of pushes, bulk loads,
+/// stagings, moves, arrivals and retirements.
+#[test]
+fn kept_cohort_counts_equal_a_recount() {
+    use rand::{Rng, SeedableRng};
+    let recount = |f: &Fleet, c: CohortId| {
+        let members: Vec<DeviceIdx> = f.members(c).collect();
+        let staged = members.iter().filter(|&&d| f.staged(d)).count() as u64;
+        (members.len() as u64, staged)
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut f = Fleet::new();
+    f.push_many(
+        (0..100)
+            .map(|i| format!("a{i}"))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+        columns(100),
+    )
+    .unwrap();
+    assert_eq!(f.cohort_counts(CohortId(0)), recount(&f, CohortId(0)));
+    for step in 0..2_000 {
+        let d = DeviceIdx(rng.gen_range(0..f.len() as u32));
+        match step % 5 {
+            0 => f.set_staged(d, rng.gen()),
+            1 => f.move_to(d, CohortId(rng.gen_range(0..3))),
+            2 => f.set_present(d, rng.gen()),
+            3 => {
+                f.push(one(&format!("p{step}"))).unwrap();
+            }
+            _ => {
+                let ids: Vec<String> = (0..3).map(|k| format!("b{step}-{k}")).collect();
+                f.push_many(ids.iter().map(String::as_str), columns(3))
+                    .unwrap();
+            }
+        }
+        for c in 0..3 {
+            assert_eq!(
+                f.cohort_counts(CohortId(c)),
+                recount(&f, CohortId(c)),
+                "step {step}"
+            );
+        }
+    }
+}
