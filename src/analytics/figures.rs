@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::Catalog;
 use crate::charts::{
-    Chart, Figure, Lines, MatrixHeat, Report, Series as Line, StackedSeries, TimeAxis, Unit,
+    Chart, Figure, Line, Lines, MatrixHeat, Report, StackedSeries, TimeAxis, Unit,
 };
-use crate::engine::{Series, UPDATE_RULES};
+use crate::engine::{TickLog, UPDATE_RULES};
 use crate::ids::{CohortId, VersionId};
 use crate::matrix::{Final, MatrixRow};
 use crate::scenario::time::format_duration;
@@ -128,7 +128,7 @@ pub fn heat<'a>(
 pub fn figures(
     scenario: &Scenario,
     catalog: &Catalog,
-    series: &Series,
+    series: &TickLog,
     snapshots: &[Snapshot],
     summary: &Summary,
 ) -> Figures {

@@ -19,7 +19,7 @@ pub use sweep::{sweep_table, SweepRow};
 use polars::prelude::{Column, DataFrame, NamedFrom, PolarsResult, Series as PlSeries};
 
 use crate::catalog::{Catalog, ReleaseKind};
-use crate::engine::{Series, UPDATE_RULES};
+use crate::engine::{TickLog, UPDATE_RULES};
 use crate::matrix::{DetailedRow, Final};
 use crate::scenario::time::format_duration;
 use crate::scenario::Scenario;
@@ -142,7 +142,7 @@ pub fn matrix_table(
 pub fn tables(
     scenario: &Scenario,
     end: &State,
-    series: &Series,
+    series: &TickLog,
     snapshots: &[Snapshot],
     timing: Timing,
 ) -> PolarsResult<RunTables> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::col;
 use crate::catalog::Catalog;
-use crate::engine::Series;
+use crate::engine::TickLog;
 use crate::policy::{LogRow, Runtime};
 use crate::scenario::Scenario;
 use crate::timeline::State;
@@ -124,7 +124,7 @@ pub struct PolicySummary {
 pub fn policy_summary(
     scenario: &Scenario,
     end: &State,
-    series: &Series,
+    series: &TickLog,
     runtime: &Runtime,
     peak_bytes_per_tick: u64,
 ) -> PolicySummary {

@@ -3,7 +3,7 @@
 
 use crate::catalog::{Catalog, ReleaseKind};
 use crate::charts::{group_thousands as n, ReportTable};
-use crate::engine::Series;
+use crate::engine::TickLog;
 use crate::scenario::time::format_duration;
 
 use super::{ReachRow, Summary};
@@ -77,7 +77,7 @@ pub fn reach_table(summary: &Summary) -> Option<ReportTable> {
 /// Bandwidth per release: downloads, bytes, peak egress and what deltas saved.
 pub fn release_bandwidth_table(
     catalog: &Catalog,
-    series: &Series,
+    series: &TickLog,
     tick_seconds: u64,
 ) -> Option<ReportTable> {
     let totals = series.release_totals();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Counters, Reached, Series, REACH_PERCENTS, UPDATE_RULES};
+use crate::engine::{Counters, Reached, TickLog, REACH_PERCENTS, UPDATE_RULES};
 use crate::scenario::Scenario;
 use crate::timeline::State;
 
@@ -121,7 +121,7 @@ impl Summary {
     pub fn build(
         scenario: &Scenario,
         end: &State,
-        series: &Series,
+        series: &TickLog,
         bytes_total: &[u64],
         devices: &[u64],
         at_final: Option<&[u64]>,

@@ -12,7 +12,7 @@ use plotters::style::RGBColor as Rgb;
 
 use super::palette;
 use super::scale::{compact_count, group_thousands, TimeScale, ValueTicks};
-use super::{font, Chart, Lines, MatrixHeat, Series, StackedSeries};
+use super::{font, Chart, Line, Lines, MatrixHeat, StackedSeries};
 
 type Area<DB> = DrawingArea<DB, Shift>;
 type Res = Result<(), String>;
@@ -188,8 +188,8 @@ fn thin(values: &[f64], buckets: &[(usize, usize)]) -> Vec<f64> {
 }
 
 /// Layers to draw: at most [`MAX_LAYERS`], the smallest (by peak) folded into "other".
-fn fold_layers(layers: &[Series]) -> Vec<(String, Vec<f64>, Rgb)> {
-    let peak = |s: &Series| s.values.iter().copied().fold(0.0, f64::max);
+fn fold_layers(layers: &[Line]) -> Vec<(String, Vec<f64>, Rgb)> {
+    let peak = |s: &Line| s.values.iter().copied().fold(0.0, f64::max);
     let keep: Vec<bool> = if layers.len() <= MAX_LAYERS {
         vec![true; layers.len()]
     } else {
@@ -751,8 +751,8 @@ mod tests {
 
     #[test]
     fn many_layers_fold_into_other() {
-        let layers: Vec<Series> = (0..12)
-            .map(|i| Series {
+        let layers: Vec<Line> = (0..12)
+            .map(|i| Line {
                 label: format!("v{i}"),
                 values: vec![i as f64; 3],
                 colour: None,

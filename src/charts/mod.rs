@@ -67,7 +67,7 @@ pub enum Unit {
 
 /// One labelled series of per-tick values.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Series {
+pub struct Line {
     /// Legend label: a version, a rule name or a release.
     pub label: String,
     /// One value per tick.
@@ -78,10 +78,10 @@ pub struct Series {
     pub colour: Option<usize>,
 }
 
-impl Series {
+impl Line {
     /// A series from counts (devices, bytes).
-    pub fn from_counts(label: impl Into<String>, counts: &[u64]) -> Series {
-        Series {
+    pub fn from_counts(label: impl Into<String>, counts: &[u64]) -> Line {
+        Line {
             label: label.into(),
             values: counts.iter().map(|&c| c as f64).collect(),
             colour: None,
@@ -89,8 +89,8 @@ impl Series {
     }
 
     /// The same series, drawn in colour slot `slot` in every chart.
-    pub fn in_colour(self, slot: usize) -> Series {
-        Series {
+    pub fn in_colour(self, slot: usize) -> Line {
+        Line {
             colour: Some(slot),
             ..self
         }
@@ -113,7 +113,7 @@ pub struct StackedSeries {
     /// The x axis.
     pub axis: TimeAxis,
     /// The layers, bottom first.
-    pub layers: Vec<Series>,
+    pub layers: Vec<Line>,
 }
 
 /// Independent lines over time, e.g. adoption curves (share of the fleet on each release's
@@ -129,7 +129,7 @@ pub struct Lines {
     /// The x axis.
     pub axis: TimeAxis,
     /// The lines, in legend order.
-    pub lines: Vec<Series>,
+    pub lines: Vec<Line>,
 }
 
 /// A version matrix (R23) at one moment: devices by (current version, next version) and the

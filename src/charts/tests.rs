@@ -26,9 +26,9 @@ fn reached(tick: usize, start_day: f64, half_days: f64, cap: f64) -> f64 {
 /// day 2, a 2.0.0 → 2.1.0 delta from day 8 and 2.2.0 full from day 18.
 struct Demo {
     axis: TimeAxis,
-    versions: Vec<Series>,
-    egress: Vec<Series>,
-    adoption: Vec<Series>,
+    versions: Vec<Line>,
+    egress: Vec<Line>,
+    adoption: Vec<Line>,
     matrix: MatrixHeat,
 }
 
@@ -73,7 +73,7 @@ fn demo() -> Demo {
     let versions = names
         .iter()
         .zip(layers)
-        .map(|(n, values)| Series {
+        .map(|(n, values)| Line {
             label: (*n).to_owned(),
             values,
             colour: None,
@@ -81,7 +81,7 @@ fn demo() -> Demo {
         .collect::<Vec<_>>();
     let adoption = versions[3..]
         .iter()
-        .map(|s| Series {
+        .map(|s| Line {
             label: format!(
                 "{} ({})",
                 s.label,
@@ -98,7 +98,7 @@ fn demo() -> Demo {
     let egress = ["delta", "full", "must_pass_through", "override"]
         .iter()
         .zip(egress)
-        .map(|(l, values)| Series {
+        .map(|(l, values)| Line {
             label: (*l).to_owned(),
             values,
             colour: None,
@@ -400,7 +400,7 @@ fn hours_axis_for_short_runs_and_no_panic_on_empty_data() {
             tick_seconds: 3600,
             ticks: 49,
         },
-        layers: vec![Series::from_counts("1.0.0", &[3; 49])],
+        layers: vec![Line::from_counts("1.0.0", &[3; 49])],
     });
     let texts = svg_texts(&short.to_svg(Size::WIDE).expect("svg"));
     assert!(
@@ -564,10 +564,10 @@ fn crowded_charts_stay_inside_their_frame() {
         tick_seconds: 900,
         ticks,
     };
-    let layers: Vec<Series> = names
+    let layers: Vec<Line> = names
         .iter()
         .enumerate()
-        .map(|(k, name)| Series {
+        .map(|(k, name)| Line {
             label: name.clone(),
             values: (0..ticks)
                 .map(|t| {

@@ -12,11 +12,11 @@
 mod calendar;
 mod hot;
 mod reach;
-mod series;
 mod step;
+mod tick_log;
 
 pub use reach::{Reach, Reached, REACH_PERCENTS};
-pub use series::{Counters, ReleaseTotals, Series, TickRecord};
+pub use tick_log::{Counters, ReleaseTotals, TickLog, TickRecord};
 
 use calendar::{Block, Carry, Wake, BLOCK};
 use hot::Hot;
@@ -85,7 +85,7 @@ pub struct Engine<'s> {
     /// Per block: what its last tick produced for the sequential part (buffers reused).
     outs: Vec<step::BlockOut>,
     decider: step::Decider,
-    series: Series,
+    series: TickLog,
     record_series: bool,
     /// Rollout policies in progress (R35–R39); `None` when the model has none.
     policy: Option<crate::policy::Runtime>,
@@ -102,7 +102,7 @@ impl<'s> Engine<'s> {
     /// caller that no longer needs it rather than copied.
     pub fn with_state(model: &'s Model, state: State, record_series: bool) -> Engine<'s> {
         let decider = step::Decider::new(&state.catalog);
-        let series = Series::new(&state);
+        let series = TickLog::new(&state);
         let ring = calendar::ring_size(model.behaviour.as_ref());
         let calendar = (0..n_blocks(state.fleet.len()))
             .map(|_| Block::new(ring))
@@ -162,7 +162,7 @@ impl<'s> Engine<'s> {
     }
 
     /// The per-tick records so far.
-    pub fn series(&self) -> &Series {
+    pub fn series(&self) -> &TickLog {
         &self.series
     }
 
@@ -407,7 +407,7 @@ impl<'s> Engine<'s> {
     }
 
     /// Consumes the engine, returning its final state and series.
-    pub fn finish(mut self) -> (State, Series) {
+    pub fn finish(mut self) -> (State, TickLog) {
         self.sync_last_seen();
         (self.state, self.series)
     }

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::calendar::{Block, Carry, Wake, BLOCK};
 use super::hot::Hot;
 use super::rng::{Purpose, Stream};
-use super::series::{Counters, Series};
+use super::tick_log::{Counters, TickLog};
 use crate::behaviour::{Behaviour, Profile};
 use crate::catalog::Catalog;
 use crate::fleet::{Columns, DeviceReport};
@@ -175,7 +175,7 @@ pub struct PolicyTick<'a> {
     pub runtime: &'a crate::policy::Runtime,
 }
 
-/// The `kind`s of [`Series::release_event`].
+/// The `kind`s of [`TickLog::release_event`].
 const DOWNLOAD_COMPLETED: usize = 0;
 const DOWNLOAD_FAILED: usize = 1;
 const INSTALL_SUCCEEDED: usize = 2;
@@ -530,7 +530,7 @@ pub fn admit(tick: &Tick<'_>, calendar: &mut [Block], outs: &mut [BlockOut]) {
 pub fn merge(
     outs: &mut [BlockOut],
     state: &mut State,
-    series: &mut Series,
+    series: &mut TickLog,
     counters: &mut Counters,
     mut runtime: Option<&mut crate::policy::Runtime>,
     t: u64,

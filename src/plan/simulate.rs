@@ -6,7 +6,7 @@
 //! Both runs share every random draw (they are pure functions of seed, device and tick),
 //! so up to T they are identical and any difference after is the plan's doing.
 
-use crate::engine::{Engine, Series};
+use crate::engine::{Engine, TickLog};
 use crate::scenario::{Scenario, ScenarioError};
 
 use super::{planned_catalog, Candidate, Target};
@@ -65,7 +65,7 @@ pub fn evaluate(
     })
 }
 
-fn figures(scenario: &Scenario, series: &Series) -> RunFigures {
+fn figures(scenario: &Scenario, series: &TickLog) -> RunFigures {
     let per_rule = series.bytes_by_rule();
     let per_tick: Vec<u64> = (0..series.len())
         .map(|t| per_rule.iter().map(|b| b[t]).sum())

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 
-use otasim::charts::{Chart, Figure, Lines, Report, Series, TimeAxis, Unit};
+use otasim::charts::{Chart, Figure, Line, Lines, Report, TimeAxis, Unit};
 
 use crate::cli::args::CompareArgs;
 
@@ -227,12 +227,12 @@ pub fn run(args: &CompareArgs, out: &mut impl Write) -> Result<()> {
                 y_unit: Unit::Percent,
                 axis,
                 lines: vec![
-                    Series {
+                    Line {
                         label: "A".into(),
                         values: padded(ca, n),
                         colour: Some(0),
                     },
-                    Series {
+                    Line {
                         label: "B".into(),
                         values: padded(cb, n),
                         colour: Some(1),
@@ -249,12 +249,12 @@ pub fn run(args: &CompareArgs, out: &mut impl Write) -> Result<()> {
             y_unit: Unit::Bytes,
             axis,
             lines: vec![
-                Series {
+                Line {
                     label: "A".into(),
                     values: padded(&a.bytes, n),
                     colour: Some(0),
                 },
-                Series {
+                Line {
                     label: "B".into(),
                     values: padded(&b.bytes, n),
                     colour: Some(1),

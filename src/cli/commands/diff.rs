@@ -314,7 +314,7 @@ fn over_time_chart(
     tick_seconds: u64,
     path: &std::path::Path,
 ) -> Result<(), otasim::charts::ChartError> {
-    use otasim::charts::{Chart, Lines, Series, TimeAxis, Unit};
+    use otasim::charts::{Chart, Line, Lines, TimeAxis, Unit};
     let share = |r: &diff::over_time::TickRow| {
         if r.devices_a == 0 {
             0.0
@@ -331,12 +331,12 @@ fn over_time_chart(
             ticks: found.rows.len(),
         },
         lines: vec![
-            Series {
+            Line {
                 label: "answer or state differs".into(),
                 values: found.rows.iter().map(share).collect(),
                 colour: Some(0),
             },
-            Series {
+            Line {
                 label: "version distribution gap".into(),
                 values: found.rows.iter().map(|r| r.divergence * 100.0).collect(),
                 colour: Some(1),

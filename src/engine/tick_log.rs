@@ -30,7 +30,7 @@ struct Classes {
 }
 
 impl Classes {
-    /// Empty counts: [`Series::new`] counts the fleet once, for classes and cells.
+    /// Empty counts: [`TickLog::new`] counts the fleet once, for classes and cells.
     fn new(catalog: &Catalog) -> Option<Classes> {
         let space = ClassSpace::new(catalog)?;
         let cells = space.n_cohorts() * catalog.n_versions().max(1);
@@ -268,7 +268,7 @@ impl Spread {
 
 /// Everything a run records.
 #[derive(Clone, Debug)]
-pub struct Series {
+pub struct TickLog {
     n_versions: usize,
     /// Live devices per (cohort, version), dense.
     counts: Vec<u64>,
@@ -301,10 +301,10 @@ pub struct Series {
     reach: Option<Reach>,
 }
 
-impl Series {
+impl TickLog {
     /// An empty record for `state`'s fleet.
-    pub fn new(state: &State) -> Series {
-        let mut s = Series {
+    pub fn new(state: &State) -> TickLog {
+        let mut s = TickLog {
             n_versions: state.catalog.n_versions(),
             counts: Vec::new(),
             counters: Vec::new(),
@@ -427,7 +427,7 @@ impl Series {
 
     /// Whether the live counts (per cell, per class, at their final version) are equal.
     #[cfg(debug_assertions)]
-    pub(crate) fn same_counts(&self, other: &Series) -> bool {
+    pub(crate) fn same_counts(&self, other: &TickLog) -> bool {
         fn trimmed(v: &[u64]) -> &[u64] {
             let end = v.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
             &v[..end]
