@@ -102,6 +102,8 @@ impl Expected {
             answer_index: HashMap::new(),
             last_text: None,
             last_valid: None,
+            last_rule: None,
+            last_answer: None,
         };
         match ext.as_deref() {
             Some("csv") => builder.read_csv()?,
@@ -186,6 +188,9 @@ struct Builder<'a> {
     /// lookup per row was a tenth of the whole comparison at 10M rows.
     last_text: Option<(String, u32)>,
     last_valid: Option<(u32, bool, u16)>,
+    /// The last row's rule text and rule, and its (rule, text) answer.
+    last_rule: Option<(String, Rule)>,
+    last_answer: Option<((Rule, u32), u32)>,
 }
 
 impl Builder<'_> {
@@ -199,11 +204,18 @@ impl Builder<'_> {
     ) -> Result<(), String> {
         let id = id.filter(|s| !s.is_empty()).ok_or("empty device_id")?;
         let rule_text = rule.unwrap_or("");
-        let rule: Rule = rule_text.parse().map_err(|_| {
-            format!(
-                "unknown rule \"{rule_text}\" (expected none, override, delta, must_pass_through, full)"
-            )
-        })?;
+        let rule: Rule = match &self.last_rule {
+            Some((text, rule)) if text == rule_text => *rule,
+            _ => {
+                let rule: Rule = rule_text.parse().map_err(|_| {
+                    format!(
+                        "unknown rule \"{rule_text}\" (expected none, override, delta, must_pass_through, full)"
+                    )
+                })?;
+                self.last_rule = Some((rule_text.to_string(), rule));
+                rule
+            }
+        };
         // A table exported from the fleet lists devices in its order: row k names
         // device k, found with one comparison instead of a search.
         let k = row - 1;
@@ -275,12 +287,19 @@ impl Builder<'_> {
                 self.table.unknown.push((index, id.to_string()));
             }
         }
-        let next = self.table.answers.len() as u32;
-        let answer = *self.answer_index.entry((rule, text)).or_insert(next);
-        if answer == next {
-            let target = target.map(str::to_string);
-            self.table.answers.push((rule, target));
-        }
+        let answer = match self.last_answer {
+            Some((key, answer)) if key == (rule, text) => answer,
+            _ => {
+                let next = self.table.answers.len() as u32;
+                let answer = *self.answer_index.entry((rule, text)).or_insert(next);
+                if answer == next {
+                    let target = target.map(str::to_string);
+                    self.table.answers.push((rule, target));
+                }
+                self.last_answer = Some(((rule, text), answer));
+                answer
+            }
+        };
         self.table.device.push(device.map_or(u32::MAX, |d| d.0));
         self.table.answer.push(answer);
         Ok(())
