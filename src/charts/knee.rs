@@ -24,24 +24,12 @@ const SIZE: (u32, u32) = (1000, 560);
 impl Knee {
     /// The chart as SVG.
     pub fn to_svg(&self) -> Result<String, ChartError> {
-        let mut out = String::new();
-        {
-            let backend = SVGBackend::with_string(&mut out, SIZE);
-            self.draw(backend.into_drawing_area())
-                .map_err(|message| self.error(message))?;
-        }
-        Ok(out)
+        raster::svg_of(&self.title, SIZE, |root| self.draw(root))
     }
 
     /// The chart as PNG file bytes.
     pub fn to_png(&self) -> Result<Vec<u8>, ChartError> {
-        let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
-        {
-            let backend = raster::Crisp::with_buffer(&mut rgb, SIZE);
-            self.draw(backend.into_drawing_area())
-                .map_err(|message| self.error(message))?;
-        }
-        Ok(raster::encode_png(&rgb, SIZE)?)
+        raster::png_of(&self.title, SIZE, |root| self.draw(root))
     }
 
     /// Writes the chart to `path`, SVG for a `.svg` name, PNG otherwise, atomically.
@@ -55,13 +43,6 @@ impl Knee {
             self.to_png()?
         };
         Ok(write_atomically(path, &bytes)?)
-    }
-
-    fn error(&self, message: String) -> ChartError {
-        ChartError::Draw {
-            title: self.title.clone(),
-            message,
-        }
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {

@@ -53,31 +53,12 @@ const MAX_LABELS: usize = 12;
 impl Pareto {
     /// The chart as SVG.
     pub fn to_svg(&self) -> Result<String, ChartError> {
-        let mut out = String::new();
-        {
-            let backend = SVGBackend::with_string(&mut out, SIZE);
-            self.draw(backend.into_drawing_area())
-                .map_err(|message| self.error(message))?;
-        }
-        Ok(out)
+        raster::svg_of(&self.title, SIZE, |root| self.draw(root))
     }
 
     /// The chart as PNG file bytes.
     pub fn to_png(&self) -> Result<Vec<u8>, ChartError> {
-        let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
-        {
-            let backend = raster::Crisp::with_buffer(&mut rgb, SIZE);
-            self.draw(backend.into_drawing_area())
-                .map_err(|message| self.error(message))?;
-        }
-        Ok(raster::encode_png(&rgb, SIZE)?)
-    }
-
-    fn error(&self, message: String) -> ChartError {
-        ChartError::Draw {
-            title: self.title.clone(),
-            message,
-        }
+        raster::png_of(&self.title, SIZE, |root| self.draw(root))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {

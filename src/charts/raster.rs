@@ -16,6 +16,51 @@ use plotters_backend::{
 
 use super::font;
 
+/// A drawing of `size` pixels as SVG text: `draw` fills the whole area; its error
+/// becomes a [`super::ChartError::Draw`] naming `title`.
+pub(crate) fn svg_of(
+    title: &str,
+    size: (u32, u32),
+    draw: impl for<'a> FnOnce(
+        plotters::drawing::DrawingArea<plotters::backend::SVGBackend<'a>, plotters::coord::Shift>,
+    ) -> Result<(), String>,
+) -> Result<String, super::ChartError> {
+    let mut out = String::new();
+    {
+        let backend = plotters::backend::SVGBackend::with_string(&mut out, size);
+        draw(plotters::drawing::IntoDrawingArea::into_drawing_area(
+            backend,
+        ))
+        .map_err(|message| super::ChartError::Draw {
+            title: title.to_owned(),
+            message,
+        })?;
+    }
+    Ok(out)
+}
+
+/// The same drawing as PNG file bytes, drawn by [`Crisp`].
+pub(crate) fn png_of(
+    title: &str,
+    size: (u32, u32),
+    draw: impl for<'a> FnOnce(
+        plotters::drawing::DrawingArea<Crisp<'a>, plotters::coord::Shift>,
+    ) -> Result<(), String>,
+) -> Result<Vec<u8>, super::ChartError> {
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let backend = Crisp::with_buffer(&mut rgb, size);
+        draw(plotters::drawing::IntoDrawingArea::into_drawing_area(
+            backend,
+        ))
+        .map_err(|message| super::ChartError::Draw {
+            title: title.to_owned(),
+            message,
+        })?;
+    }
+    Ok(encode_png(&rgb, size)?)
+}
+
 /// PNG file bytes of an 8-bit RGB image of `size` pixels.
 pub(crate) fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
