@@ -81,14 +81,14 @@ fn limit_fleet_devices() {
     );
     refused_at_load(
         &sc,
-        ":2: fleet: devices: 4294967295 devices is too many (limit 50000000)",
+        ":2: fleet: devices: 4294967295 devices is too many (limit 100000000)",
     );
     let sc = scenario(
         "[fleet]\n[[fleet.groups]]\ncount = 4294967295\nhardware_version = \"evt\"\nversions = { \"1.0.0\" = 1 }",
     );
     refused_at_load(
         &sc,
-        ":2: fleet groups: 4294967295 devices is too many (limit 50000000)",
+        ":2: fleet groups: 4294967295 devices is too many (limit 100000000)",
     );
 }
 
@@ -101,7 +101,7 @@ fn limit_devices_flag() {
     assert_message(
         &out,
         &format!(
-            "{}: --devices 18446744073709551615: 18446744073709551615 devices is too many (limit 50000000)",
+            "{}: --devices 18446744073709551615: 18446744073709551615 devices is too many (limit 100000000)",
             sc.p()
         ),
     );
@@ -112,7 +112,7 @@ fn limit_arrivals_per_day_times_duration() {
     let arrivals = "[[fleet.arrivals]]\nper_day = 1_000_000_000_000\nsoftware_version = \"1.0.0\"\nhardware_version = \"evt\"";
     refused_at_load(
         &scenario(arrivals),
-        ":2: fleet arrivals 0: 30000000000000 arriving devices make the fleet too large (limit 50000000)",
+        ":2: fleet arrivals 0: 30000000000000 arriving devices make the fleet too large (limit 100000000)",
     );
     let long = "duration = \"99999999d\"\n[[fleet.arrivals]]\nper_day = 400\nsoftware_version = \"1.0.0\"\nhardware_version = \"evt\"";
     refused_at_load(
