@@ -102,7 +102,12 @@ impl<'s> Engine<'s> {
     /// caller that no longer needs it rather than copied.
     pub fn with_state(model: &'s Model, state: State, record_series: bool) -> Engine<'s> {
         let decider = step::Decider::new(&state.catalog);
-        let series = TickLog::new(&state);
+        let mut series = TickLog::new(&state);
+        if !record_series {
+            // Nothing reads the reach of a run that records no ticks; tracking it
+            // would only pile up landed installs that no recorded tick consumes.
+            series.without_reach();
+        }
         let ring = calendar::ring_size(model.behaviour.as_ref());
         let calendar = (0..n_blocks(state.fleet.len()))
             .map(|_| Block::new(ring))

@@ -330,6 +330,13 @@ impl TickLog {
         s
     }
 
+    /// Stops tracking the reach (for runs that record no ticks).
+    pub fn without_reach(&mut self) {
+        self.reach = None;
+        self.landing = Vec::new();
+        self.unreported = Vec::new();
+    }
+
     /// Makes room for releases added to the catalog mid-run (up to `n` in all).
     pub fn releases_added(&mut self, n: usize) {
         if self.release_started.len() < n {
