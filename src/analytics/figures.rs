@@ -261,7 +261,7 @@ pub fn figures(
     }
 
     let b = &summary.bandwidth;
-    let gb = |x: u64| format!("{:.2} GB", x as f64 / 1e9);
+    let gb = super::report_tables::gb;
     let sum = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
     let n = crate::charts::group_thousands;
     let mut figs = Vec::new();

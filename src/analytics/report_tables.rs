@@ -8,7 +8,8 @@ use crate::scenario::time::format_duration;
 
 use super::{ReachRow, Summary};
 
-fn gb(bytes: u64) -> String {
+/// Bytes as decimal gigabytes, as the report writes them.
+pub(super) fn gb(bytes: u64) -> String {
     format!("{:.2} GB", bytes as f64 / 1e9)
 }
 
@@ -87,11 +88,7 @@ pub fn release_bandwidth_table(
         .filter(|(id, _)| totals[id.index()].downloads_started > 0)
         .map(|(id, release)| {
             let t = totals[id.index()];
-            let (peak_tick, peak) = per_tick[id.index()]
-                .iter()
-                .enumerate()
-                .max_by_key(|&(t, &b)| (b, std::cmp::Reverse(t)))
-                .map_or((0, 0), |(t, &b)| (t as u64, b));
+            let (peak_tick, peak) = super::summary::peak_of(&per_tick[id.index()]);
             let kind = match release.kind {
                 ReleaseKind::Full {
                     must_pass_through: true,

@@ -133,11 +133,7 @@ impl Summary {
         }
         let bytes_by_rule = series.bytes_by_rule();
         let sum: u64 = bytes_total.iter().sum();
-        let (peak_tick, peak) = bytes_total
-            .iter()
-            .enumerate()
-            .max_by_key(|&(t, &b)| (b, std::cmp::Reverse(t)))
-            .map_or((0, 0), |(t, &b)| (t as u64, b));
+        let (peak_tick, peak) = peak_of(bytes_total);
         let p95 = percentile(bytes_total, 95);
         let per_day = bytes_per_day(bytes_total, scenario.tick_seconds);
         let counterfactual: u64 = series
@@ -292,6 +288,16 @@ impl ReachSummary {
                 .collect(),
         }
     }
+}
+
+/// The largest value of a per-tick series and its tick, the first on a tie; (0, 0) for
+/// an empty one.
+pub(super) fn peak_of(per_tick: &[u64]) -> (u64, u64) {
+    per_tick
+        .iter()
+        .enumerate()
+        .max_by_key(|&(t, &b)| (b, std::cmp::Reverse(t)))
+        .map_or((0, 0), |(t, &b)| (t as u64, b))
 }
 
 /// Bytes per day from bytes per tick.

@@ -34,10 +34,7 @@ impl Knee {
 
     /// Writes the chart to `path`, SVG for a `.svg` name, PNG otherwise, atomically.
     pub fn write(&self, path: &Path) -> Result<(), ChartError> {
-        let svg = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-        let bytes = if svg {
+        let bytes = if super::wants_svg(path) {
             self.to_svg()?.into_bytes()
         } else {
             self.to_png()?

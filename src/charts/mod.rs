@@ -33,6 +33,12 @@ mod scale;
 mod tests;
 
 pub use pareto::{frontier, Pareto, ParetoPoint};
+/// Whether a chart written to `path` is SVG (a `.svg` name, any case) rather than PNG.
+pub(crate) fn wants_svg(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+}
+
 pub use report::{render_report, write_report, Figure, Report, ReportTable};
 pub use scale::group_thousands;
 
@@ -267,6 +273,17 @@ impl Chart {
     pub fn write_png(&self, path: &Path, size: Size) -> Result<(), ChartError> {
         let bytes = self.to_png(size)?;
         Ok(write_atomically(path, &bytes)?)
+    }
+
+    /// Writes the chart at its default size to `path`, SVG for a `.svg` name, PNG
+    /// otherwise, atomically.
+    pub fn write(&self, path: &Path) -> Result<(), ChartError> {
+        let size = self.default_size();
+        if wants_svg(path) {
+            self.write_svg(path, size)
+        } else {
+            self.write_png(path, size)
+        }
     }
 
     /// Writes the chart as an SVG file at `path`, atomically.

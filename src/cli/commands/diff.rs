@@ -343,15 +343,7 @@ fn over_time_chart(
             },
         ],
     });
-    let size = chart.default_size();
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
-        chart.write_svg(path, size)
-    } else {
-        chart.write_png(path, size)
-    }
+    chart.write(path)
 }
 
 /// `--over-time`: both sides simulated tick by tick.
