@@ -11,6 +11,9 @@ use clap::Parser;
 
 use cli::args::Cli;
 
+#[global_allocator]
+static ALLOCATOR: cli::huge_pages::HugePages = cli::huge_pages::HugePages;
+
 fn main() -> ExitCode {
     // Usage errors exit with clap's status 2; `--help` and `--version` with 0.
     let cli = Cli::parse();

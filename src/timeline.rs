@@ -27,6 +27,18 @@ impl Event {
                 | Action::Approve { .. }
         )
     }
+
+    /// Whether applying it reads when devices were last seen: a bulk stage or unstage
+    /// taking the most or least recently seen first (R21).
+    pub fn reads_last_seen(&self) -> bool {
+        matches!(
+            &self.action,
+            Action::Stage {
+                selection: crate::staging::Selection::Filter(f),
+                ..
+            } if matches!(f.order, crate::staging::Order::LastSeenDesc | crate::staging::Order::LastSeenAsc)
+        )
+    }
 }
 
 /// One validated event: references are interned ids, checked when loaded (R8).

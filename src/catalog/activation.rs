@@ -96,7 +96,7 @@ impl Catalog {
         rollout: Rollout,
     ) -> Effect {
         self.active.insert((release, cohort), rollout);
-        self.revision += 1;
+        self.bump(Some(cohort));
         match rollout {
             Rollout::Normal => Effect::None,
             Rollout::Staged(percent) => {
@@ -118,7 +118,7 @@ impl Catalog {
     /// Never used by the timeline.
     pub fn activate_what_if(&mut self, release: ReleaseId, cohort: CohortId, rollout: Rollout) {
         self.active.insert((release, cohort), rollout);
-        self.revision += 1;
+        self.bump(Some(cohort));
     }
 
     /// `activate`: makes `release` available to `cohort`, replacing the mode of an active
@@ -180,7 +180,7 @@ impl Catalog {
         self.check_live(release)?;
         self.check_may_change(actor, cohort)?;
         if self.active.remove(&(release, cohort)).is_some() {
-            self.revision += 1;
+            self.bump(Some(cohort));
             return Ok(Effect::None);
         }
         if self.requests.remove(&(release, cohort)).is_some() {
@@ -272,7 +272,7 @@ impl Catalog {
         }
         self.requests.retain(|(r, _), _| *r != release);
         self.releases[release.index()].deleted = true;
-        self.revision += 1;
+        self.bump(None);
         Ok(Effect::None)
     }
 
@@ -294,7 +294,7 @@ impl Catalog {
         if let Some(v) = approval_team {
             c.approval_team = v;
         }
-        self.revision += 1;
+        self.bump(Some(cohort));
         Effect::None
     }
 
@@ -305,7 +305,7 @@ impl Catalog {
         ota_cohort_override: Option<CohortId>,
     ) -> Effect {
         self.project_keys[key.index()].ota_cohort_override = ota_cohort_override;
-        self.revision += 1;
+        self.bump(None);
         Effect::None
     }
 }

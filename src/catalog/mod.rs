@@ -190,6 +190,9 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     }
 }
 
+/// How many recent revisions [`Catalog::cohorts_changed_since`] can tell about.
+const JOURNAL: usize = 64;
+
 /// All catalog state at one moment.
 #[derive(Clone, Debug)]
 pub struct Catalog {
@@ -212,6 +215,11 @@ pub struct Catalog {
     /// Bumped by every change that can alter a resolver answer, so that derived tables
     /// (the fast path) know when to rebuild.
     revision: u64,
+    /// The cohort each recent revision changed (`None`: more than one cohort's
+    /// answers), newest last, at most [`JOURNAL`] of them: what lets derived tables be
+    /// refreshed for the cohorts an event changed instead of rebuilt
+    /// ([`Catalog::cohorts_changed_since`]).
+    journal: std::collections::VecDeque<(u64, Option<CohortId>)>,
     /// The resolver variant in force (R32).
     variant: crate::resolver::Variant,
 }
@@ -252,6 +260,7 @@ impl Catalog {
             staged_sized_by: BTreeMap::new(),
             requests: BTreeMap::new(),
             revision: 0,
+            journal: std::collections::VecDeque::new(),
             variant: crate::resolver::Variant::DEFAULT,
         }
     }
@@ -392,7 +401,7 @@ impl Catalog {
         release.payloads.sort_unstable_by_key(|&(h, _)| h);
         let id = ReleaseId(self.releases.len() as u32);
         self.releases.push(release);
-        self.revision += 1;
+        self.bump(None);
         Ok(id)
     }
 
@@ -518,6 +527,37 @@ impl Catalog {
         self.revision
     }
 
+    /// A new revision that changed the answers in `cohort` only (`None`: possibly in
+    /// every cohort).
+    pub(crate) fn bump(&mut self, cohort: Option<CohortId>) {
+        self.revision += 1;
+        if self.journal.len() == JOURNAL {
+            self.journal.pop_front();
+        }
+        self.journal.push_back((self.revision, cohort));
+    }
+
+    /// The cohorts whose answers may have changed since revision `since` (each change
+    /// once per revision, so possibly repeated), or `None` if a change since then may
+    /// have changed answers in every cohort or is too old to be known. A resolver
+    /// answer for a device depends on its effective cohort's activations and settings
+    /// and on what is global (releases, project keys, the variant); the journal marks
+    /// the first kind by cohort and the second as `None`.
+    pub fn cohorts_changed_since(&self, since: u64) -> Option<Vec<CohortId>> {
+        if since == self.revision {
+            return Some(Vec::new());
+        }
+        let &(kept_from, _) = self.journal.front()?;
+        if since > self.revision || kept_from > since + 1 {
+            return None;
+        }
+        self.journal
+            .iter()
+            .filter(|&&(r, _)| r > since)
+            .map(|&(_, c)| c)
+            .collect()
+    }
+
     /// The resolver variant in force (R32).
     pub fn variant(&self) -> &crate::resolver::Variant {
         &self.variant
@@ -527,7 +567,7 @@ impl Catalog {
     pub fn set_variant(&mut self, variant: crate::resolver::Variant) {
         if variant != self.variant {
             self.variant = variant;
-            self.revision += 1;
+            self.bump(None);
         }
     }
 
@@ -702,5 +742,40 @@ mod tests {
             check_payload("evt", MAX_PAYLOAD + 1).unwrap_err().to_string(),
             "payload size for \"evt\" is more than the 70368744177663 bytes (64 TiB) otasim supports"
         );
+    }
+}
+
+#[cfg(test)]
+mod journal_tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_names_the_cohorts_changed_and_forgets_what_is_too_old() {
+        let mut c = Catalog::new();
+        let start = c.revision();
+        assert_eq!(c.cohorts_changed_since(start), Some(vec![]));
+        c.bump(Some(CohortId(0)));
+        c.bump(Some(CohortId(0)));
+        assert_eq!(
+            c.cohorts_changed_since(start),
+            Some(vec![CohortId(0), CohortId(0)])
+        );
+        c.bump(None);
+        assert_eq!(c.cohorts_changed_since(start), None, "a global change");
+        let after = c.revision();
+        for _ in 0..JOURNAL {
+            c.bump(Some(CohortId(0)));
+        }
+        assert_eq!(
+            c.cohorts_changed_since(after).map(|v| v.len()),
+            Some(JOURNAL)
+        );
+        c.bump(Some(CohortId(0)));
+        assert_eq!(
+            c.cohorts_changed_since(after),
+            None,
+            "older than the journal"
+        );
+        assert_eq!(c.cohorts_changed_since(c.revision() + 1), None);
     }
 }

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod commands;
 pub mod diff_args;
+pub mod huge_pages;
 pub mod interrupt;
 pub mod output;
 

@@ -22,6 +22,7 @@ use calendar::{Block, Carry, Wake, BLOCK};
 use hot::Hot;
 
 use crate::behaviour::Behaviour;
+use crate::fleet::DeviceReport;
 use crate::ids::DeviceIdx;
 use crate::model::Model;
 use crate::resolver::Rule;
@@ -204,8 +205,10 @@ impl<'s> Engine<'s> {
             if event.at > t {
                 break;
             }
-            if matches!(event.action, crate::timeline::Action::Stage { .. }) {
-                // Bulk staging may order devices by when they were last seen (R21).
+            if event.reads_last_seen() {
+                // Bulk staging may order devices by when they were last seen (R21):
+                // bring the fleet's column up to date from the calendar (a pass over
+                // every wake), only for the events that read it.
                 self.sync_last_seen();
             }
             match self.state.apply(event, model.seed) {
@@ -259,20 +262,17 @@ impl<'s> Engine<'s> {
     }
 
     /// Brings the hot words and the series up to date after events changed the fleet:
-    /// for just the devices the fleet logged when it can (their old reports are in
-    /// their hot words), else by rebuilding and recounting everything.
-    fn fleet_changed(&mut self, changes: Option<Vec<u32>>) {
+    /// for just the devices the fleet logged when it can (the log holds their reports
+    /// before the change), else by rebuilding and recounting everything.
+    fn fleet_changed(&mut self, changes: Option<Vec<(u32, DeviceReport)>>) {
         let fleet = &self.state.fleet;
         let catalog = &self.state.catalog;
         let incremental = changes.filter(|changes| {
             fleet.len() == self.hot.len()
-                && changes.iter().all(|&i| {
+                && changes.iter().all(|&(i, _)| {
                     let (h, d) = (self.hot[i as usize], DeviceIdx(i));
-                    // A cold word does not hold the old report; presence and profile
-                    // are not the events' to change.
-                    !h.is_cold()
-                        && h.present() == fleet.is_present(d)
-                        && h.profile() == fleet.profile(d)
+                    // Presence and profile are not the events' to change.
+                    h.present() == fleet.is_present(d) && h.profile() == fleet.profile(d)
                 })
         });
         let Some(changes) = incremental else {
@@ -285,11 +285,10 @@ impl<'s> Engine<'s> {
             self.series.recount(catalog, fleet);
             return;
         };
-        for i in changes {
+        for (i, old) in changes {
             let d = DeviceIdx(i);
             let h = &mut self.hot[d.index()];
             if h.present() {
-                let old = h.plain_report(catalog);
                 let new = fleet.report(d);
                 if old != new {
                     self.series.change_report(catalog, &old, &new);

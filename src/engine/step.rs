@@ -36,9 +36,14 @@ impl Decider {
     }
 
     fn rebuild(&mut self, catalog: &Catalog) {
+        let global = catalog.cohorts_changed_since(self.revision).is_none();
         self.revision = catalog.revision();
-        if !self.table.is_current(catalog) {
+        if !self.table.is_current(catalog) && !self.table.refresh(catalog) {
             self.table = crate::resolver::fast::DecisionTable::new(catalog);
+        }
+        if !global && !self.full_of_target.is_empty() {
+            // Releases did not change: their Full counterparts neither.
+            return;
         }
         self.full_of_target = catalog
             .releases()

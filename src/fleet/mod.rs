@@ -83,9 +83,9 @@ pub struct Fleet {
     release_override: Vec<u32>,
     last_seen: Vec<i32>,
     profile: Vec<u8>,
-    /// While `Some`, every device whose report, presence or profile a setter changes
-    /// (see [`Fleet::log_changes`]).
-    changes: Option<Vec<u32>>,
+    /// While `Some`, every device whose report, presence or profile a setter changes,
+    /// with its report before the change (see [`Fleet::log_changes`]).
+    changes: Option<Vec<(u32, DeviceReport)>>,
     /// Per stored cohort: present members and, of those, staged ones. Counted on first
     /// use ([`Fleet::cohort_counts`]), then kept up to date by every setter and bulk
     /// push, so that a staged rollout whose count is already right costs O(1) (R19).
@@ -177,13 +177,13 @@ impl Fleet {
 
     /// Marks a device as arrived (true) or retired / not yet arrived (false).
     pub fn set_present(&mut self, idx: DeviceIdx, present: bool) {
+        self.logged(idx);
         let i = idx.index();
         if self.present[i] != present {
             let (cohort, staged) = (self.cohort[i], self.staged[i]);
             self.count(cohort, true, staged, if present { 1 } else { -1 });
         }
         self.present[i] = present;
-        self.logged(idx);
     }
 
     /// Adds `delta` present members (staged ones if `staged`) to `cohort`'s counts, if
@@ -244,18 +244,25 @@ impl Fleet {
     }
 
     /// Stops the log and returns the devices changed since [`Fleet::log_changes`],
-    /// sorted, each once (`None` if no log was running).
-    pub fn take_changes(&mut self) -> Option<Vec<u32>> {
+    /// sorted, each once, with its report before the first change (`None` if no log
+    /// was running). The old report lets a cache of reports (the engine's hot words,
+    /// which do not hold every report) be brought up to date for just these devices.
+    pub fn take_changes(&mut self) -> Option<Vec<(u32, DeviceReport)>> {
         let mut changes = self.changes.take()?;
-        changes.sort_unstable();
-        changes.dedup();
+        // A stable sort keeps each device's first entry, its report before any change.
+        changes.sort_by_key(|&(i, _)| i);
+        changes.dedup_by_key(|&mut (i, _)| i);
         Some(changes)
     }
 
+    /// Logs a device a setter is about to change, with its report before the change.
     #[inline]
     fn logged(&mut self, idx: DeviceIdx) {
-        if let Some(log) = &mut self.changes {
-            log.push(idx.0);
+        if self.changes.is_some() {
+            let report = self.report(idx);
+            if let Some(log) = &mut self.changes {
+                log.push((idx.0, report));
+            }
         }
     }
 
@@ -348,18 +355,19 @@ impl Fleet {
 
     /// Sets a device's behaviour profile.
     pub fn set_profile(&mut self, idx: DeviceIdx, profile: u8) {
-        self.profile[idx.index()] = profile;
         self.logged(idx);
+        self.profile[idx.index()] = profile;
     }
 
     /// Sets a device's reported version (after an install is reported, R3).
     pub fn set_version(&mut self, idx: DeviceIdx, version: VersionId) {
-        self.version[idx.index()] = version;
         self.logged(idx);
+        self.version[idx.index()] = version;
     }
 
     /// Sets a device's staged flag.
     pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
+        self.logged(idx);
         let i = idx.index();
         if self.staged[i] != staged && self.present[i] {
             if let Some(counts) = &mut self.counts {
@@ -368,13 +376,12 @@ impl Fleet {
             }
         }
         self.staged[i] = staged;
-        self.logged(idx);
     }
 
     /// Sets or clears a device's release override (R7 checked by the caller).
     pub fn set_release_override(&mut self, idx: DeviceIdx, release: Option<ReleaseId>) {
-        self.release_override[idx.index()] = pack_override(release);
         self.logged(idx);
+        self.release_override[idx.index()] = pack_override(release);
     }
 
     /// Records that a device was seen at `tick`.
@@ -396,12 +403,12 @@ impl Fleet {
     pub fn move_to(&mut self, idx: DeviceIdx, cohort: CohortId) {
         let i = idx.index();
         if self.cohort[i] != cohort {
+            self.logged(idx);
             let (old, present, staged) = (self.cohort[i], self.present[i], self.staged[i]);
             self.count(old, present, staged, -1);
             self.count(cohort, present, false, 1);
             self.cohort[i] = cohort;
             self.staged[i] = false;
-            self.logged(idx);
         }
     }
 

@@ -268,6 +268,47 @@ impl DecisionTable {
             && self.n_project_keys == catalog.project_keys().len()
     }
 
+    /// Brings the table to `catalog`'s revision by forgetting just the classes whose
+    /// effective cohort changed since the table's revision (an activation, a pull, a
+    /// rollout step, a cohort's settings): a timeline of hundreds of such events then
+    /// re-resolves a cohort's classes per event, not every class. Returns `false`, and
+    /// changes nothing, when that cannot be known (a global change: releases, project
+    /// keys, the variant; or one too old); then build a new table.
+    pub fn refresh(&mut self, catalog: &Catalog) -> bool {
+        let same_shape = self.n_cohorts == catalog.cohorts().len()
+            && self.n_versions == catalog.n_versions()
+            && self.n_hardware == catalog.hardware_names().len()
+            && self.n_project_keys == catalog.project_keys().len();
+        let Some(cohorts) = catalog
+            .cohorts_changed_since(self.revision)
+            .filter(|_| same_shape)
+        else {
+            return false;
+        };
+        match &mut self.storage {
+            Storage::Dense(entries) => {
+                // Cohort-major: a cohort's classes are one contiguous run.
+                let per_cohort = self.n_versions * self.n_hardware * 2;
+                for c in cohorts {
+                    let run = &mut entries[c.index() * per_cohort..(c.index() + 1) * per_cohort];
+                    for e in run {
+                        *e.get_mut() = UNKNOWN;
+                    }
+                }
+            }
+            Storage::Sparse(shards) => {
+                for shard in shards.iter_mut() {
+                    shard
+                        .get_mut()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .retain(|class, _| !cohorts.contains(&class.cohort));
+                }
+            }
+        }
+        self.revision = catalog.revision();
+        true
+    }
+
     /// Whether entries live in the dense array (else in the hash map).
     pub fn is_dense(&self) -> bool {
         matches!(self.storage, Storage::Dense(_))

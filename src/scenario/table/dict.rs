@@ -219,7 +219,35 @@ pub(super) fn resolve_per_type<T: Copy + Send + Sync>(
         let table = resolve_dict(dict, fallback, errors, |v| resolve(SoftwareTypeId(0), v));
         return map_codes(dict, &table);
     };
-    let mut memo: HashMap<(SoftwareTypeId, u32), Result<T, (Check, String)>> = HashMap::new();
+    // Each (type, value) pair is resolved once; a row finds its pair's result by two
+    // array lookups (a slot per software type seen, then the value's code), not by
+    // hashing: this runs once per row of a 10M-row table. Only a table with very many
+    // types and values, where that array would outgrow the table, hashes the pair.
+    const UNRESOLVED: u32 = u32::MAX;
+    let n_values = dict.values.len();
+    let mut slot_of: Vec<u32> = Vec::new();
+    for st in types.iter().flatten() {
+        if slot_of.len() <= st.index() {
+            slot_of.resize(st.index() + 1, UNRESOLVED);
+        }
+        slot_of[st.index()] = 0;
+    }
+    let mut slots = 0;
+    for s in slot_of.iter_mut().filter(|s| **s == 0) {
+        *s = slots;
+        slots += 1;
+    }
+    if slots == 1 && types.iter().all(Option::is_some) {
+        // One software type for every row (the usual table): the plain dictionary
+        // lookup, mapped in parallel.
+        let st = types[0].expect("checked");
+        let table = resolve_dict(dict, fallback, errors, |v| resolve(st, v));
+        return map_codes(dict, &table);
+    }
+    let dense = (slots as usize).saturating_mul(n_values) <= 8 * types.len() + 1024;
+    let mut memo: Vec<u32> = vec![UNRESOLVED; if dense { slots as usize * n_values } else { 0 }];
+    let mut sparse: hashbrown::HashMap<(u32, u32), u32> = hashbrown::HashMap::new();
+    let mut results: Vec<Result<T, (Check, String)>> = Vec::new();
     let codes = dict.rows();
     let mut out = Vec::with_capacity(codes.len());
     for (row, (&code, &st)) in codes.iter().zip(types).enumerate() {
@@ -228,10 +256,17 @@ pub(super) fn resolve_per_type<T: Copy + Send + Sync>(
             out.push(fallback);
             continue;
         };
-        let r = memo
-            .entry((st, code))
-            .or_insert_with(|| resolve(st, dict.values[code as usize]));
-        match r {
+        let slot = slot_of[st.index()];
+        let entry = if dense {
+            &mut memo[slot as usize * n_values + code as usize]
+        } else {
+            sparse.entry((slot, code)).or_insert(UNRESOLVED)
+        };
+        if *entry == UNRESOLVED {
+            *entry = results.len() as u32;
+            results.push(resolve(st, dict.values[code as usize]));
+        }
+        match &results[*entry as usize] {
             Ok(t) => out.push(*t),
             Err((check, message)) => {
                 errors.note(row, *check, || message.clone());
