@@ -95,8 +95,15 @@ impl Catalog {
         cohort: CohortId,
         rollout: Rollout,
     ) -> Effect {
-        self.active.insert((release, cohort), rollout);
-        self.bump(Some(cohort));
+        let before = self.active.insert((release, cohort), rollout);
+        // A new percentage of a staged rollout changes no answer (the resolver reads
+        // only whether it is staged, R11); the staged set it resizes is the fleet's.
+        if !matches!(
+            (before, rollout),
+            (Some(Rollout::Staged(_)), Rollout::Staged(_))
+        ) {
+            self.bump(Some(cohort));
+        }
         match rollout {
             Rollout::Normal => Effect::None,
             Rollout::Staged(percent) => {
