@@ -91,7 +91,7 @@ impl Classes {
                 .any(|k| k.ota_cohort_override.is_some());
             let per_cohort = self.counts.len() / self.space.n_cohorts().max(1);
             let runs: Vec<std::ops::Range<usize>> = if keys_move {
-                vec![0..self.counts.len()]
+                std::iter::once(0..self.counts.len()).collect()
             } else {
                 cohorts
                     .iter()
