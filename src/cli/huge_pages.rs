@@ -20,10 +20,11 @@ const HUGE_PAGE: usize = 2 << 20;
 /// wastes little, and that the one `madvise` call per block costs nothing in comparison.
 const ADVISE_FROM: usize = 4 * HUGE_PAGE;
 
-/// Marks the whole huge pages inside `[ptr, ptr + size)`.
-fn advise(ptr: *mut u8, size: usize) {
+/// Marks the whole huge pages inside a block just handed out, if it is large enough;
+/// returns the block.
+fn advised(ptr: *mut u8, size: usize) -> *mut u8 {
     #[cfg(target_os = "linux")]
-    {
+    if size >= ADVISE_FROM && !ptr.is_null() {
         let start = (ptr as usize).next_multiple_of(HUGE_PAGE);
         let end = (ptr as usize + size) & !(HUGE_PAGE - 1);
         if end > start {
@@ -35,25 +36,18 @@ fn advise(ptr: *mut u8, size: usize) {
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (ptr, size);
+    let _ = size;
+    ptr
 }
 
-// SAFETY: every call is forwarded to `System` unchanged; `advise` only adds a hint.
+// SAFETY: every call is forwarded to `System` unchanged; `advised` only adds a hint.
 unsafe impl GlobalAlloc for HugePages {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc(layout) };
-        if layout.size() >= ADVISE_FROM && !ptr.is_null() {
-            advise(ptr, layout.size());
-        }
-        ptr
+        advised(unsafe { System.alloc(layout) }, layout.size())
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if layout.size() >= ADVISE_FROM && !ptr.is_null() {
-            advise(ptr, layout.size());
-        }
-        ptr
+        advised(unsafe { System.alloc_zeroed(layout) }, layout.size())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -61,10 +55,6 @@ unsafe impl GlobalAlloc for HugePages {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if new_size >= ADVISE_FROM && !new.is_null() {
-            advise(new, new_size);
-        }
-        new
+        advised(unsafe { System.realloc(ptr, layout, new_size) }, new_size)
     }
 }

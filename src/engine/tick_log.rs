@@ -79,56 +79,54 @@ impl Classes {
             self.reconverge(catalog);
             return;
         };
-        {
-            self.revision = catalog.revision();
-            cohorts.sort_unstable();
-            cohorts.dedup();
-            // Classes are stored-cohort-major: without project keys that move devices
-            // to another cohort (R9), a cohort's classes are one run of indices.
-            let keys_move = catalog
-                .project_keys()
+        self.revision = catalog.revision();
+        cohorts.sort_unstable();
+        cohorts.dedup();
+        // Classes are stored-cohort-major: without project keys that move devices
+        // to another cohort (R9), a cohort's classes are one run of indices.
+        let keys_move = catalog
+            .project_keys()
+            .iter()
+            .any(|k| k.ota_cohort_override.is_some());
+        let per_cohort = self.counts.len() / self.space.n_cohorts().max(1);
+        let runs: Vec<std::ops::Range<usize>> = if keys_move {
+            std::iter::once(0..self.counts.len()).collect()
+        } else {
+            cohorts
                 .iter()
-                .any(|k| k.ota_cohort_override.is_some());
-            let per_cohort = self.counts.len() / self.space.n_cohorts().max(1);
-            let runs: Vec<std::ops::Range<usize>> = if keys_move {
-                std::iter::once(0..self.counts.len()).collect()
+                .filter(|c| c.index() < self.space.n_cohorts())
+                .map(|c| c.index() * per_cohort..(c.index() + 1) * per_cohort)
+                .collect()
+        };
+        for class in runs.into_iter().flatten() {
+            if keys_move {
+                let report = self.space.report(catalog, class);
+                let cohort = crate::resolver::reference::effective_cohort(catalog, &report);
+                if !cohorts.contains(&cohort) {
+                    continue;
+                }
+            }
+            let n = self.counts[class] as i64;
+            if n > 0 {
+                // Its cached final version is the old catalog's: take back what it
+                // added, then add under the new one.
+                self.add_totals(catalog, class, -n);
+                self.final_cache[class] = 0;
+                self.add_totals(catalog, class, n);
             } else {
-                cohorts
-                    .iter()
-                    .filter(|c| c.index() < self.space.n_cohorts())
-                    .map(|c| c.index() * per_cohort..(c.index() + 1) * per_cohort)
-                    .collect()
-            };
-            for class in runs.into_iter().flatten() {
-                if keys_move {
-                    let report = self.space.report(catalog, class);
-                    let cohort = crate::resolver::reference::effective_cohort(catalog, &report);
-                    if !cohorts.contains(&cohort) {
-                        continue;
-                    }
-                }
-                let n = self.counts[class] as i64;
-                if n > 0 {
-                    // Its cached final version is the old catalog's: take back what it
-                    // added, then add under the new one.
-                    self.add_totals(catalog, class, -n);
-                    self.final_cache[class] = 0;
-                    self.add_totals(catalog, class, n);
-                } else {
-                    self.final_cache[class] = 0;
-                }
+                self.final_cache[class] = 0;
             }
-            #[cfg(debug_assertions)]
-            {
-                // Debug builds (the tests) check the partial update against a full one.
-                let mut full = self.clone();
-                full.reconverge(catalog);
-                debug_assert!(
-                    (&full.at_final, &full.can_get, &full.reported)
-                        == (&self.at_final, &self.can_get, &self.reported),
-                    "partial reconvergence differs from a full one"
-                );
-            }
+        }
+        #[cfg(debug_assertions)]
+        {
+            // Debug builds (the tests) check the partial update against a full one.
+            let mut full = self.clone();
+            full.reconverge(catalog);
+            debug_assert!(
+                (&full.at_final, &full.can_get, &full.reported)
+                    == (&self.at_final, &self.can_get, &self.reported),
+                "partial reconvergence differs from a full one"
+            );
         }
     }
 

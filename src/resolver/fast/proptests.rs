@@ -86,6 +86,22 @@ fn check_fleet(
     Ok(())
 }
 
+/// A random world's catalog and fleet with a table for it that has answered for every
+/// device, so that a table a change leaves stale holds stale answers; and the rng to
+/// draw changes from.
+fn filled_world(
+    seed: u64,
+    dense: bool,
+    chunk: usize,
+) -> Result<(impl rand::Rng, Catalog, Fleet, DecisionTable), TestCaseError> {
+    let mut rng = testkit::rng(seed);
+    let catalog = testkit::random_catalog(&mut rng);
+    let fleet = testkit::random_fleet(&mut rng, &catalog, 40);
+    let table = table(&catalog, dense);
+    check_fleet(&catalog, &fleet, &table, chunk)?;
+    Ok((rng, catalog, fleet, table))
+}
+
 /// Every report the catalog admits without an override (each software type and version,
 /// hardware, cohort, staged flag, no key or each key), and each (version, hardware) with
 /// each override it may hold.
@@ -167,12 +183,7 @@ proptest! {
         chunk in 1usize..24,
         dense in any::<bool>(),
     ) {
-        let mut rng = testkit::rng(seed);
-        let mut catalog = testkit::random_catalog(&mut rng);
-        let fleet = testkit::random_fleet(&mut rng, &catalog, 40);
-        let mut current = table(&catalog, dense);
-        // Fill it, so that a stale table would hold stale answers.
-        check_fleet(&catalog, &fleet, &current, chunk)?;
+        let (mut rng, mut catalog, fleet, mut current) = filled_world(seed, dense, chunk)?;
         for _ in 0..n_changes {
             let before = catalog.revision();
             let change = testkit::random_change(&mut rng, &mut catalog, &fleet);
@@ -197,11 +208,7 @@ proptest! {
         chunk in 1usize..24,
         dense in any::<bool>(),
     ) {
-        let mut rng = testkit::rng(seed);
-        let mut catalog = testkit::random_catalog(&mut rng);
-        let fleet = testkit::random_fleet(&mut rng, &catalog, 40);
-        let mut current = table(&catalog, dense);
-        check_fleet(&catalog, &fleet, &current, chunk)?;
+        let (mut rng, mut catalog, fleet, mut current) = filled_world(seed, dense, chunk)?;
         for _ in 0..n_changes {
             let change = testkit::random_change(&mut rng, &mut catalog, &fleet);
             if !current.is_current(&catalog) && !current.refresh(&catalog) {
