@@ -22,7 +22,7 @@ use calendar::{Block, Carry, Wake, BLOCK};
 use hot::Hot;
 
 use crate::behaviour::Behaviour;
-use crate::fleet::DeviceReport;
+use crate::fleet::Changes;
 use crate::ids::DeviceIdx;
 use crate::model::Model;
 use crate::resolver::Rule;
@@ -233,7 +233,7 @@ impl<'s> Engine<'s> {
         }
         let changes = self.state.fleet.take_changes();
         self.series.catalog_changed(&self.state.catalog);
-        if fleet_changed || changes.as_ref().is_some_and(|c| !c.is_empty()) {
+        if fleet_changed || changes.as_ref().is_some_and(|c| !c.devices.is_empty()) {
             self.fleet_changed(changes);
         }
         while let Some(&(at, d)) = model.arrivals.get(self.next_arrival) {
@@ -262,17 +262,28 @@ impl<'s> Engine<'s> {
     }
 
     /// Brings the hot words and the series up to date after events changed the fleet:
-    /// for just the devices the fleet logged when it can (the log holds their reports
-    /// before the change), else by rebuilding and recounting everything.
-    fn fleet_changed(&mut self, changes: Option<Vec<(u32, DeviceReport)>>) {
+    /// for just the devices the fleet logged when it can (a device's old report is in
+    /// its hot word, or in the log when the word is cold), else by rebuilding and
+    /// recounting everything.
+    fn fleet_changed(&mut self, changes: Option<Changes>) {
         let fleet = &self.state.fleet;
         let catalog = &self.state.catalog;
+        let old_report = |h: Hot, changes: &Changes, i: u32| {
+            if h.is_cold() {
+                changes.keyed_before(i)
+            } else {
+                Some(h.plain_report(catalog))
+            }
+        };
         let incremental = changes.filter(|changes| {
             fleet.len() == self.hot.len()
-                && changes.iter().all(|&(i, _)| {
+                && changes.devices.iter().all(|&i| {
                     let (h, d) = (self.hot[i as usize], DeviceIdx(i));
-                    // Presence and profile are not the events' to change.
-                    h.present() == fleet.is_present(d) && h.profile() == fleet.profile(d)
+                    // Presence and profile are not the events' to change; a word cold
+                    // for ids too large to pack has its old report nowhere.
+                    h.present() == fleet.is_present(d)
+                        && h.profile() == fleet.profile(d)
+                        && old_report(h, changes, i).is_some()
                 })
         });
         let Some(changes) = incremental else {
@@ -285,10 +296,11 @@ impl<'s> Engine<'s> {
             self.series.recount(catalog, fleet);
             return;
         };
-        for (i, old) in changes {
+        for &i in &changes.devices {
             let d = DeviceIdx(i);
             let h = &mut self.hot[d.index()];
             if h.present() {
+                let old = old_report(*h, &changes, i).expect("checked above");
                 let new = fleet.report(d);
                 if old != new {
                     self.series.change_report(catalog, &old, &new);

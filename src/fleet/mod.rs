@@ -66,6 +66,29 @@ impl std::fmt::Debug for Fleet {
     }
 }
 
+/// What setters changed while a log ran ([`Fleet::log_changes`]).
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    /// The devices changed, sorted, each once.
+    pub devices: Vec<u32>,
+    /// Of those that had a project key or a release override when first changed, that
+    /// report, sorted by device: the reports a compact cache of reports (the engine's
+    /// hot words) leaves to the fleet, so it cannot recall them once changed. Other
+    /// devices' old reports are in such a cache, and are not copied here.
+    pub keyed_before: Vec<(u32, DeviceReport)>,
+}
+
+impl Changes {
+    /// The report device `i` had before the log's first change to it, if it had a
+    /// project key or an override then.
+    pub fn keyed_before(&self, i: u32) -> Option<DeviceReport> {
+        self.keyed_before
+            .binary_search_by_key(&i, |&(d, _)| d)
+            .ok()
+            .map(|at| self.keyed_before[at].1)
+    }
+}
+
 /// All devices, column by column; a device is its row index ([`DeviceIdx`]).
 ///
 /// Optional fields are packed with sentinels (not `Option`) so that the hot columns
@@ -83,9 +106,9 @@ pub struct Fleet {
     release_override: Vec<u32>,
     last_seen: Vec<i32>,
     profile: Vec<u8>,
-    /// While `Some`, every device whose report, presence or profile a setter changes,
-    /// with its report before the change (see [`Fleet::log_changes`]).
-    changes: Option<Vec<(u32, DeviceReport)>>,
+    /// While `Some`, every device whose report, presence or profile a setter changes
+    /// (see [`Fleet::log_changes`]).
+    changes: Option<Changes>,
     /// Per stored cohort: present members and, of those, staged ones. Counted on first
     /// use ([`Fleet::cohort_counts`]), then kept up to date by every setter and bulk
     /// push, so that a staged rollout whose count is already right costs O(1) (R19).
@@ -240,28 +263,33 @@ impl Fleet {
     /// Starts (or restarts) a log of the devices that setters change; what a
     /// simulation uses to update its derived state for a few devices instead of all.
     pub fn log_changes(&mut self) {
-        self.changes = Some(Vec::new());
+        self.changes = Some(Changes::default());
     }
 
-    /// Stops the log and returns the devices changed since [`Fleet::log_changes`],
-    /// sorted, each once, with its report before the first change (`None` if no log
-    /// was running). The old report lets a cache of reports (the engine's hot words,
-    /// which do not hold every report) be brought up to date for just these devices.
-    pub fn take_changes(&mut self) -> Option<Vec<(u32, DeviceReport)>> {
+    /// Stops the log and returns the devices changed since [`Fleet::log_changes`]
+    /// (`None` if no log was running).
+    pub fn take_changes(&mut self) -> Option<Changes> {
         let mut changes = self.changes.take()?;
+        changes.devices.sort_unstable();
+        changes.devices.dedup();
         // A stable sort keeps each device's first entry, its report before any change.
-        changes.sort_by_key(|&(i, _)| i);
-        changes.dedup_by_key(|&mut (i, _)| i);
+        changes.keyed_before.sort_by_key(|&(i, _)| i);
+        changes.keyed_before.dedup_by_key(|&mut (i, _)| i);
         Some(changes)
     }
 
-    /// Logs a device a setter is about to change, with its report before the change.
+    /// Logs a device a setter is about to change, and its report before the change if
+    /// it has a project key or an override.
     #[inline]
     fn logged(&mut self, idx: DeviceIdx) {
-        if self.changes.is_some() {
-            let report = self.report(idx);
-            if let Some(log) = &mut self.changes {
-                log.push((idx.0, report));
+        let i = idx.index();
+        let keyed = unpack_key(self.project_key[i]).is_some()
+            || unpack_override(self.release_override[i]).is_some();
+        let report = keyed.then(|| self.report(idx));
+        if let Some(log) = &mut self.changes {
+            log.devices.push(idx.0);
+            if let Some(report) = report {
+                log.keyed_before.push((idx.0, report));
             }
         }
     }

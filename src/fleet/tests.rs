@@ -258,3 +258,33 @@ fn kept_cohort_counts_equal_a_recount() {
         }
     }
 }
+
+#[test]
+fn the_change_log_keeps_first_reports_of_keyed_devices_only() {
+    let mut f = Fleet::new();
+    let keyed = f.push(one("keyed")).unwrap();
+    let mut plain_device = one("plain");
+    plain_device.report.project_key = None;
+    plain_device.report.release_override = None;
+    let plain = f.push(plain_device).unwrap();
+    let before = f.report(keyed);
+    assert_eq!(f.take_changes().map(|c| c.devices), None, "no log running");
+    f.log_changes();
+    f.set_staged(plain, false);
+    f.set_release_override(keyed, None);
+    f.set_staged(keyed, false);
+    f.move_to(plain, CohortId(0));
+    let changes = f.take_changes().unwrap();
+    assert_eq!(changes.devices, [keyed.0, plain.0], "sorted, each once");
+    assert_eq!(
+        changes.keyed_before(keyed.0),
+        Some(before),
+        "the report before the first change, not the second"
+    );
+    assert_eq!(
+        changes.keyed_before(plain.0),
+        None,
+        "a plain report is not copied"
+    );
+    assert_eq!(changes.keyed_before.len(), 1);
+}
