@@ -156,6 +156,22 @@ fn r34_bad_tables_exit_2_naming_the_file_and_row() {
             String::from_utf8_lossy(&out.stderr),
             format!("error: {}{message}\n", path.display())
         );
+        // The same table as Parquet: the same message, at the row without a line.
+        if !table.starts_with("device_id,rule,target_version\n") {
+            continue; // a header error: the header cases above have no Parquet twin
+        }
+        let parquet = sc.dir.path().join("expected.parquet");
+        write_parquet(&parquet, &table);
+        let out = diff(&[sc.p(), "--expected", parquet.to_str().unwrap(), "--at", "0"]);
+        assert_eq!(out.status.code(), Some(2), "{message}");
+        let without_line = message
+            .split_once(": ")
+            .expect("a line, then the message")
+            .1;
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("error: {}: {without_line}\n", parquet.display())
+        );
     }
 }
 

@@ -48,6 +48,7 @@ mod place;
 mod reference;
 #[cfg(test)]
 mod tests;
+mod text_table;
 
 use std::path::Path;
 
@@ -56,8 +57,10 @@ use crate::catalog::Catalog;
 use crate::fleet::Fleet;
 
 pub use columns::{map_columns, COLUMNS};
+pub use guard::guarded;
 pub use parquet::ParquetDecoder;
 pub use reference::{RowInterner, TextRow};
+pub use text_table::{read_text_table, TextTable};
 
 /// An error in the fleet table at `path`, at `line` when there is one.
 fn table_error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ScenarioError {

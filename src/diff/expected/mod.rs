@@ -13,8 +13,11 @@ use crate::catalog::{Catalog, DEFAULT_SOFTWARE_TYPE};
 use crate::fleet::Fleet;
 use crate::ids::DeviceIdx;
 use crate::resolver::Rule;
+use crate::scenario::table::read_text_table;
 use crate::scenario::ScenarioError;
 use crate::version::Version;
+
+mod columnar;
 
 /// An error in a recorded table: `file[:line]: message`.
 pub type ExpectedError = ScenarioError;
@@ -23,7 +26,7 @@ pub type ExpectedError = ScenarioError;
 pub const COLUMNS: [&str; 3] = ["device_id", "rule", "target_version"];
 
 /// A recorded table: one answer per device id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Expected {
     /// Per row, the fleet row of its device (`u32::MAX`: not in the fleet).
     device: Vec<u32>,
@@ -90,34 +93,72 @@ impl Expected {
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
-        let mut builder = Builder {
-            path,
-            catalog,
-            fleet,
-            table: Expected::default(),
-            seen: vec![u32::MAX; fleet.len()],
-            first_unknown: HashMap::new(),
-            texts: HashMap::new(),
-            valid: HashMap::new(),
-            answer_index: HashMap::new(),
-            last_text: None,
-            last_valid: None,
-            last_rule: None,
-            last_answer: None,
-        };
         match ext.as_deref() {
-            Some("csv") => builder.read_csv()?,
-            Some("parquet" | "pq") => builder.read_parquet()?,
-            _ => {
-                return Err(error(
-                    path,
-                    None,
-                    "expected decisions must be a .csv or .parquet file",
-                ))
+            Some("csv") => {
+                let mut builder = Builder::new(path, catalog, fleet);
+                builder.read_csv()?;
+                Ok(builder.table)
             }
+            // The direct reader where it covers the table (what writers produce: text
+            // columns, dictionary or plain pages); polars for the rest, and for every
+            // error in the header or the types. A damaged file is an input error.
+            Some("parquet" | "pq") => {
+                crate::scenario::table::guarded(path, || {
+                    match read_text_table(path, COLUMNS[0], &COLUMNS[1..]) {
+                        Some(table) => columnar::check(path, catalog, fleet, &table),
+                        None => Expected::read_parquet_rows(path, catalog, fleet),
+                    }
+                })
+            }
+            _ => Err(error(
+                path,
+                None,
+                "expected decisions must be a .csv or .parquet file",
+            )),
         }
+    }
+
+    /// A Parquet table read by polars and checked row by row: what the direct reader
+    /// does not cover, and what the tests compare it with.
+    fn read_parquet_rows(
+        path: &Path,
+        catalog: &Catalog,
+        fleet: &Fleet,
+    ) -> Result<Expected, ExpectedError> {
+        let mut builder = Builder::new(path, catalog, fleet);
+        builder.read_parquet()?;
         Ok(builder.table)
     }
+}
+
+/// R34's rule column: one of R9's rule names.
+fn parse_rule(text: &str) -> Result<Rule, String> {
+    text.parse().map_err(|_| {
+        format!("unknown rule \"{text}\" (expected none, override, delta, must_pass_through, full)")
+    })
+}
+
+/// Whether a rule and a target (`None`: empty) go together: `none` has no target, every
+/// other rule has one.
+fn check_pair(rule: Rule, target: Option<&str>) -> Result<(), String> {
+    match (rule, target) {
+        (Rule::None, Some(t)) => Err(format!(
+            "rule none with target_version \"{t}\" (it must be empty for none)"
+        )),
+        (Rule::None, None) | (_, Some(_)) => Ok(()),
+        (rule, None) => Err(format!("rule {rule} needs a target_version")),
+    }
+}
+
+/// Whether a target version parses under a software type's scheme (R1, R2).
+fn check_version(
+    target: &str,
+    allow_build_metadata: bool,
+    software_type: &str,
+) -> Result<(), String> {
+    Version::parse(target, allow_build_metadata, software_type)
+        .map(|_| ())
+        .map_err(|e| format!("target_version: {e}"))
 }
 
 fn error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ExpectedError {
@@ -193,7 +234,25 @@ struct Builder<'a> {
     last_answer: Option<((Rule, u32), u32)>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(path: &'a Path, catalog: &'a Catalog, fleet: &'a Fleet) -> Builder<'a> {
+        Builder {
+            path,
+            catalog,
+            fleet,
+            table: Expected::default(),
+            seen: vec![u32::MAX; fleet.len()],
+            first_unknown: HashMap::new(),
+            texts: HashMap::new(),
+            valid: HashMap::new(),
+            answer_index: HashMap::new(),
+            last_text: None,
+            last_valid: None,
+            last_rule: None,
+            last_answer: None,
+        }
+    }
+
     /// Checks and adds one row; `row` is 1-based over data rows.
     fn add(
         &mut self,
@@ -207,11 +266,7 @@ impl Builder<'_> {
         let rule: Rule = match &self.last_rule {
             Some((text, rule)) if text == rule_text => *rule,
             _ => {
-                let rule: Rule = rule_text.parse().map_err(|_| {
-                    format!(
-                        "unknown rule \"{rule_text}\" (expected none, override, delta, must_pass_through, full)"
-                    )
-                })?;
+                let rule = parse_rule(rule_text)?;
                 self.last_rule = Some((rule_text.to_string(), rule));
                 rule
             }
@@ -225,15 +280,10 @@ impl Builder<'_> {
             self.fleet.find(id)
         };
         let target = target.filter(|s| !s.is_empty());
-        let text = match (rule, target) {
-            (Rule::None, None) => u32::MAX,
-            (Rule::None, Some(t)) => {
-                return Err(format!(
-                    "rule none with target_version \"{t}\" (it must be empty for none)"
-                ))
-            }
-            (rule, None) => return Err(format!("rule {rule} needs a target_version")),
-            (_, Some(t)) => {
+        check_pair(rule, target)?;
+        let text = match target {
+            None => u32::MAX,
+            Some(t) => {
                 let text = match &self.last_text {
                     Some((last, k)) if last == t => *k,
                     _ => {
@@ -255,11 +305,7 @@ impl Builder<'_> {
                 if self.last_valid != Some(key) {
                     self.valid
                         .entry(key)
-                        .or_insert_with(|| {
-                            Version::parse(t, allow, name)
-                                .map(|_| ())
-                                .map_err(|e| format!("target_version: {e}"))
-                        })
+                        .or_insert_with(|| check_version(t, allow, name))
                         .clone()?;
                     self.last_valid = Some(key);
                 }
