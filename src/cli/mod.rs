@@ -58,10 +58,19 @@ impl std::error::Error for Differ {}
 
 /// Loads and validates the scenario (its whole timeline), with `--fleet`/`--seed`.
 pub fn load(input: &ScenarioArgs) -> Result<Scenario> {
+    load_sharing(input, &otasim::scenario::table::SharedTables::default())
+}
+
+/// [`load`], keeping the fleet table it reads in `tables` for the next scenario.
+pub fn load_sharing(
+    input: &ScenarioArgs,
+    tables: &otasim::scenario::table::SharedTables,
+) -> Result<Scenario> {
     let options = LoadOptions {
         fleet: input.fleet.clone(),
         seed: input.seed,
         devices: input.devices,
+        tables: tables.clone(),
     };
     // ScenarioError already renders as `file:line: message`.
     let scenario = Scenario::load(&input.scenario, &options)?;

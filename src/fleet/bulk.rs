@@ -131,8 +131,8 @@ impl Fleet {
     /// takes the buffers without copying them (the direct Parquet reader's path).
     pub(crate) fn push_packed(
         &mut self,
-        buf: String,
-        ends: Vec<usize>,
+        buf: std::sync::Arc<String>,
+        ends: std::sync::Arc<Vec<usize>>,
         columns: DeviceColumns,
     ) -> Result<(), BulkError> {
         if ends.len() != columns.len() {

@@ -1,5 +1,7 @@
 //! The device id strings, packed in one buffer, and the index that finds a row by id.
 
+use std::sync::Arc;
+
 use hashbrown::HashTable;
 use rayon::prelude::*;
 
@@ -18,10 +20,15 @@ use super::hash::{id_hash, id_hash_at};
 /// found by binary search, and sortedness alone proves them unique (one ordered pass, no
 /// hashing). Invariant: rows `..sorted` are in strictly increasing byte order and in no
 /// shard; every later row is in exactly one shard.
+///
+/// The buffers are shared ([`Arc`]) with whatever handed them over whole
+/// ([`IdStore::extend_packed`]): a fleet table read once for two scenarios (`diff A B`)
+/// gives both fleets the same ids without a copy, and [`IdStore::shares_ids`] tells so
+/// without comparing them. A change copies them first if they are shared.
 #[derive(Clone)]
 pub(super) struct IdStore {
-    buf: String,
-    ends: Vec<usize>,
+    buf: Arc<String>,
+    ends: Arc<Vec<usize>>,
     /// Rows `..sorted` are in strictly increasing byte order and not in `shards`.
     sorted: usize,
     shards: Vec<HashTable<Slot>>,
@@ -55,8 +62,8 @@ pub(super) const PARALLEL_EXTEND_MIN: usize = 1 << 16;
 impl Default for IdStore {
     fn default() -> Self {
         IdStore {
-            buf: String::new(),
-            ends: Vec::new(),
+            buf: Arc::default(),
+            ends: Arc::default(),
             sorted: 0,
             shards: (0..N_SHARDS).map(|_| HashTable::new()).collect(),
         }
@@ -93,8 +100,9 @@ impl IdStore {
             return false;
         }
         let row = self.ends.len() as u32;
-        self.buf.push_str(id);
-        self.ends.push(self.buf.len());
+        Arc::make_mut(&mut self.buf).push_str(id);
+        let end = self.buf.len();
+        Arc::make_mut(&mut self.ends).push(end);
         let hash = id_hash(id.as_bytes());
         let IdStore {
             buf, ends, shards, ..
@@ -117,9 +125,10 @@ impl IdStore {
         ids: impl IntoIterator<Item = &'s str>,
     ) -> Result<usize, (usize, String)> {
         let first_row = self.ends.len();
+        let (buf, ends) = (Arc::make_mut(&mut self.buf), Arc::make_mut(&mut self.ends));
         for id in ids {
-            self.buf.push_str(id);
-            self.ends.push(self.buf.len());
+            buf.push_str(id);
+            ends.push(buf.len());
         }
         if first_row == 0 && packed_order(&self.buf, &self.ends) == Some(true) {
             self.sorted = self.ends.len();
@@ -130,11 +139,11 @@ impl IdStore {
 
     /// [`IdStore::extend`] with the ids already packed: row `i` of the batch is
     /// `buf[ends[i - 1]..ends[i]]` (from 0 for row 0). An empty store takes the buffers
-    /// as they are, without a copy.
+    /// as they are, shared, without a copy.
     pub(super) fn extend_packed(
         &mut self,
-        buf: String,
-        ends: Vec<usize>,
+        buf: Arc<String>,
+        ends: Arc<Vec<usize>>,
     ) -> Result<usize, (usize, String)> {
         let ascending = packed_order(&buf, &ends);
         let ascending = ascending.expect("extend_packed: ends do not cut buf into strings");
@@ -148,8 +157,8 @@ impl IdStore {
             }
         } else {
             let base = self.buf.len();
-            self.buf.push_str(&buf);
-            self.ends.extend(ends.iter().map(|&e| base + e));
+            Arc::make_mut(&mut self.buf).push_str(&buf);
+            Arc::make_mut(&mut self.ends).extend(ends.iter().map(|&e| base + e));
         }
         self.index_new(first_row)
     }
@@ -343,14 +352,21 @@ impl IdStore {
                 }
             }
         }
-        self.ends.truncate(len);
-        self.buf.truncate(self.ends.last().copied().unwrap_or(0));
+        Arc::make_mut(&mut self.ends).truncate(len);
+        let end = self.ends.last().copied().unwrap_or(0);
+        Arc::make_mut(&mut self.buf).truncate(end);
     }
 
     pub(super) fn reserve(&mut self, devices: usize, id_bytes: usize) {
         // The shards reserve their own share when a bulk load fills them.
-        self.buf.reserve(id_bytes);
-        self.ends.reserve(devices);
+        Arc::make_mut(&mut self.buf).reserve(id_bytes);
+        Arc::make_mut(&mut self.ends).reserve(devices);
+    }
+
+    /// Whether both stores hold the very same id buffers (handed over by one read of a
+    /// table), so that every row has the same id in both.
+    pub(super) fn shares_ids(&self, other: &IdStore) -> bool {
+        Arc::ptr_eq(&self.buf, &other.buf) && Arc::ptr_eq(&self.ends, &other.ends)
     }
 }
 

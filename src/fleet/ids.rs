@@ -216,8 +216,8 @@ impl Ids {
     /// [`IdStore::extend_packed`] for the next rows.
     pub(super) fn extend_packed(
         &mut self,
-        buf: String,
-        ends: Vec<usize>,
+        buf: std::sync::Arc<String>,
+        ends: std::sync::Arc<Vec<usize>>,
     ) -> Result<usize, (usize, String)> {
         self.extend_with(|store| store.extend_packed(buf, ends))
     }
@@ -290,13 +290,14 @@ impl Ids {
                     (Source::Synthetic(x), Source::Synthetic(y)) => {
                         a.first_row == b.first_row && x == y
                     }
-                    (Source::Stored(_), Source::Stored(_)) => {
+                    (Source::Stored(x), Source::Stored(y)) => {
                         a.first_row == b.first_row
                             && a.len == b.len
-                            && (0..a.len as usize).all(|j| {
-                                let row = a.first_row as usize + j;
-                                self.get(row) == other.get(row)
-                            })
+                            && ((x == y && self.stored.shares_ids(&other.stored))
+                                || (0..a.len as usize).all(|j| {
+                                    let row = a.first_row as usize + j;
+                                    self.get(row) == other.get(row)
+                                }))
                     }
                     _ => false,
                 }

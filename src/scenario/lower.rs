@@ -127,6 +127,7 @@ pub fn lower(
     raw: RawScenario,
     fleet_table: Option<&Path>,
     scale_to: Option<u64>,
+    tables: &super::table::SharedTables,
 ) -> Result<Lowered, ScenarioError> {
     let src = Source::new(path, text);
     let at_top = |span: Range<usize>, m: String| src.error(span, m);
@@ -254,7 +255,7 @@ pub fn lower(
         });
     }
     match fleet_table {
-        Some(table) => super::table::read_fleet_table(table, &mut lw.catalog, &mut fleet)?,
+        Some(table) => super::table::read_fleet_table(table, &mut lw.catalog, &mut fleet, tables)?,
         None => {
             for (i, d) in raw.devices.iter().enumerate() {
                 lw.device(&mut fleet, i, d, behaviour.as_ref())?;
@@ -270,7 +271,7 @@ pub fn lower(
                         format!("fleet import: no such file {}", table.display()),
                     ));
                 }
-                super::table::read_fleet_table(&table, &mut lw.catalog, &mut fleet)?;
+                super::table::read_fleet_table(&table, &mut lw.catalog, &mut fleet, tables)?;
             }
             lw.groups(
                 &mut batch,

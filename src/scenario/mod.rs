@@ -51,6 +51,9 @@ pub struct LoadOptions {
     pub seed: Option<u64>,
     /// `--devices`: scales the synthetic fleet groups to this many devices.
     pub devices: Option<u64>,
+    /// Fleet tables kept between loads: scenarios loaded with clones of one
+    /// [`table::SharedTables::new`] read a table they share once (`diff A B`).
+    pub tables: table::SharedTables,
 }
 
 /// An input error with its place: `file:line: message`.
@@ -123,7 +126,14 @@ impl Scenario {
                 message: toml_error::message(e.message(), text, e.span()),
             }
         })?;
-        let low = lower::lower(path, text, raw, options.fleet.as_deref(), options.devices)?;
+        let low = lower::lower(
+            path,
+            text,
+            raw,
+            options.fleet.as_deref(),
+            options.devices,
+            &options.tables,
+        )?;
         let mut scenario = Scenario {
             path: path.to_path_buf(),
             model: Model {

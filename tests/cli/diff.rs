@@ -419,3 +419,65 @@ tick  time  devices_a  devices_b  devices_differ  devices_elsewhere  divergence
     ));
     assert_eq!(text.lines().count(), 8);
 }
+
+#[test]
+fn r33_a_fleet_table_both_sides_import_gives_each_side_its_own_answers() {
+    // B numbers cohorts, hardware and releases otherwise than A (another cohort first,
+    // releases in another order), and activates a delta: the table is read once, yet
+    // each side must see it as a read of its own would.
+    let table = "device_id,hardware_version,software_version,cohort\n\
+                 d1,evt,1.0.0,beta\nd2,dvt,1.0.0,\nd3,evt,2.0.0,beta\nd4,evt,1.0.0,\n";
+    let fleet = "\n[fleet]\nimport = \"fleet.csv\"\n";
+    let mut a_text = String::from("[[cohorts]]\nname = \"beta\"\n");
+    a_text.push_str(&full("1.0.0", "\"evt\" = 100, \"dvt\" = 100"));
+    a_text.push_str(&full("2.0.0", "\"evt\" = 200, \"dvt\" = 200"));
+    a_text.push_str(fleet);
+    for (r, c) in [("2.0.0", "default"), ("2.0.0", "beta")] {
+        a_text.push_str(&activate("0", r, c));
+    }
+    let mut b_text =
+        String::from("[[cohorts]]\nname = \"alpha\"\n\n[[cohorts]]\nname = \"beta\"\n");
+    b_text.push_str(&delta("1.0.0", "2.0.0", "\"evt\" = 20"));
+    b_text.push_str(&full("2.0.0", "\"evt\" = 200, \"dvt\" = 200"));
+    b_text.push_str(&full("1.0.0", "\"evt\" = 100, \"dvt\" = 100"));
+    b_text.push_str(fleet.replace("fleet.csv", "FLEET").as_str());
+    for (r, c) in [
+        ("2.0.0", "default"),
+        ("2.0.0", "beta"),
+        ("1.0.0->2.0.0", "beta"),
+    ] {
+        b_text.push_str(&activate("0", r, c));
+    }
+    let a = Scenario::new("a.toml", &a_text);
+    std::fs::write(a.dir.path().join("fleet.csv"), table).unwrap();
+    std::fs::write(a.dir.path().join("copy.csv"), table).unwrap();
+    let expected = format!("{DIFF_HEADER}\nbeta,1.0.0,evt,full,2.0.0,delta,2.0.0,1,d1");
+    for import in ["fleet.csv", "copy.csv"] {
+        let b = a.dir.path().join("b.toml");
+        std::fs::write(&b, b_text.replace("FLEET", import)).unwrap();
+        let out = diff(&[a.p(), b.to_str().unwrap(), "--at", "0"]);
+        check_csv(&status_out(&out, 1), &expected);
+    }
+    // The same with the table given to both sides by --fleet, as Parquet.
+    let parquet = a.dir.path().join("fleet.parquet");
+    super::expected::write_parquet(&parquet, table);
+    let out = otasim([
+        "diff",
+        a.p(),
+        b_path(&a, &b_text).to_str().unwrap(),
+        "--at",
+        "0",
+        "--fleet",
+        parquet.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    check_csv(&status_out(&out, 1), &expected);
+}
+
+/// Writes B beside A, importing `fleet.csv` (which `--fleet` replaces).
+fn b_path(a: &Scenario, b_text: &str) -> PathBuf {
+    let b = a.dir.path().join("b.toml");
+    std::fs::write(&b, b_text.replace("FLEET", "fleet.csv")).unwrap();
+    b
+}

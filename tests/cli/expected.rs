@@ -61,7 +61,7 @@ fn r34_differences_in_rule_target_and_presence() {
 }
 
 /// Writes the CSV text `table` (header and rows) as a Parquet file, empty cells null.
-fn write_parquet(path: &Path, table: &str) {
+pub(super) fn write_parquet(path: &Path, table: &str) {
     use polars::prelude::{Column, DataFrame, ParquetWriter};
     let mut lines = table.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail, Result};
 
 use otasim::diff::{self, DeviceRow, Differences, Expected, Group, Other, ScenarioSide};
 use otasim::resolver::fast::PackedDecision;
+use otasim::scenario::table::SharedTables;
 use otasim::scenario::{LoadOptions, Scenario};
 use otasim::timeline::State;
 
@@ -62,12 +63,15 @@ pub fn run(args: &DiffArgs, out: &mut impl Write) -> Result<()> {
     if args.other.is_none() && args.variant.is_empty() && args.expected.is_none() {
         bail!("diff needs scenario B, --variant KEY=VALUE or --expected FILE");
     }
+    // A fleet table both sides import (or take with --fleet) is read once.
+    let tables = SharedTables::new();
     let options = LoadOptions {
         fleet: args.input.fleet.clone(),
         seed: args.input.seed,
         devices: args.input.devices,
+        tables: tables.clone(),
     };
-    let mut a = crate::cli::load(&args.input)?;
+    let mut a = crate::cli::load_sharing(&args.input, &tables)?;
     if args.over_time {
         return over_time(args, a, &options, out);
     }

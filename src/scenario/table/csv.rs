@@ -6,6 +6,7 @@ use std::path::Path;
 use polars::prelude::{CsvReadOptions, SerReader};
 
 use super::place::{Format, Placement};
+use super::shared::SharedTables;
 use super::{map_columns, polars_message, table_error};
 use crate::catalog::Catalog;
 use crate::fleet::Fleet;
@@ -15,6 +16,7 @@ pub(super) fn read_csv(
     path: &Path,
     catalog: &mut Catalog,
     fleet: &mut Fleet,
+    tables: &SharedTables,
 ) -> Result<(), ScenarioError> {
     // The header is read with the `csv` crate, for exact errors at line 1; the data with
     // polars, all columns as text (so that a cell is never guessed into a number).
@@ -35,22 +37,24 @@ pub(super) fn read_csv(
         ));
     }
     let pos = map_columns(path, Some(1), &header)?;
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_raise_if_empty(false)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| {
-            // polars' messages about malformed CSV carry no line: find it with `csv`.
-            csv_structure_error(path).unwrap_or_else(|| {
-                table_error(
-                    path,
-                    None,
-                    format!("cannot read fleet table as CSV: {}", polars_message(&e)),
-                )
+    let df = tables.frame(path, || {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_raise_if_empty(false)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(|e| {
+                // polars' messages about malformed CSV carry no line: find it with `csv`.
+                csv_structure_error(path).unwrap_or_else(|| {
+                    table_error(
+                        path,
+                        None,
+                        format!("cannot read fleet table as CSV: {}", polars_message(&e)),
+                    )
+                })
             })
-        })?;
+    })?;
     if df.width() != header.len() {
         return Err(csv_structure_error(path).unwrap_or_else(|| {
             table_error(

@@ -51,6 +51,7 @@ pub(super) enum Want {
 
 /// A text column: `values[0]` is `""`, standing for null and the empty string, and
 /// each row's code indexes `values` (the loader's `Dict`).
+#[derive(Clone)]
 pub(super) struct TextColumn {
     pub values: Vec<String>,
     pub codes: TextCodes,
@@ -58,6 +59,7 @@ pub(super) struct TextColumn {
 
 /// A text column's codes: decoded, or left in the file until the loader knows what each
 /// value maps to ([`Deferred`]).
+#[derive(Clone)]
 pub(super) enum TextCodes {
     Rows(Vec<u32>),
     Deferred(Deferred),
@@ -67,6 +69,7 @@ pub(super) enum TextCodes {
 /// the loader maps each distinct value first, then [`Deferred::map`] decodes the pages
 /// straight into the mapped column. A 10M-row column thus never exists as codes (40 MB
 /// written, faulted in and read back once).
+#[derive(Clone)]
 pub(super) struct Deferred {
     file: Arc<File>,
     /// The column's index among the file's columns.
@@ -273,18 +276,20 @@ impl ChunkPages {
 
 /// A tick column: [`NEVER_SEEN`] for null, and the first row whose value does not fit
 /// an `i32` tick (or is [`NEVER_SEEN`]), with the value.
+#[derive(Clone)]
 pub(super) struct TickColumn {
     pub ticks: Vec<i32>,
     pub out_of_range: Option<(usize, i64)>,
 }
 
 /// One column as read.
+#[derive(Clone)]
 pub(super) enum Read {
     /// Row `i`'s id is `buf[ends[i - 1]..ends[i]]`; `first_empty` is the first row whose
     /// id is null or empty.
     Ids {
-        buf: String,
-        ends: Vec<usize>,
+        buf: Arc<String>,
+        ends: Arc<Vec<usize>>,
         first_empty: Option<usize>,
     },
     Text(TextColumn),
@@ -293,6 +298,7 @@ pub(super) enum Read {
 }
 
 /// A whole table: its row count and, for each column asked for, what was read.
+#[derive(Clone)]
 pub(super) struct DirectTable {
     pub rows: usize,
     pub columns: Vec<Read>,
@@ -1067,8 +1073,8 @@ fn merge_ids(
         .flatten()
         .next();
     Some(Read::Ids {
-        buf,
-        ends,
+        buf: Arc::new(buf),
+        ends: Arc::new(ends),
         first_empty,
     })
 }

@@ -8,9 +8,10 @@ use crate::fleet::Fleet;
 pub(super) enum Ids<'a> {
     Series(std::borrow::Cow<'a, Series>),
     /// Row `i` is `buf[ends[i - 1]..ends[i]]` (from 0 for row 0); null is empty.
+    /// Shared with the table read (which a second scenario on the same table reuses).
     Packed {
-        buf: String,
-        ends: Vec<usize>,
+        buf: std::sync::Arc<String>,
+        ends: std::sync::Arc<Vec<usize>>,
         first_empty: Option<usize>,
     },
 }

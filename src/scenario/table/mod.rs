@@ -46,6 +46,7 @@ mod load;
 mod parquet;
 mod place;
 mod reference;
+mod shared;
 #[cfg(test)]
 mod tests;
 mod text_table;
@@ -60,6 +61,7 @@ pub use columns::{map_columns, COLUMNS};
 pub use guard::guarded;
 pub use parquet::ParquetDecoder;
 pub use reference::{RowInterner, TextRow};
+pub use shared::SharedTables;
 pub use text_table::{read_text_table, TextTable};
 
 /// An error in the fleet table at `path`, at `line` when there is one.
@@ -76,20 +78,22 @@ fn table_error(path: &Path, line: Option<usize>, message: impl Into<String>) -> 
 ///
 /// The format follows the extension: `.csv`, or `.parquet` / `.pq`. On an error the
 /// fleet is unchanged (the catalog may have gained hardware versions and versions).
+/// `tables` keeps the table as read for the next scenario that reads the same file.
 pub(crate) fn read_fleet_table(
     path: &Path,
     catalog: &mut Catalog,
     fleet: &mut Fleet,
+    tables: &SharedTables,
 ) -> Result<(), ScenarioError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
-        Some("csv") => csv::read_csv(path, catalog, fleet),
-        Some("parquet") | Some("pq") => {
-            read_parquet_table(path, catalog, fleet, ParquetDecoder::Direct)
-        }
+        Some("csv") => csv::read_csv(path, catalog, fleet, tables),
+        Some("parquet") | Some("pq") => guard::guarded(path, || {
+            parquet::read_parquet(path, catalog, fleet, ParquetDecoder::Direct, tables)
+        }),
         _ => Err(table_error(
             path,
             None,
@@ -108,7 +112,7 @@ pub fn read_parquet_table(
     decoder: ParquetDecoder,
 ) -> Result<(), ScenarioError> {
     guard::guarded(path, || {
-        parquet::read_parquet(path, catalog, fleet, decoder)
+        parquet::read_parquet(path, catalog, fleet, decoder, &SharedTables::default())
     })
 }
 

@@ -13,6 +13,7 @@ use super::direct::{self, DirectTable, TextCodes, Want};
 use super::id_column::Ids;
 use super::load::Cells;
 use super::place::{Check, FirstError, Format, Placement};
+use super::shared::SharedTables;
 use super::{map_columns, polars_message, table_error};
 use crate::catalog::Catalog;
 use crate::fleet::Fleet;
@@ -34,6 +35,7 @@ pub(super) fn read_parquet(
     catalog: &mut Catalog,
     fleet: &mut Fleet,
     reader_choice: ParquetDecoder,
+    tables: &SharedTables,
 ) -> Result<(), ScenarioError> {
     let file = std::fs::File::open(path)
         .map_err(|e| table_error(path, None, format!("cannot read fleet table: {e}")))?;
@@ -69,16 +71,18 @@ pub(super) fn read_parquet(
         format: Format::Parquet,
     };
     if let (ParquetDecoder::Direct, Some((wanted, which))) = (reader_choice, plan) {
-        if let Some(direct) = direct::read(path, &wanted) {
+        if let Some(direct) = tables.direct(path, &wanted, || direct::read(path, &wanted)) {
             return table.load_direct(direct, &which, catalog, fleet);
         }
     }
-    let df = reader.finish().map_err(|e| {
-        table_error(
-            path,
-            None,
-            format!("cannot read fleet table as Parquet: {}", polars_message(&e)),
-        )
+    let df = tables.frame(path, || {
+        reader.finish().map_err(|e| {
+            table_error(
+                path,
+                None,
+                format!("cannot read fleet table as Parquet: {}", polars_message(&e)),
+            )
+        })
     })?;
     table.load(&df, &pos, catalog, fleet)
 }

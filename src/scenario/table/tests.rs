@@ -263,19 +263,43 @@ fn write(dir: &Path, spec: &Spec, kind: &Format) -> PathBuf {
 
 /// Reads a table as otasim does. A Parquet table is also read by polars alone: the
 /// two readers must agree, and the direct one must cover every file these tests
-/// write, unless a column's type is one it leaves to polars.
+/// write, unless a column's type is one it leaves to polars. Every table is read a
+/// second time from the table kept by the first read (as `diff A B` does): the same
+/// fleet, or the same error.
 fn load(path: &Path) -> Result<(Catalog, Fleet), ScenarioError> {
+    let tables = SharedTables::new();
     let read = |reader| -> Result<(Catalog, Fleet), ScenarioError> {
         let mut c = catalog();
         let mut fleet = Fleet::new();
         match reader {
-            Some(reader) => read_parquet(path, &mut c, &mut fleet, reader)?,
-            None => read_fleet_table(path, &mut c, &mut fleet)?,
+            Some(reader) => read_parquet(path, &mut c, &mut fleet, reader, &tables)?,
+            None => read_fleet_table(path, &mut c, &mut fleet, &tables)?,
         }
         Ok((c, fleet))
     };
+    let first = read(None);
+    let kept = tables.reused();
+    let again = read(None);
+    match (&first, &again) {
+        (Ok((c1, f1)), Ok((c2, f2))) => {
+            assert_eq!(
+                describe_all(c1, f1),
+                describe_all(c2, f2),
+                "{}",
+                path.display()
+            );
+            assert_eq!(tables.reused(), kept + 1, "{}", path.display());
+        }
+        (Err(e1), Err(e2)) => assert_eq!(e1, e2),
+        (a, b) => panic!(
+            "a kept table reads otherwise on {}: {:?}, then {:?}",
+            path.display(),
+            a.as_ref().err(),
+            b.as_ref().err(),
+        ),
+    }
     if path.extension().is_none_or(|e| e != "parquet") {
-        return read(None);
+        return first;
     }
     let direct = read(Some(ParquetDecoder::Direct));
     let polars = read(Some(ParquetDecoder::Polars));
@@ -588,7 +612,8 @@ fn a_duplicate_of_a_device_already_in_the_fleet() {
                 last_seen: None,
             })
             .unwrap();
-        let err = read_fleet_table(&path, &mut c, &mut fleet).unwrap_err();
+        let err =
+            read_fleet_table(&path, &mut c, &mut fleet, &SharedTables::default()).unwrap_err();
         assert!(
             err.message.contains("device \"SN-1\" is defined twice"),
             "{err}"

@@ -17,8 +17,8 @@ use super::direct::{self, Read, TextCodes, Want};
 /// A table of an id column and text columns.
 pub struct TextTable {
     rows: usize,
-    ids: String,
-    ends: Vec<usize>,
+    ids: std::sync::Arc<String>,
+    ends: std::sync::Arc<Vec<usize>>,
     /// Per text column (in the order asked for), its distinct values and each row's code.
     texts: Vec<(Vec<String>, Vec<u32>)>,
 }
