@@ -6,6 +6,8 @@
 //!   to the full release (millions of differing devices, a few hundred groups).
 //! - `diff_10m/expected`: `diff S --fleet fleet.parquet --at 0 --expected
 //!   expected.parquet`, a 10M-row table of the exact answers (nothing differs).
+//! - `diff_10m/two_scenarios`: `diff S S2 --fleet fleet.parquet --at 0`, S2 a copy of S
+//!   in another file: two scenarios on one table, which is read once.
 //!
 //! Run with `cargo bench --bench diff`; the binary is the bench profile's `otasim`.
 
@@ -27,6 +29,7 @@ use fleet_10m::{fleet_frame, scenario_text, N_DEVICES};
 struct Files {
     _dir: tempfile::TempDir,
     scenario: PathBuf,
+    copy: PathBuf,
     fleet: PathBuf,
     expected: PathBuf,
 }
@@ -35,6 +38,8 @@ fn files() -> Files {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("import.toml");
     std::fs::write(&scenario, scenario_text()).unwrap();
+    let copy = dir.path().join("copy.toml");
+    std::fs::write(&copy, scenario_text()).unwrap();
     let fleet = dir.path().join("fleet.parquet");
     write_parquet(&fleet, &mut fleet_frame(N_DEVICES, false, true)).unwrap();
     // The exact answers, recorded as another system would.
@@ -67,6 +72,7 @@ fn files() -> Files {
     Files {
         _dir: dir,
         scenario,
+        copy,
         fleet,
         expected,
     }
@@ -93,8 +99,10 @@ fn bench(c: &mut Criterion) {
     let f = files();
     let variant = ["--variant", "precedence=full,delta,must_pass_through"];
     let expected = ["--expected", f.expected.to_str().unwrap()];
+    let two = [f.copy.to_str().unwrap()];
     assert_eq!(diff(&f.scenario, &f.fleet, &variant), 1);
     assert_eq!(diff(&f.scenario, &f.fleet, &expected), 0);
+    assert_eq!(diff(&f.scenario, &f.fleet, &two), 0);
 
     let mut group = c.benchmark_group("diff_10m");
     group
@@ -106,6 +114,9 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("expected", |b| {
         b.iter(|| diff(&f.scenario, &f.fleet, &expected))
+    });
+    group.bench_function("two_scenarios", |b| {
+        b.iter(|| diff(&f.scenario, &f.fleet, &two))
     });
     group.finish();
 }
