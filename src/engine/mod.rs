@@ -412,14 +412,20 @@ impl<'s> Engine<'s> {
 
     /// Copies every scheduled device's last-seen tick into the fleet.
     pub fn sync_last_seen(&mut self) {
-        for (b, block) in self.calendar.iter().enumerate() {
-            for w in block.wakes() {
-                if w.seen != i32::MIN {
-                    let d = DeviceIdx((b * BLOCK + w.off()) as u32);
-                    self.state.fleet.set_last_seen(d, i64::from(w.seen));
+        use rayon::prelude::*;
+        // Block b's wakes are devices b × BLOCK + offset: the column cut at the same
+        // places gives each block its own slice.
+        let ticks = self.state.fleet.last_seen_ticks_mut();
+        ticks
+            .par_chunks_mut(BLOCK)
+            .zip(self.calendar.par_iter())
+            .for_each(|(ticks, block)| {
+                for w in block.wakes() {
+                    if w.seen != i32::MIN {
+                        ticks[w.off()] = w.seen;
+                    }
                 }
-            }
-        }
+            });
     }
 
     /// Consumes the engine, returning its final state and series.

@@ -417,6 +417,29 @@ impl Fleet {
         self.last_seen[idx.index()] = i32::try_from(tick).unwrap_or(i32::MAX);
     }
 
+    /// Every device's last-seen tick as stored (`NEVER_SEEN`: never), to write in bulk:
+    /// the engine copies its calendar's ticks in, block by block in parallel.
+    pub(crate) fn last_seen_ticks_mut(&mut self) -> &mut [i32] {
+        &mut self.last_seen
+    }
+
+    /// The devices of `cohort` for which `keep(row)` holds, in fleet order, found in
+    /// parallel (a bulk selection's or a resize's pass over every row).
+    pub fn members_where(
+        &self,
+        cohort: CohortId,
+        keep: impl Fn(usize) -> bool + Sync,
+    ) -> Vec<DeviceIdx> {
+        use rayon::prelude::*;
+        let (cohorts, present) = (&self.cohort, &self.present);
+        (0..self.len())
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .filter(|&i| cohorts[i] == cohort && present[i] && keep(i))
+            .map(|i| DeviceIdx(i as u32))
+            .collect()
+    }
+
     /// Devices in `cohort` that exist now, in fleet order.
     pub fn members(&self, cohort: CohortId) -> impl Iterator<Item = DeviceIdx> + '_ {
         self.cohort

@@ -83,6 +83,9 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
     }
 }
 
+/// Flips `k` of the `eligible_count` eligible devices: those at `k` positions drawn
+/// uniformly among the eligible devices in fleet order. The pass is parallel: each chunk
+/// of rows counts its eligible devices, then finds the drawn positions that fall in it.
 fn flip_in_one_pass(
     fleet: &mut Fleet,
     cohort: CohortId,
@@ -91,21 +94,59 @@ fn flip_in_one_pass(
     eligible_count: u64,
     rng: &mut impl Rng,
 ) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 16;
     let mut positions = sample(rng, eligible_count as usize, k as usize).into_vec();
     positions.sort_unstable();
-    let mut next = positions.into_iter().peekable();
-    let mut position = 0;
-    for i in 0..fleet.len() {
-        let Some(&want) = next.peek() else { break };
-        if eligible(fleet, i, cohort, grow) {
-            if position == want {
-                fleet.set_staged(DeviceIdx(i as u32), grow);
-                next.next();
+    let rows = fleet.len();
+    let chunks: Vec<std::ops::Range<usize>> = (0..rows.div_ceil(CHUNK))
+        .map(|c| c * CHUNK..((c + 1) * CHUNK).min(rows))
+        .collect();
+    let view: &Fleet = fleet;
+    let counts: Vec<usize> = chunks
+        .par_iter()
+        .map(|r| {
+            r.clone()
+                .filter(|&i| eligible(view, i, cohort, grow))
+                .count()
+        })
+        .collect();
+    // The eligible devices before each chunk.
+    let firsts: Vec<usize> = counts
+        .iter()
+        .scan(0, |before, &n| {
+            let first = *before;
+            *before += n;
+            Some(first)
+        })
+        .collect();
+    let chosen: Vec<u32> = chunks
+        .par_iter()
+        .zip(&firsts)
+        .zip(&counts)
+        .flat_map_iter(|((r, &first), &n)| {
+            let from = positions.partition_point(|&p| p < first);
+            let to = positions.partition_point(|&p| p < first + n);
+            let mut wanted = positions[from..to].iter().peekable();
+            let mut position = first;
+            let mut out = Vec::with_capacity(to - from);
+            for i in r.clone() {
+                let Some(&&want) = wanted.peek() else { break };
+                if eligible(view, i, cohort, grow) {
+                    if position == want {
+                        out.push(i as u32);
+                        wanted.next();
+                    }
+                    position += 1;
+                }
             }
-            position += 1;
-        }
+            out
+        })
+        .collect();
+    debug_assert_eq!(chosen.len() as u64, k, "every position found");
+    for i in chosen {
+        fleet.set_staged(DeviceIdx(i), grow);
     }
-    debug_assert!(next.peek().is_none(), "every position found");
 }
 
 #[cfg(test)]

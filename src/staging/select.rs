@@ -47,7 +47,7 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
                     return picked;
                 }
             }
-            let all: Vec<DeviceIdx> = matches(fleet, filter).collect();
+            let all: Vec<DeviceIdx> = all_matches(fleet, filter);
             if all.len() <= limit {
                 return all;
             }
@@ -57,7 +57,7 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
                 .collect()
         }
         Order::Random => {
-            let mut all: Vec<DeviceIdx> = matches(fleet, filter).collect();
+            let mut all: Vec<DeviceIdx> = all_matches(fleet, filter);
             all.shuffle(rng);
             all
         }
@@ -68,7 +68,7 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
                 Some(t) => (0, if desc { -t } else { t }, d.0),
                 None => (1, 0, d.0),
             };
-            let mut all: Vec<DeviceIdx> = matches(fleet, filter).collect();
+            let mut all: Vec<DeviceIdx> = all_matches(fleet, filter);
             if all.len() > limit {
                 all.select_nth_unstable_by_key(limit, key);
                 all.truncate(limit);
@@ -104,6 +104,14 @@ fn matches<'a>(fleet: &'a Fleet, filter: &'a Filter) -> impl Iterator<Item = Dev
     fleet
         .members(filter.cohort)
         .filter(move |&d| passes(fleet, filter, d))
+}
+
+/// Every matching device, in fleet order, found in parallel (the same list as
+/// [`matches`]).
+fn all_matches(fleet: &Fleet, filter: &Filter) -> Vec<DeviceIdx> {
+    fleet.members_where(filter.cohort, |i| {
+        passes(fleet, filter, DeviceIdx(i as u32))
+    })
 }
 
 /// `limit` distinct matches drawn by uniform probes of the fleet's rows, or `None` when
