@@ -40,6 +40,10 @@ pub struct Model {
     pub duration_ticks: u64,
     /// Catalog and fleet before any event.
     pub initial: State,
+    /// Devices present in the initial fleet, kept apart so that a run can take the
+    /// initial fleet ([`crate::scenario::Scenario::take_initial`]) instead of copying
+    /// it and still report where it started.
+    pub devices_start: u64,
     /// The timeline, sorted by tick (stable: file order within a tick).
     pub events: Vec<Event>,
     /// The device behaviour model; `None` for a static fleet (devices never poll).

@@ -161,7 +161,7 @@ impl Summary {
             seed: scenario.seed,
             tick_seconds: scenario.tick_seconds,
             ticks,
-            devices_start: scenario.initial.fleet.present().count() as u64,
+            devices_start: scenario.devices_start,
             devices_end,
             arrived: total.arrived,
             retired: total.retired,

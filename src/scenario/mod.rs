@@ -140,6 +140,7 @@ impl Scenario {
                 seed: options.seed.unwrap_or(low.seed),
                 tick_seconds: low.tick_seconds,
                 duration_ticks: low.duration_ticks,
+                devices_start: low.fleet.present().count() as u64,
                 initial: State {
                     catalog: low.catalog,
                     fleet: low.fleet,
@@ -194,10 +195,17 @@ impl Scenario {
     /// As [`Scenario::state_at`], taking the initial fleet instead of copying it (a
     /// 10M-device fleet is hundreds of megabytes): afterwards `initial.fleet` is empty.
     pub fn take_state_at(&mut self, t: u64) -> Result<State, ScenarioError> {
-        let initial = State {
+        let initial = self.take_initial();
+        crate::engine::state_from(&self.model, initial, t).map_err(|e| self.event_error(e))
+    }
+
+    /// The initial state, its fleet moved out rather than copied (for an engine that
+    /// starts from it, `Engine::with_state`): afterwards `initial.fleet` is empty, and
+    /// `devices_start` still says how many devices it had.
+    pub fn take_initial(&mut self) -> State {
+        State {
             catalog: self.model.initial.catalog.clone(),
             fleet: std::mem::take(&mut self.model.initial.fleet),
-        };
-        crate::engine::state_from(&self.model, initial, t).map_err(|e| self.event_error(e))
+        }
     }
 }

@@ -40,7 +40,7 @@ fn snapshot_ticks(scenario: &Scenario, every: Option<u64>) -> Vec<(u64, bool)> {
 /// Runs `otasim run`.
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     let (threads, pool) = crate::cli::worker_pool(args.threads)?;
-    let scenario = load(&args.input)?;
+    let mut scenario = load(&args.input)?;
     if let Some(golden) = args.check.as_deref().filter(|g| !g.is_dir()) {
         anyhow::bail!("--check {}: not a directory", golden.display());
     }
@@ -89,8 +89,12 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<()> {
     };
 
     let started = Instant::now();
+    // The engine starts from the initial fleet itself: a copy would hold a second
+    // fleet (23 bytes a device) for the whole run.
+    let initial = scenario.take_initial();
+    let scenario = scenario;
     let (end, series, snapshots, runtime) = pool.install(|| -> Result<_> {
-        let mut engine = Engine::new(&scenario, true);
+        let mut engine = Engine::with_state(&scenario, initial, true);
         let mut snapshots = Vec::new();
         for (tick, requested) in snapshots_at {
             // A tick at a time, so that Ctrl-C stops the run between two.

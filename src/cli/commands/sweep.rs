@@ -162,9 +162,11 @@ fn run_variant(
         format!("variant {i} ({})", set.join(", "))
     };
     let text = sweep::variant_text(doc, params, &choice).map_err(|m| anyhow!(m))?;
-    let scenario =
+    let mut scenario =
         Scenario::from_text(path, &text, options).map_err(|e| anyhow!("{}: {e}", what()))?;
-    let mut engine = Engine::new(&scenario, true);
+    let initial = scenario.take_initial();
+    let scenario = scenario;
+    let mut engine = Engine::with_state(&scenario, initial, true);
     engine
         .advance_to(scenario.duration_ticks, |_| {})
         .map_err(|e| anyhow!("{}: {}", what(), scenario.event_error(e)))?;

@@ -267,43 +267,46 @@ fn write(dir: &Path, spec: &Spec, kind: &Format) -> PathBuf {
 /// second time from the table kept by the first read (as `diff A B` does): the same
 /// fleet, or the same error.
 fn load(path: &Path) -> Result<(Catalog, Fleet), ScenarioError> {
-    let tables = SharedTables::new();
-    let read = |reader| -> Result<(Catalog, Fleet), ScenarioError> {
+    let read = |reader, tables: &SharedTables| -> Result<(Catalog, Fleet), ScenarioError> {
         let mut c = catalog();
         let mut fleet = Fleet::new();
         match reader {
-            Some(reader) => read_parquet(path, &mut c, &mut fleet, reader, &tables)?,
-            None => read_fleet_table(path, &mut c, &mut fleet, &tables)?,
+            Some(reader) => read_parquet(path, &mut c, &mut fleet, reader, tables)?,
+            None => read_fleet_table(path, &mut c, &mut fleet, tables)?,
         }
         Ok((c, fleet))
     };
-    let first = read(None);
+    let tables = SharedTables::new();
+    let first = read(None, &tables);
     let kept = tables.reused();
-    let again = read(None);
-    match (&first, &again) {
-        (Ok((c1, f1)), Ok((c2, f2))) => {
-            assert_eq!(
-                describe_all(c1, f1),
-                describe_all(c2, f2),
-                "{}",
-                path.display()
-            );
-            assert_eq!(tables.reused(), kept + 1, "{}", path.display());
-        }
-        (Err(e1), Err(e2)) => assert_eq!(e1, e2),
-        (a, b) => panic!(
-            "a kept table reads otherwise on {}: {:?}, then {:?}",
-            path.display(),
-            a.as_ref().err(),
-            b.as_ref().err(),
-        ),
+    let again = read(None, &tables);
+    assert_same(path, "a kept table reads otherwise", &first, &again);
+    if first.is_ok() {
+        assert_eq!(tables.reused(), kept + 1, "{}", path.display());
     }
     if path.extension().is_none_or(|e| e != "parquet") {
         return first;
     }
-    let direct = read(Some(ParquetDecoder::Direct));
-    let polars = read(Some(ParquetDecoder::Polars));
-    match (&direct, &polars) {
+    let fresh = SharedTables::default();
+    let direct = read(Some(ParquetDecoder::Direct), &fresh);
+    let polars = read(Some(ParquetDecoder::Polars), &fresh);
+    assert_same(path, "the readers disagree", &direct, &polars);
+    assert!(
+        direct_covers(path) != Some(false),
+        "the direct reader gave up on {}",
+        path.display()
+    );
+    direct
+}
+
+/// Asserts that two reads of `path` gave the same fleet or the same error.
+fn assert_same(
+    path: &Path,
+    what: &str,
+    a: &Result<(Catalog, Fleet), ScenarioError>,
+    b: &Result<(Catalog, Fleet), ScenarioError>,
+) {
+    match (a, b) {
         (Ok((c1, f1)), Ok((c2, f2))) => {
             assert_eq!(
                 describe_all(c1, f1),
@@ -313,19 +316,13 @@ fn load(path: &Path) -> Result<(Catalog, Fleet), ScenarioError> {
             )
         }
         (Err(e1), Err(e2)) => assert_eq!(e1.to_string(), e2.to_string()),
-        (d, p) => panic!(
-            "the readers disagree on {}: direct {:?}, polars {:?}",
+        (a, b) => panic!(
+            "{what} on {}: {:?}, then {:?}",
             path.display(),
-            d.as_ref().err().map(ToString::to_string),
-            p.as_ref().err().map(ToString::to_string),
+            a.as_ref().err().map(ToString::to_string),
+            b.as_ref().err().map(ToString::to_string),
         ),
     }
-    assert!(
-        direct_covers(path) != Some(false),
-        "the direct reader gave up on {}",
-        path.display()
-    );
-    direct
 }
 
 /// Whether the direct reader reads `path` (`None`: its columns' types are left to
