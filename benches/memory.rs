@@ -17,6 +17,8 @@ fn main() {
         .unwrap_or(1_000_000);
     let out = tempfile::tempdir().expect("a temporary directory");
     let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/bench-10m.toml");
+    // Reaped by `wait4` below, which gives the peak RSS that `Child::wait` does not.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_otasim"))
         .args(["run", scenario, "--devices", &devices.to_string(), "--out"])
         .arg(out.path())
