@@ -9,6 +9,7 @@
 //! id strings and their index; `hash.rs`: the index's hash.
 
 mod bulk;
+mod cohort_rows;
 mod hash;
 mod id_store;
 mod ids;
@@ -113,6 +114,9 @@ pub struct Fleet {
     /// use ([`Fleet::cohort_counts`]), then kept up to date by every setter and bulk
     /// push, so that a staged rollout whose count is already right costs O(1) (R19).
     counts: Option<Vec<[u64; 2]>>,
+    /// Each cohort's rows, built by the first pass that asks for one cohort's
+    /// ([`Fleet::members_where`]), then kept up to date.
+    cohort_rows: Option<cohort_rows::CohortRows>,
 }
 
 impl Fleet {
@@ -148,6 +152,9 @@ impl Fleet {
         self.project_key.push(pack_key(r.project_key));
         self.staged.push(r.staged);
         self.count(r.cohort, true, r.staged, 1);
+        if let Some(lists) = &mut self.cohort_rows {
+            lists.added(self.cohort.len() - 1, &self.cohort);
+        }
         self.release_override
             .push(pack_override(r.release_override));
         self.last_seen.push(last_seen);
@@ -251,6 +258,9 @@ impl Fleet {
 
     /// Brings the kept counts up to date with rows `first..` just added in bulk.
     fn count_rows(&mut self, first: usize) {
+        if let Some(lists) = &mut self.cohort_rows {
+            lists.added(first, &self.cohort);
+        }
         if self.counts.is_none() {
             return;
         }
@@ -423,21 +433,40 @@ impl Fleet {
         &mut self.last_seen
     }
 
-    /// The devices of `cohort` for which `keep(row)` holds, in fleet order, found in
-    /// parallel (a bulk selection's or a resize's pass over every row).
+    /// The present devices of `cohort` for which `keep(fleet, row)` holds, in fleet
+    /// order, found in parallel over the cohort's rows (built on first use, 4 bytes a
+    /// device, then kept up to date: `cohort_rows.rs`).
     pub fn members_where(
-        &self,
+        &mut self,
         cohort: CohortId,
-        keep: impl Fn(usize) -> bool + Sync,
+        keep: impl Fn(&Fleet, usize) -> bool + Sync,
     ) -> Vec<DeviceIdx> {
         use rayon::prelude::*;
-        let (cohorts, present) = (&self.cohort, &self.present);
-        (0..self.len())
-            .into_par_iter()
-            .with_min_len(1 << 14)
-            .filter(|&i| cohorts[i] == cohort && present[i] && keep(i))
-            .map(|i| DeviceIdx(i as u32))
-            .collect()
+        if self.cohort_rows.is_none() {
+            self.cohort_rows = Some(cohort_rows::CohortRows::build(&self.cohort));
+        }
+        self.with_cohort_rows(cohort, |fleet, rows| {
+            rows.par_iter()
+                .with_min_len(1 << 14)
+                .filter(|&&i| fleet.present[i as usize] && keep(fleet, i as usize))
+                .map(|&i| DeviceIdx(i))
+                .collect()
+        })
+        .expect("built above")
+    }
+
+    /// `f(fleet, rows)` with `rows` the rows of `cohort` (present or not) in increasing
+    /// order, when the fleet keeps them ([`Fleet::members_where`] built them); `None`
+    /// otherwise.
+    pub fn with_cohort_rows<R>(
+        &mut self,
+        cohort: CohortId,
+        f: impl FnOnce(&Fleet, &[u32]) -> R,
+    ) -> Option<R> {
+        self.cohort_rows.as_mut()?.rows(cohort, &self.cohort);
+        let fleet: &Fleet = self;
+        let rows = fleet.cohort_rows.as_ref()?.settled(cohort);
+        Some(f(fleet, rows))
     }
 
     /// Devices in `cohort` that exist now, in fleet order.
@@ -460,6 +489,12 @@ impl Fleet {
             self.count(cohort, present, false, 1);
             self.cohort[i] = cohort;
             self.staged[i] = false;
+            let rows = self.cohort.len();
+            if let Some(lists) = &mut self.cohort_rows {
+                if !lists.moved(i as u32, old, cohort, rows) {
+                    self.cohort_rows = None;
+                }
+            }
         }
     }
 

@@ -84,8 +84,10 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
 }
 
 /// Flips `k` of the `eligible_count` eligible devices: those at `k` positions drawn
-/// uniformly among the eligible devices in fleet order. The pass is parallel: each chunk
-/// of rows counts its eligible devices, then finds the drawn positions that fall in it.
+/// uniformly among the eligible devices in fleet order. The pass reads the cohort's
+/// rows when the fleet keeps them (`Fleet::with_cohort_rows`), else every row, in
+/// parallel: each chunk counts its eligible devices, then finds the drawn positions
+/// that fall in it.
 fn flip_in_one_pass(
     fleet: &mut Fleet,
     cohort: CohortId,
@@ -94,22 +96,48 @@ fn flip_in_one_pass(
     eligible_count: u64,
     rng: &mut impl Rng,
 ) {
-    use rayon::prelude::*;
-    const CHUNK: usize = 1 << 16;
     let mut positions = sample(rng, eligible_count as usize, k as usize).into_vec();
     positions.sort_unstable();
-    let rows = fleet.len();
-    let chunks: Vec<std::ops::Range<usize>> = (0..rows.div_ceil(CHUNK))
-        .map(|c| c * CHUNK..((c + 1) * CHUNK).min(rows))
+    let chosen = fleet
+        .with_cohort_rows(cohort, |view, rows| {
+            chosen_rows(
+                rows.len(),
+                |j| rows[j] as usize,
+                &positions,
+                |i| eligible(view, i, cohort, grow),
+            )
+        })
+        .unwrap_or_else(|| {
+            let view: &Fleet = fleet;
+            chosen_rows(
+                view.len(),
+                |j| j,
+                &positions,
+                |i| eligible(view, i, cohort, grow),
+            )
+        });
+    debug_assert_eq!(chosen.len() as u64, k, "every position found");
+    for i in chosen {
+        fleet.set_staged(DeviceIdx(i), grow);
+    }
+}
+
+/// The rows at `positions` (sorted) among the items `0..n` whose row (`row(j)`,
+/// increasing in `j`) is `eligible`, counting in item order.
+fn chosen_rows(
+    n: usize,
+    row: impl Fn(usize) -> usize + Sync,
+    positions: &[usize],
+    eligible: impl Fn(usize) -> bool + Sync,
+) -> Vec<u32> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 16;
+    let chunks: Vec<std::ops::Range<usize>> = (0..n.div_ceil(CHUNK))
+        .map(|c| c * CHUNK..((c + 1) * CHUNK).min(n))
         .collect();
-    let view: &Fleet = fleet;
     let counts: Vec<usize> = chunks
         .par_iter()
-        .map(|r| {
-            r.clone()
-                .filter(|&i| eligible(view, i, cohort, grow))
-                .count()
-        })
+        .map(|r| r.clone().filter(|&j| eligible(row(j))).count())
         .collect();
     // The eligible devices before each chunk.
     let firsts: Vec<usize> = counts
@@ -120,7 +148,7 @@ fn flip_in_one_pass(
             Some(first)
         })
         .collect();
-    let chosen: Vec<u32> = chunks
+    chunks
         .par_iter()
         .zip(&firsts)
         .zip(&counts)
@@ -130,9 +158,10 @@ fn flip_in_one_pass(
             let mut wanted = positions[from..to].iter().peekable();
             let mut position = first;
             let mut out = Vec::with_capacity(to - from);
-            for i in r.clone() {
+            for j in r.clone() {
                 let Some(&&want) = wanted.peek() else { break };
-                if eligible(view, i, cohort, grow) {
+                let i = row(j);
+                if eligible(i) {
                     if position == want {
                         out.push(i as u32);
                         wanted.next();
@@ -142,11 +171,7 @@ fn flip_in_one_pass(
             }
             out
         })
-        .collect();
-    debug_assert_eq!(chosen.len() as u64, k, "every position found");
-    for i in chosen {
-        fleet.set_staged(DeviceIdx(i), grow);
-    }
+        .collect()
 }
 
 #[cfg(test)]

@@ -64,11 +64,11 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
         Order::LastSeenDesc | Order::LastSeenAsc => {
             let desc = filter.order == Order::LastSeenDesc;
             // Never-seen devices last in both orders; ties in fleet order (the index).
+            let mut all: Vec<DeviceIdx> = all_matches(fleet, filter);
             let key = |&d: &DeviceIdx| match fleet.last_seen(d) {
                 Some(t) => (0, if desc { -t } else { t }, d.0),
                 None => (1, 0, d.0),
             };
-            let mut all: Vec<DeviceIdx> = all_matches(fleet, filter);
             if all.len() > limit {
                 all.select_nth_unstable_by_key(limit, key);
                 all.truncate(limit);
@@ -108,10 +108,8 @@ fn matches<'a>(fleet: &'a Fleet, filter: &'a Filter) -> impl Iterator<Item = Dev
 
 /// Every matching device, in fleet order, found in parallel (the same list as
 /// [`matches`]).
-fn all_matches(fleet: &Fleet, filter: &Filter) -> Vec<DeviceIdx> {
-    fleet.members_where(filter.cohort, |i| {
-        passes(fleet, filter, DeviceIdx(i as u32))
-    })
+fn all_matches(fleet: &mut Fleet, filter: &Filter) -> Vec<DeviceIdx> {
+    fleet.members_where(filter.cohort, |f, i| passes(f, filter, DeviceIdx(i as u32)))
 }
 
 /// `limit` distinct matches drawn by uniform probes of the fleet's rows, or `None` when
