@@ -185,6 +185,32 @@ mod tests {
         Percent::parse(s).unwrap()
     }
 
+    /// A resize reads the cohort's kept rows once a bulk selection built them, and
+    /// every row before: the same devices either way, moves in between included.
+    #[test]
+    fn r19_kept_cohort_rows_choose_what_a_pass_over_every_row_chooses() {
+        let mut plain = fleet(3000, 3);
+        for i in (0..3000).step_by(11) {
+            plain.move_to(DeviceIdx(i), CohortId((i % 3) as u16));
+        }
+        let mut kept = plain.clone();
+        kept.members_where(CohortId(0), |_, _| true);
+        for i in (0..3000).step_by(7) {
+            for f in [&mut plain, &mut kept] {
+                f.move_to(DeviceIdx(i), CohortId(((i / 7) % 3) as u16));
+            }
+        }
+        for pct in ["60", "20", "90", "3"] {
+            for c in 0..3 {
+                let mut r1 = ChaCha8Rng::seed_from_u64(c as u64);
+                let mut r2 = ChaCha8Rng::seed_from_u64(c as u64);
+                resize_staged(&mut plain, CohortId(c), p(pct), &mut r1);
+                resize_staged(&mut kept, CohortId(c), p(pct), &mut r2);
+                assert_eq!(staged_in(&plain, c), staged_in(&kept, c), "{pct} % of {c}");
+            }
+        }
+    }
+
     #[test]
     fn r19_grow_keeps_and_shrink_unstages_exactly() {
         let mut f = fleet(1000, 2);
