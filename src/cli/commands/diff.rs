@@ -63,8 +63,13 @@ pub fn run(args: &DiffArgs, out: &mut impl Write) -> Result<()> {
     if args.other.is_none() && args.variant.is_empty() && args.expected.is_none() {
         bail!("diff needs scenario B, --variant KEY=VALUE or --expected FILE");
     }
-    // A fleet table both sides import (or take with --fleet) is read once.
-    let tables = SharedTables::new();
+    // A fleet table both sides import (or take with --fleet) is read once. Only a
+    // scenario B reads one again: a variant shares A's fleet, a recorded table has none.
+    let tables = if args.other.is_some() {
+        SharedTables::new()
+    } else {
+        SharedTables::default()
+    };
     let options = LoadOptions {
         fleet: args.input.fleet.clone(),
         seed: args.input.seed,
