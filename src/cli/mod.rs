@@ -14,6 +14,7 @@ use anyhow::{anyhow, Context, Result};
 
 use otasim::fleet::Fleet;
 use otasim::ids::DeviceIdx;
+use otasim::scenario::table::SharedTables;
 use otasim::scenario::{LoadOptions, Scenario};
 use otasim::timeline::State;
 
@@ -58,22 +59,24 @@ impl std::error::Error for Differ {}
 
 /// Loads and validates the scenario (its whole timeline), with `--fleet`/`--seed`.
 pub fn load(input: &ScenarioArgs) -> Result<Scenario> {
-    load_sharing(input, &otasim::scenario::table::SharedTables::default())
+    load_with(input, &load_options(input, SharedTables::default()))
 }
 
-/// [`load`], keeping the fleet table it reads in `tables` for the next scenario.
-pub fn load_sharing(
-    input: &ScenarioArgs,
-    tables: &otasim::scenario::table::SharedTables,
-) -> Result<Scenario> {
-    let options = LoadOptions {
+/// The load options the scenario flags give (`--fleet`, `--seed`, `--devices`), keeping
+/// the fleet tables read in `tables` (for commands that load several scenarios).
+pub fn load_options(input: &ScenarioArgs, tables: SharedTables) -> LoadOptions {
+    LoadOptions {
         fleet: input.fleet.clone(),
         seed: input.seed,
         devices: input.devices,
-        tables: tables.clone(),
-    };
+        tables,
+    }
+}
+
+/// [`load`] with `options` (from [`load_options`]).
+pub fn load_with(input: &ScenarioArgs, options: &LoadOptions) -> Result<Scenario> {
     // ScenarioError already renders as `file:line: message`.
-    let scenario = Scenario::load(&input.scenario, &options)?;
+    let scenario = Scenario::load(&input.scenario, options)?;
     if input.deny_warnings {
         DENY_WARNINGS.store(true, std::sync::atomic::Ordering::Relaxed);
     }

@@ -70,13 +70,8 @@ pub fn run(args: &DiffArgs, out: &mut impl Write) -> Result<()> {
     } else {
         SharedTables::default()
     };
-    let options = LoadOptions {
-        fleet: args.input.fleet.clone(),
-        seed: args.input.seed,
-        devices: args.input.devices,
-        tables: tables.clone(),
-    };
-    let mut a = crate::cli::load_sharing(&args.input, &tables)?;
+    let options = crate::cli::load_options(&args.input, tables);
+    let mut a = crate::cli::load_with(&args.input, &options)?;
     if args.over_time {
         return over_time(args, a, &options, out);
     }

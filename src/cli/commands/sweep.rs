@@ -20,12 +20,8 @@ use crate::cli::args::{SweepArgs, TableFormat};
 pub fn run(args: &SweepArgs, out: &mut impl Write) -> Result<()> {
     let path = &args.input.scenario;
     // Every variant is loaded anew; a fleet table they share is read once.
-    let options = LoadOptions {
-        fleet: args.input.fleet.clone(),
-        seed: args.input.seed,
-        devices: args.input.devices,
-        tables: otasim::scenario::table::SharedTables::new(),
-    };
+    let options =
+        crate::cli::load_options(&args.input, otasim::scenario::table::SharedTables::new());
     // The scenario as written must load: its errors are reported as by every command.
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read scenario", path.display()))?;
