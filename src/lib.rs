@@ -26,6 +26,7 @@ pub mod matrix;
 pub mod model;
 pub mod plan;
 pub mod policy;
+mod prefetch;
 pub mod resolver;
 pub mod rng;
 pub mod scenario;

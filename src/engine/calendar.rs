@@ -191,7 +191,7 @@ impl Block {
         // hardware prefetcher: ask for the bucket's next cache line before it is needed.
         let next = bucket.len() + LINE_AHEAD;
         if next < bucket.capacity() {
-            super::prefetch(bucket.as_ptr().wrapping_add(next));
+            crate::prefetch::prefetch(bucket.as_ptr().wrapping_add(next));
         }
     }
 

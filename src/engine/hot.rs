@@ -38,10 +38,15 @@ pub struct Hot(u64);
 impl Hot {
     /// The word of device `d` as the fleet has it now.
     pub fn of(fleet: &Fleet, d: DeviceIdx) -> Hot {
-        let r = fleet.report(d);
-        let mut w = (u64::from(fleet.profile(d)) << PROFILE_SHIFT)
-            | (u64::from(r.cohort.0) << COHORT_SHIFT);
-        if fleet.is_present(d) {
+        Hot::of_report(&fleet.report(d), fleet.is_present(d), fleet.profile(d))
+    }
+
+    /// The word of a device whose report, presence and profile are these (for callers
+    /// that have just read the report).
+    #[inline]
+    pub fn of_report(r: &DeviceReport, present: bool, profile: u8) -> Hot {
+        let mut w = (u64::from(profile) << PROFILE_SHIFT) | (u64::from(r.cohort.0) << COHORT_SHIFT);
+        if present {
             w |= PRESENT;
         }
         if r.staged {
@@ -69,6 +74,18 @@ impl Hot {
     #[inline]
     pub fn profile(self) -> u8 {
         (self.0 >> PROFILE_SHIFT) as u8
+    }
+
+    /// Its staged flag.
+    #[inline]
+    pub fn staged(self) -> bool {
+        self.0 & STAGED != 0
+    }
+
+    /// Sets its staged flag.
+    #[inline]
+    pub fn set_staged(&mut self, staged: bool) {
+        self.0 = (self.0 & !STAGED) | if staged { STAGED } else { 0 };
     }
 
     /// Marks the device retired.

@@ -22,7 +22,7 @@ use calendar::{Block, Carry, Wake, BLOCK};
 use hot::Hot;
 
 use crate::behaviour::Behaviour;
-use crate::fleet::Changes;
+use crate::fleet::{Changes, DeviceReport};
 use crate::ids::DeviceIdx;
 use crate::model::Model;
 use crate::resolver::Rule;
@@ -37,25 +37,26 @@ const _: () = assert!(crate::catalog::MAX_PAYLOAD <= calendar::MAX_PARTIAL);
 /// an override, and written only when a device installs or retires).
 pub const HOT_BYTES_PER_DEVICE: usize = std::mem::size_of::<Hot>() + std::mem::size_of::<Wake>();
 
+/// A device's report before the changes: in its word, or in the log when the word is
+/// cold (`None` if in neither).
+fn old_report(
+    catalog: &crate::catalog::Catalog,
+    h: Hot,
+    changes: &Changes,
+    i: u32,
+) -> Option<DeviceReport> {
+    if h.is_cold() {
+        changes.keyed_before(i)
+    } else {
+        Some(h.plain_report(catalog))
+    }
+}
+
 /// A fleet's packed last-seen tick as a wake carries it.
 fn seen_of(fleet: &crate::fleet::Fleet, d: DeviceIdx) -> i32 {
     fleet
         .last_seen(d)
         .map_or(i32::MIN, |t| i32::try_from(t).unwrap_or(i32::MAX))
-}
-
-/// Hints the CPU to bring `x` into cache (no effect on results).
-#[inline(always)]
-fn prefetch<T>(x: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch never faults nor
-        // changes memory, whatever the address.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(x.cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 /// Blocks for a fleet of `devices`.
@@ -266,27 +267,23 @@ impl<'s> Engine<'s> {
     /// its hot word, or in the log when the word is cold), else by rebuilding and
     /// recounting everything.
     fn fleet_changed(&mut self, changes: Option<Changes>) {
+        use rayon::prelude::*;
         let fleet = &self.state.fleet;
         let catalog = &self.state.catalog;
-        let old_report = |h: Hot, changes: &Changes, i: u32| {
-            if h.is_cold() {
-                changes.keyed_before(i)
-            } else {
-                Some(h.plain_report(catalog))
-            }
-        };
+        let hot = &self.hot;
         let incremental = changes.filter(|changes| {
-            fleet.len() == self.hot.len()
-                && changes.devices.iter().all(|&i| {
-                    let (h, d) = (self.hot[i as usize], DeviceIdx(i));
-                    // Presence and profile are not the events' to change; a word cold
-                    // for ids too large to pack has its old report nowhere.
-                    h.present() == fleet.is_present(d)
-                        && h.profile() == fleet.profile(d)
-                        && old_report(h, changes, i).is_some()
+            fleet.len() == hot.len()
+                && changes.devices.par_iter().with_min_len(1 << 12).all(|&i| {
+                    let (h, d) = (hot[i as usize], DeviceIdx(i));
+                    // Presence and profile are not the events' to change (nor changed
+                    // at all when only staged flags were); a word cold for ids too
+                    // large to pack has its old report nowhere.
+                    (!changes.not_only_staged
+                        || h.present() == fleet.is_present(d) && h.profile() == fleet.profile(d))
+                        && old_report(catalog, h, changes, i).is_some()
                 })
         });
-        let Some(changes) = incremental else {
+        let Some(mut changes) = incremental else {
             self.hot = hot::build(fleet);
             let ring = calendar::ring_size(self.model.behaviour.as_ref());
             self.calendar
@@ -296,17 +293,24 @@ impl<'s> Engine<'s> {
             self.series.recount(catalog, fleet);
             return;
         };
-        for &i in &changes.devices {
+        let cold = if changes.not_only_staged {
+            std::mem::take(&mut changes.devices)
+        } else {
+            self.staged_flips(&changes.devices)
+        };
+        let (fleet, catalog) = (&self.state.fleet, &self.state.catalog);
+        let columns = fleet.columns();
+        for i in cold {
             let d = DeviceIdx(i);
             let h = &mut self.hot[d.index()];
+            let new = columns.report(d.index());
             if h.present() {
-                let old = old_report(*h, &changes, i).expect("checked above");
-                let new = fleet.report(d);
+                let old = old_report(catalog, *h, &changes, i).expect("checked above");
                 if old != new {
                     self.series.change_report(catalog, &old, &new);
                 }
             }
-            *h = Hot::of(fleet, d);
+            *h = Hot::of_report(&new, h.present(), h.profile());
         }
         #[cfg(debug_assertions)]
         {
@@ -319,6 +323,64 @@ impl<'s> Engine<'s> {
                 "incremental counts differ from a recount"
             );
         }
+    }
+
+    /// Brings the words of `devices` (sorted), whose only change is their staged flag,
+    /// and the series' counts up to date, and returns those whose words are cold (their
+    /// reports are the fleet's, to be updated one by one). A ramp step flips 100,000s of
+    /// flags, so the words are read and written in parallel, one read of the fleet's
+    /// staged column each (the rest of the report is in the word), and the series moves
+    /// devices per class, counted per chunk, not one at a time.
+    fn staged_flips(&mut self, devices: &[u32]) -> Vec<u32> {
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 13;
+        let (fleet, catalog) = (&self.state.fleet, &self.state.catalog);
+        // Each chunk of devices with the words it covers (devices are sorted, so the
+        // chunks' words are disjoint slices).
+        let mut parts = Vec::with_capacity(devices.len().div_ceil(CHUNK));
+        let mut words: &mut [Hot] = &mut self.hot;
+        let mut base = 0usize;
+        for chunk in devices.chunks(CHUNK) {
+            let end = *chunk.last().expect("chunks are not empty") as usize + 1;
+            let (mine, rest) = std::mem::take(&mut words).split_at_mut(end - base);
+            parts.push((chunk, mine, base));
+            words = rest;
+            base = end;
+        }
+        let results: Vec<(hashbrown::HashMap<DeviceReport, u64>, Vec<u32>)> = parts
+            .into_par_iter()
+            .map(|(chunk, words, base)| {
+                let mut flipped: hashbrown::HashMap<DeviceReport, u64> = Default::default();
+                let mut cold = Vec::new();
+                for &i in chunk {
+                    let h = &mut words[i as usize - base];
+                    if h.is_cold() {
+                        cold.push(i);
+                        continue;
+                    }
+                    let staged = fleet.staged(DeviceIdx(i));
+                    if h.staged() != staged {
+                        if h.present() {
+                            *flipped.entry(h.plain_report(catalog)).or_default() += 1;
+                        }
+                        h.set_staged(staged);
+                    }
+                }
+                (flipped, cold)
+            })
+            .collect();
+        let mut cold = Vec::new();
+        for (flipped, c) in results {
+            for (old, n) in flipped {
+                let new = DeviceReport {
+                    staged: !old.staged,
+                    ..old
+                };
+                self.series.change_reports(catalog, &old, &new, n);
+            }
+            cold.extend(c);
+        }
+        cold
     }
 
     /// Simulates tick `t` (events of `t` already applied).

@@ -253,7 +253,7 @@ pub fn process(
                 // poll does too much work for the CPU to run ahead to the next
                 // device's load by itself: fetch it a few wakes early.
                 if let Some(ahead) = wakes.get(i + PREFETCH_DISTANCE) {
-                    super::prefetch(hot.as_ptr().wrapping_add(ahead.off()));
+                    crate::prefetch::prefetch(hot.as_ptr().wrapping_add(ahead.off()));
                 }
                 wake_one(tick, base, hot, versions, block, wake, out);
             }

@@ -3,8 +3,8 @@
 use crate::catalog::Catalog;
 use crate::fleet::{DeviceReport, Fleet};
 use crate::ids::{CohortId, DeviceIdx, ReleaseId, VersionId};
-use crate::matrix::{self, ClassSpace, Final};
-use crate::resolver::Rule;
+use crate::matrix::ClassSpace;
+use crate::resolver::{Decision, NoTrail, Rule};
 use crate::timeline::State;
 
 use super::reach::{Cells, Reach, MAX_REACH_CELLS};
@@ -17,8 +17,8 @@ use super::reach::{Cells, Reach, MAX_REACH_CELLS};
 struct Classes {
     space: ClassSpace,
     counts: Vec<u64>,
-    /// Per class: 0 unknown, 1 the R24 walk cycles, `v + 2` final version `v`; under
-    /// the catalog of `revision`.
+    /// Per class: [`UNKNOWN`], [`CYCLE`] (the R24 walk cycles) or `v + 2` for final
+    /// version `v`; under the catalog of `revision`.
     final_cache: Vec<u32>,
     revision: u64,
     /// Devices at their final version, per cohort.
@@ -28,6 +28,13 @@ struct Classes {
     /// Per cell: of those, devices reporting it (at their final version).
     reported: Vec<u64>,
 }
+
+/// `Classes::final_cache`: not computed yet.
+const UNKNOWN: u32 = 0;
+/// `Classes::final_cache`: R24's walk from the class cycles.
+const CYCLE: u32 = 1;
+/// `Classes::final_cache`: on the walk being computed (never left after it).
+const ON_WALK: u32 = u32::MAX;
 
 impl Classes {
     /// Empty counts: [`TickLog::new`] counts the fleet once, for classes and cells.
@@ -48,20 +55,45 @@ impl Classes {
     }
 
     /// The final version of `class` (R24), `None` for a cycle.
+    ///
+    /// R24's walk from a class passes through classes that differ from it only in
+    /// version (a step installs the release's To version and changes nothing else), and
+    /// each of them has the walk's own final version (or cycle). So the walk stops at
+    /// the first class already known and caches its answer for every class it passed:
+    /// after an activation, a cohort's classes cost one resolver call each, not one per
+    /// step of each class's walk (`matrix::final_version`, which this must equal:
+    /// `catalog_changed_matches_a_fresh_count` and the engine's debug recount check it).
     fn final_of(&mut self, catalog: &Catalog, class: usize) -> Option<VersionId> {
-        match self.final_cache[class] {
-            0 => {
-                let report = self.space.report(catalog, class);
-                let f = match matrix::final_version(catalog, &report) {
-                    Final::Version(v) => Some(v),
-                    Final::Cycle => None,
-                };
-                self.final_cache[class] = f.map_or(1, |v| v.0 + 2);
-                f
-            }
-            1 => None,
+        let known = |v: u32| match v {
+            CYCLE => None,
             v => Some(VersionId(v - 2)),
+        };
+        if !matches!(self.final_cache[class], UNKNOWN | ON_WALK) {
+            return known(self.final_cache[class]);
         }
+        let mut walked = Vec::new();
+        let mut report = self.space.report(catalog, class);
+        let mut c = class;
+        let answer = loop {
+            match self.final_cache[c] {
+                UNKNOWN => {}
+                // A class of this walk again: a version seen twice.
+                ON_WALK => break CYCLE,
+                v => break v,
+            }
+            self.final_cache[c] = ON_WALK;
+            walked.push(c);
+            let Decision { release, .. } = crate::resolver::resolve(catalog, &report, &mut NoTrail);
+            let Some(release) = release else {
+                break report.version.0 + 2;
+            };
+            report.version = catalog.release(release).target();
+            c = self.space.index(&report);
+        };
+        for c in walked {
+            self.final_cache[c] = answer;
+        }
+        known(answer)
     }
 
     fn recount(&mut self, catalog: &Catalog, fleet: &Fleet) {
@@ -98,23 +130,33 @@ impl Classes {
                 .map(|c| c.index() * per_cohort..(c.index() + 1) * per_cohort)
                 .collect()
         };
-        for class in runs.into_iter().flatten() {
-            if keys_move {
-                let report = self.space.report(catalog, class);
-                let cohort = crate::resolver::reference::effective_cohort(catalog, &report);
-                if !cohorts.contains(&cohort) {
-                    continue;
+        let changed: Vec<usize> = runs
+            .into_iter()
+            .flatten()
+            .filter(|&class| {
+                !keys_move || {
+                    let report = self.space.report(catalog, class);
+                    let cohort = crate::resolver::reference::effective_cohort(catalog, &report);
+                    cohorts.contains(&cohort)
                 }
-            }
+            })
+            .collect();
+        // Three passes, since a walk under the new catalog caches the answers of other
+        // classes of its cohort (`final_of`): take back what every occupied class added
+        // under the old answers, forget them all, then add under the new ones.
+        for &class in &changed {
             let n = self.counts[class] as i64;
             if n > 0 {
-                // Its cached final version is the old catalog's: take back what it
-                // added, then add under the new one.
                 self.add_totals(catalog, class, -n);
-                self.final_cache[class] = 0;
+            }
+        }
+        for &class in &changed {
+            self.final_cache[class] = UNKNOWN;
+        }
+        for &class in &changed {
+            let n = self.counts[class] as i64;
+            if n > 0 {
                 self.add_totals(catalog, class, n);
-            } else {
-                self.final_cache[class] = 0;
             }
         }
         #[cfg(debug_assertions)]
@@ -133,7 +175,7 @@ impl Classes {
     /// Recomputes the totals from the class counts, for every class.
     fn reconverge(&mut self, catalog: &Catalog) {
         self.revision = catalog.revision();
-        self.final_cache.iter_mut().for_each(|c| *c = 0);
+        self.final_cache.iter_mut().for_each(|c| *c = UNKNOWN);
         self.at_final.iter_mut().for_each(|c| *c = 0);
         self.can_get.iter_mut().for_each(|c| *c = 0);
         self.reported.iter_mut().for_each(|c| *c = 0);
@@ -479,16 +521,27 @@ impl TickLog {
     /// A present device's report changed from `old` to `new` (it installed a version,
     /// or events moved, staged or unstaged it, or set or cleared its override).
     pub fn change_report(&mut self, catalog: &Catalog, old: &DeviceReport, new: &DeviceReport) {
+        self.change_reports(catalog, old, new, 1);
+    }
+
+    /// `n` present devices' reports changed from `old` to `new`.
+    pub fn change_reports(
+        &mut self,
+        catalog: &Catalog,
+        old: &DeviceReport,
+        new: &DeviceReport,
+        n: u64,
+    ) {
         self.ensure_cohort(new.cohort);
-        let (o, n) = (
+        let (o, c) = (
             self.cell(old.cohort, old.version),
             self.cell(new.cohort, new.version),
         );
-        self.counts[o] -= 1;
-        self.counts[n] += 1;
+        self.counts[o] -= n;
+        self.counts[c] += n;
         if let Some(cl) = &mut self.classes {
-            cl.add(catalog, cl.space.index(old), -1);
-            cl.add(catalog, cl.space.index(new), 1);
+            cl.add(catalog, cl.space.index(old), -(n as i64));
+            cl.add(catalog, cl.space.index(new), n as i64);
         }
     }
 
@@ -690,7 +743,43 @@ impl TickLog {
 
 #[cfg(test)]
 mod tests {
-    use super::Spread;
+    use super::{Classes, Spread};
+    use crate::matrix::{final_version, Final};
+    use crate::resolver::testkit;
+    use rand::seq::SliceRandom;
+
+    /// R24 with walks cached per class (`Classes::final_of`) answers as the plain walk
+    /// does, for every class of random catalogs, asked in random order (so walks stop
+    /// at classes other walks cached), across random catalog changes.
+    #[test]
+    fn r24_cached_walks_equal_the_plain_walk() {
+        for seed in 0..40 {
+            let world = testkit::random_world(seed, 0);
+            let mut catalog = world.catalog;
+            let mut rng = testkit::rng(seed ^ 0xF1A1);
+            for _ in 0..3 {
+                let Some(mut classes) = Classes::new(&catalog) else {
+                    break;
+                };
+                let mut order: Vec<usize> = (0..classes.space.size()).collect();
+                order.shuffle(&mut rng);
+                order.truncate(3000);
+                for class in order {
+                    let report = classes.space.report(&catalog, class);
+                    let plain = match final_version(&catalog, &report) {
+                        Final::Version(v) => Some(v),
+                        Final::Cycle => None,
+                    };
+                    assert_eq!(
+                        classes.final_of(&catalog, class),
+                        plain,
+                        "seed {seed}, class {class}"
+                    );
+                }
+                testkit::random_change(&mut rng, &mut catalog, &world.fleet);
+            }
+        }
+    }
 
     #[test]
     fn spread_places_every_byte() {

@@ -6,9 +6,10 @@
 //! Built on first use (4 bytes a device, so fleets whose timelines never ask pay
 //! nothing), then kept up to date: rows added in bulk or one by one are appended (rows
 //! only grow, so each list stays in increasing order), and a move is only noted, then
-//! settled when the cohorts it touched are next read: one filter of each list and one
-//! merge of the rows moved in, so that a move of 100,000 devices costs a pass over
-//! the two cohorts' lists, not a shift per device. Too many unsettled moves (more than
+//! settled when the cohorts it touched are next read: one merge of the list with the
+//! rows moved out and in (sorted), copied in runs between them, so that settling a
+//! move of 20 devices costs a copy of the two lists and one of 100,000 devices a pass
+//! over them, with no read of the fleet's cohort column per listed row. Too many unsettled moves (more than
 //! an eighth of the fleet) drop the lists, to be built anew when next asked for.
 
 use crate::ids::CohortId;
@@ -20,6 +21,8 @@ pub(super) struct CohortRows {
     rows: Vec<Vec<u32>>,
     /// Per cohort, rows moved in since it was last settled (any order, maybe repeated).
     moved_in: Vec<Vec<u32>>,
+    /// Per cohort, rows moved out since it was last settled (any order, maybe repeated).
+    moved_out: Vec<Vec<u32>>,
     /// Per cohort, whether a move touched it since it was last settled.
     unsettled: Vec<bool>,
     /// Moves noted and not settled, in all.
@@ -38,6 +41,7 @@ impl CohortRows {
         if self.rows.len() <= c.index() {
             self.rows.resize_with(c.index() + 1, Vec::new);
             self.moved_in.resize_with(c.index() + 1, Vec::new);
+            self.moved_out.resize_with(c.index() + 1, Vec::new);
             self.unsettled.resize(c.index() + 1, false);
         }
     }
@@ -56,6 +60,7 @@ impl CohortRows {
         self.grow_to(from);
         self.grow_to(to);
         self.moved_in[to.index()].push(row);
+        self.moved_out[from.index()].push(row);
         self.unsettled[from.index()] = true;
         self.unsettled[to.index()] = true;
         self.pending += 1;
@@ -73,44 +78,61 @@ impl CohortRows {
         self.grow_to(c);
         let k = c.index();
         if self.unsettled[k] {
+            let raw_in = self.moved_in[k].len();
+            // Rows still gone, and rows still here that the list lacks or has (a row
+            // that left and came back is still listed: the merge keeps one).
+            let mut outgoing = std::mem::take(&mut self.moved_out[k]);
+            outgoing.retain(|&i| cohort[i as usize] != c);
+            outgoing.sort_unstable();
+            outgoing.dedup();
             let mut incoming = std::mem::take(&mut self.moved_in[k]);
             incoming.retain(|&i| cohort[i as usize] == c);
             incoming.sort_unstable();
             incoming.dedup();
-            let list = &mut self.rows[k];
-            list.retain(|&i| cohort[i as usize] == c);
-            // A row that left and came back is in both: keep one.
-            let mut merged = Vec::with_capacity(list.len() + incoming.len());
-            let (mut a, mut b) = (list.iter().peekable(), incoming.iter().peekable());
-            loop {
-                let next = match (a.peek(), b.peek()) {
-                    (Some(&&x), Some(&&y)) if x == y => {
-                        a.next();
-                        b.next();
-                        x
-                    }
-                    (Some(&&x), Some(&&y)) if x < y => {
-                        a.next();
-                        x
-                    }
-                    (_, Some(&&y)) => {
-                        b.next();
-                        y
-                    }
-                    (Some(&&x), None) => {
-                        a.next();
-                        x
-                    }
-                    (None, None) => break,
-                };
-                merged.push(next);
-            }
-            self.pending = self.pending.saturating_sub(incoming.len());
-            *list = merged;
+            self.rows[k] = merge(&self.rows[k], &outgoing, &incoming);
+            self.pending = self.pending.saturating_sub(raw_in);
             self.unsettled[k] = false;
         }
         &self.rows[k]
     }
+}
+
+/// `list` (increasing) without the rows of `remove` and with those of `add` (both
+/// increasing), in increasing order, each row once: the runs of `list` between them are
+/// copied whole.
+fn merge(list: &[u32], remove: &[u32], add: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(list.len() + add.len());
+    let (mut r, mut a) = (remove.iter().peekable(), add.iter().peekable());
+    let mut rest = list;
+    loop {
+        // The next row where something happens: one to remove or one to add.
+        let next = match (r.peek(), a.peek()) {
+            (Some(&&x), Some(&&y)) => x.min(y),
+            (Some(&&x), None) => x,
+            (None, Some(&&y)) => y,
+            (None, None) => break,
+        };
+        let run = rest.partition_point(|&i| i < next);
+        out.extend_from_slice(&rest[..run]);
+        rest = &rest[run..];
+        let listed = rest.first() == Some(&next);
+        if r.peek() == Some(&&next) {
+            r.next();
+            if a.peek() == Some(&&next) {
+                // Gone and back again (cannot happen after the filters): keep it.
+                a.next();
+                out.push(next);
+            }
+        } else {
+            a.next();
+            out.push(next);
+        }
+        if listed {
+            rest = &rest[1..];
+        }
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 #[cfg(test)]
@@ -121,6 +143,30 @@ mod tests {
         (0..cohort.len() as u32)
             .filter(|&i| cohort[i as usize] == c)
             .collect()
+    }
+
+    #[test]
+    fn merge_removes_and_adds_each_row_once() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..500 {
+            let pick = |rng: &mut rand_chacha::ChaCha8Rng, p: f64| -> Vec<u32> {
+                (0..60).filter(|_| rng.gen_bool(p)).collect()
+            };
+            let (list, remove, add) = (
+                pick(&mut rng, 0.5),
+                pick(&mut rng, 0.1),
+                pick(&mut rng, 0.1),
+            );
+            let want: Vec<u32> = (0..60)
+                .filter(|i| (list.contains(i) && !remove.contains(i)) || add.contains(i))
+                .collect();
+            assert_eq!(
+                merge(&list, &remove, &add),
+                want,
+                "{list:?} - {remove:?} + {add:?}"
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 mod bulk;
 mod cohort_rows;
+mod counts;
 mod hash;
 mod id_store;
 mod ids;
@@ -24,6 +25,7 @@ use crate::ids::{
 pub(crate) use bulk::DeviceColumns;
 pub(crate) use ids::{Digits, Synthetic};
 
+pub use counts::CHUNK as COUNT_CHUNK;
 use ids::Ids;
 pub use packing::Columns;
 use packing::NEVER;
@@ -77,6 +79,10 @@ pub struct Changes {
     /// hot words) leaves to the fleet, so it cannot recall them once changed. Other
     /// devices' old reports are in such a cache, and are not copied here.
     pub keyed_before: Vec<(u32, DeviceReport)>,
+    /// Whether a setter other than [`Fleet::set_staged`] logged a change: when not, every
+    /// change is a staged flag (a ramp step's hundred thousand flips), and a cache of
+    /// reports can update just that bit.
+    pub not_only_staged: bool,
 }
 
 impl Changes {
@@ -110,10 +116,11 @@ pub struct Fleet {
     /// While `Some`, every device whose report, presence or profile a setter changes
     /// (see [`Fleet::log_changes`]).
     changes: Option<Changes>,
-    /// Per stored cohort: present members and, of those, staged ones. Counted on first
-    /// use ([`Fleet::cohort_counts`]), then kept up to date by every setter and bulk
-    /// push, so that a staged rollout whose count is already right costs O(1) (R19).
-    counts: Option<Vec<[u64; 2]>>,
+    /// Per stored cohort: present members and, of those, staged ones, in all and per
+    /// chunk of rows. Counted on first use ([`Fleet::cohort_counts`]), then kept up to
+    /// date by every setter and bulk push, so that a staged rollout whose count is
+    /// already right costs O(1) (R19).
+    counts: Option<counts::Counts>,
     /// Each cohort's rows, built by the first pass that asks for one cohort's
     /// ([`Fleet::members_where`]), then kept up to date.
     cohort_rows: Option<cohort_rows::CohortRows>,
@@ -151,7 +158,7 @@ impl Fleet {
         self.cohort.push(r.cohort);
         self.project_key.push(pack_key(r.project_key));
         self.staged.push(r.staged);
-        self.count(r.cohort, true, r.staged, 1);
+        self.count(r.cohort, self.cohort.len() - 1, true, r.staged, 1);
         if let Some(lists) = &mut self.cohort_rows {
             lists.added(self.cohort.len() - 1, &self.cohort);
         }
@@ -211,49 +218,38 @@ impl Fleet {
         let i = idx.index();
         if self.present[i] != present {
             let (cohort, staged) = (self.cohort[i], self.staged[i]);
-            self.count(cohort, true, staged, if present { 1 } else { -1 });
+            self.count(cohort, i, true, staged, if present { 1 } else { -1 });
         }
         self.present[i] = present;
     }
 
-    /// Adds `delta` present members (staged ones if `staged`) to `cohort`'s counts, if
-    /// they are kept; devices that are not `present` do not count.
+    /// Adds `delta` present members (staged ones if `staged`) at `row` to `cohort`'s
+    /// counts, if they are kept; devices that are not `present` do not count.
     #[inline]
-    fn count(&mut self, cohort: CohortId, present: bool, staged: bool, delta: i64) {
-        let Some(counts) = &mut self.counts else {
-            return;
-        };
-        if !present {
-            return;
+    fn count(&mut self, cohort: CohortId, row: usize, present: bool, staged: bool, delta: i32) {
+        if let Some(counts) = &mut self.counts {
+            if present {
+                counts.add(cohort, row, staged, delta);
+            }
         }
-        if counts.len() <= cohort.index() {
-            counts.resize(cohort.index() + 1, [0, 0]);
-        }
-        let c = &mut counts[cohort.index()];
-        c[0] = (c[0] as i64 + delta) as u64;
-        if staged {
-            c[1] = (c[1] as i64 + delta) as u64;
-        }
+    }
+
+    fn counts(&mut self) -> &counts::Counts {
+        self.counts
+            .get_or_insert_with(|| counts::Counts::build(&self.cohort, &self.present, &self.staged))
     }
 
     /// `cohort`'s present members and, of those, the staged ones (R19's N and the
     /// staged set's size). The first call counts the fleet once; the counts are kept
     /// up to date from then on.
     pub fn cohort_counts(&mut self, cohort: CohortId) -> (u64, u64) {
-        let counts = self.counts.get_or_insert_with(|| {
-            let mut counts: Vec<[u64; 2]> = Vec::new();
-            for ((c, &p), &s) in self.cohort.iter().zip(&self.present).zip(&self.staged) {
-                if p {
-                    if counts.len() <= c.index() {
-                        counts.resize(c.index() + 1, [0, 0]);
-                    }
-                    counts[c.index()][0] += 1;
-                    counts[c.index()][1] += u64::from(s);
-                }
-            }
-            counts
-        });
-        counts.get(cohort.index()).map_or((0, 0), |c| (c[0], c[1]))
+        self.counts().totals(cohort)
+    }
+
+    /// [`Fleet::cohort_counts`] per chunk of [`COUNT_CHUNK`] rows (chunk `j` is rows
+    /// `j * COUNT_CHUNK..`; chunks past the slice's end hold no member).
+    pub fn cohort_chunk_counts(&mut self, cohort: CohortId) -> &[[u32; 2]] {
+        self.counts().chunks(cohort)
     }
 
     /// Brings the kept counts up to date with rows `first..` just added in bulk.
@@ -266,7 +262,7 @@ impl Fleet {
         }
         for i in first..self.cohort.len() {
             let (c, p, s) = (self.cohort[i], self.present[i], self.staged[i]);
-            self.count(c, p, s, 1);
+            self.count(c, i, p, s, 1);
         }
     }
 
@@ -288,10 +284,19 @@ impl Fleet {
         Some(changes)
     }
 
+    /// Logs a device a setter other than [`Fleet::set_staged`] is about to change.
+    #[inline]
+    fn logged(&mut self, idx: DeviceIdx) {
+        if let Some(log) = &mut self.changes {
+            log.not_only_staged = true;
+        }
+        self.logged_staged(idx);
+    }
+
     /// Logs a device a setter is about to change, and its report before the change if
     /// it has a project key or an override.
     #[inline]
-    fn logged(&mut self, idx: DeviceIdx) {
+    fn logged_staged(&mut self, idx: DeviceIdx) {
         let i = idx.index();
         let keyed = unpack_key(self.project_key[i]).is_some()
             || unpack_override(self.release_override[i]).is_some();
@@ -403,14 +408,22 @@ impl Fleet {
         self.version[idx.index()] = version;
     }
 
+    /// Hints the CPU to bring into cache what a staged resize's probe reads of row `i`
+    /// (presence, cohort, staged flag); any `i`, no effect on results.
+    #[inline]
+    pub(crate) fn prefetch_for_staging(&self, i: usize) {
+        crate::prefetch::prefetch(self.present.as_ptr().wrapping_add(i));
+        crate::prefetch::prefetch(self.cohort.as_ptr().wrapping_add(i));
+        crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
+    }
+
     /// Sets a device's staged flag.
     pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
-        self.logged(idx);
+        self.logged_staged(idx);
         let i = idx.index();
         if self.staged[i] != staged && self.present[i] {
             if let Some(counts) = &mut self.counts {
-                let c = &mut counts[self.cohort[i].index()][1];
-                *c = if staged { *c + 1 } else { *c - 1 };
+                counts.set_staged(self.cohort[i], i, staged);
             }
         }
         self.staged[i] = staged;
@@ -485,8 +498,8 @@ impl Fleet {
         if self.cohort[i] != cohort {
             self.logged(idx);
             let (old, present, staged) = (self.cohort[i], self.present[i], self.staged[i]);
-            self.count(old, present, staged, -1);
-            self.count(cohort, present, false, 1);
+            self.count(old, i, present, staged, -1);
+            self.count(cohort, i, present, false, 1);
             self.cohort[i] = cohort;
             self.staged[i] = false;
             let rows = self.cohort.len();

@@ -296,3 +296,50 @@ fn the_change_log_keeps_first_reports_of_keyed_devices_only() {
     );
     assert_eq!(changes.keyed_before.len(), 1);
 }
+
+/// The kept counts per chunk of rows equal a recount of each chunk, in a fleet of
+/// several chunks, after stagings, moves, arrivals, retirements and pushes.
+#[test]
+fn kept_chunk_counts_equal_a_recount() {
+    use super::COUNT_CHUNK;
+    use rand::{Rng, SeedableRng};
+    let n = 2 * COUNT_CHUNK + 123;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut f = Fleet::new();
+    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    f.push_many(ids.iter().map(String::as_str), columns(n))
+        .unwrap();
+    let recount = |f: &Fleet, c: CohortId| -> Vec<[u32; 2]> {
+        let mut chunks = vec![[0u32; 2]; f.len().div_ceil(COUNT_CHUNK)];
+        for d in f.members(c) {
+            let chunk = &mut chunks[d.index() / COUNT_CHUNK];
+            chunk[0] += 1;
+            chunk[1] += u32::from(f.staged(d));
+        }
+        chunks
+    };
+    let padded = |kept: &[[u32; 2]], len: usize| {
+        let mut v = kept.to_vec();
+        v.resize(len.max(v.len()), [0, 0]);
+        v
+    };
+    f.cohort_counts(CohortId(0));
+    for step in 0..3_000 {
+        let d = DeviceIdx(rng.gen_range(0..f.len() as u32));
+        match step % 4 {
+            0 => f.set_staged(d, rng.gen()),
+            1 => f.move_to(d, CohortId(rng.gen_range(0..3))),
+            2 => f.set_present(d, rng.gen()),
+            _ => {
+                f.push(one(&format!("p{step}"))).unwrap();
+            }
+        }
+        if step % 500 == 499 {
+            for c in 0..3 {
+                let want = recount(&f, CohortId(c));
+                let kept = padded(f.cohort_chunk_counts(CohortId(c)), want.len());
+                assert_eq!(kept, want, "step {step}, cohort {c}");
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! in that state. Two ways give that choice, and which one runs depends only on the
 //! counts (never on threads or timing), so a seed still decides the staged set:
 //!
-//! - **Probing** when `k` is a small part of `eligible`: draw a row of the whole fleet
+//! - **Probing** when `k` is a small part of `eligible` (`probing_pays`): draw a row of the whole fleet
 //!   uniformly, keep it if it is eligible (and flip it at once, so it cannot be drawn
 //!   again), until `k` are flipped. Each kept row is uniform over the eligible rows not
 //!   yet flipped, so the `k` form a uniform choice. It costs about `k × rows / eligible`
@@ -24,18 +24,28 @@ use rand::seq::index::sample;
 use rand::Rng;
 
 use crate::catalog::Percent;
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, COUNT_CHUNK};
 use crate::ids::{CohortId, DeviceIdx};
 
-/// Probing runs when at least this many eligible devices stand for each one to flip:
-/// then the expected reads, about `rows / PROBE_RATIO` random ones at most, cost less
-/// than one sequential pass over every row (a random read costs tens of sequential
-/// ones).
+/// A random read costs about this many sequential ones: probing runs when its expected
+/// reads, weighted so, cost less than the pass it saves ([`probing_pays`]).
 pub const PROBE_RATIO: u64 = 32;
+
+/// Whether drawing `k` of `eligible` devices by probing a fleet of `rows` rows (about
+/// `k × rows / eligible` random reads) costs less than one pass over `pass` rows (every
+/// row for a resize; the cohort's members for a bulk selection, whose pass reads just
+/// the cohort's kept rows, so a small cohort's pass is cheap and probing for it rarely
+/// pays). A choice from counts alone, never from threads or timing, so a seed still
+/// decides the devices.
+pub(crate) fn probing_pays(rows: u64, pass: u64, k: u64, eligible: u64) -> bool {
+    u128::from(k) * u128::from(rows) * u128::from(PROBE_RATIO)
+        <= u128::from(eligible) * u128::from(pass)
+}
 
 /// R19: sets the number of staged devices of `cohort` to `round_half_up(p × N / 100)`,
 /// keeping every staged device when growing and unstaging a uniformly random choice
-/// when shrinking. Returns the new staged count.
+/// when shrinking. Returns the new staged count. `rng` should be the resize's own: it
+/// may be drawn from beyond the draws that chose the devices.
 pub fn resize_staged(
     fleet: &mut Fleet,
     cohort: CohortId,
@@ -55,7 +65,11 @@ pub fn resize_staged(
     if k == 0 {
         return target as usize;
     }
-    if k.saturating_mul(PROBE_RATIO) <= eligible {
+    // Weighed against a pass over every row even when the fleet keeps the cohort's
+    // rows: the pass then reads them through the list, at about the same cost per row
+    // of the fleet (measured: probing more often was faster).
+    let rows = fleet.len() as u64;
+    if probing_pays(rows, rows, k, eligible) {
         flip_by_probing(fleet, cohort, grow, k, rng);
     } else {
         flip_in_one_pass(fleet, cohort, grow, k, eligible, rng);
@@ -72,10 +86,24 @@ fn eligible(fleet: &Fleet, i: usize, cohort: CohortId, grow: bool) -> bool {
 }
 
 fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng: &mut impl Rng) {
+    // Rows are drawn AHEAD probes before they are read, and their cache lines fetched
+    // meanwhile, so that the misses of a 10M-row fleet overlap. The rows read, in
+    // order, and so the devices flipped, are those of drawing one at a time; the draws
+    // left over at the end are the only difference, and `rng` is this resize's own.
+    const AHEAD: usize = 16;
     let rows = fleet.len();
+    let mut ahead = [0usize; AHEAD];
+    for slot in &mut ahead {
+        *slot = rng.gen_range(0..rows);
+        fleet.prefetch_for_staging(*slot);
+    }
     let mut left = k;
+    let mut next = 0;
     while left > 0 {
-        let i = rng.gen_range(0..rows);
+        let i = ahead[next];
+        ahead[next] = rng.gen_range(0..rows);
+        fleet.prefetch_for_staging(ahead[next]);
+        next = (next + 1) % AHEAD;
         if eligible(fleet, i, cohort, grow) {
             fleet.set_staged(DeviceIdx(i as u32), grow);
             left -= 1;
@@ -84,10 +112,11 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
 }
 
 /// Flips `k` of the `eligible_count` eligible devices: those at `k` positions drawn
-/// uniformly among the eligible devices in fleet order. The pass reads the cohort's
-/// rows when the fleet keeps them (`Fleet::with_cohort_rows`), else every row, in
-/// parallel: each chunk counts its eligible devices, then finds the drawn positions
-/// that fall in it.
+/// uniformly among the eligible devices in fleet order. The fleet's counts per chunk of
+/// rows say how many eligible devices each chunk holds, so the chunks where positions
+/// fall are read, in parallel, each up to its last position, and the others not at all:
+/// through the cohort's rows when the fleet keeps them (`Fleet::with_cohort_rows`),
+/// else every row of the chunk.
 fn flip_in_one_pass(
     fleet: &mut Fleet,
     cohort: CohortId,
@@ -98,23 +127,23 @@ fn flip_in_one_pass(
 ) {
     let mut positions = sample(rng, eligible_count as usize, k as usize).into_vec();
     positions.sort_unstable();
+    let per_chunk: Vec<usize> = fleet
+        .cohort_chunk_counts(cohort)
+        .iter()
+        .map(|&[members, staged]| (if grow { members - staged } else { staged }) as usize)
+        .collect();
+    debug_assert_eq!(per_chunk.iter().sum::<usize>() as u64, eligible_count);
     let chosen = fleet
         .with_cohort_rows(cohort, |view, rows| {
-            chosen_rows(
-                rows.len(),
-                |j| rows[j] as usize,
-                &positions,
-                |i| eligible(view, i, cohort, grow),
-            )
+            chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
+                eligible(view, i, cohort, grow)
+            })
         })
         .unwrap_or_else(|| {
             let view: &Fleet = fleet;
-            chosen_rows(
-                view.len(),
-                |j| j,
-                &positions,
-                |i| eligible(view, i, cohort, grow),
-            )
+            chosen_rows(view.len(), None, &per_chunk, &positions, |i| {
+                eligible(view, i, cohort, grow)
+            })
         });
     debug_assert_eq!(chosen.len() as u64, k, "every position found");
     for i in chosen {
@@ -122,25 +151,19 @@ fn flip_in_one_pass(
     }
 }
 
-/// The rows at `positions` (sorted) among the items `0..n` whose row (`row(j)`,
-/// increasing in `j`) is `eligible`, counting in item order.
+/// The rows at `positions` (sorted) among the `eligible` rows of a fleet of `n_rows`
+/// rows, counting in row order, given the eligible rows per chunk of
+/// [`COUNT_CHUNK`] rows; the rows read are `kept` (increasing; the cohort's) or all.
 fn chosen_rows(
-    n: usize,
-    row: impl Fn(usize) -> usize + Sync,
+    n_rows: usize,
+    kept: Option<&[u32]>,
+    per_chunk: &[usize],
     positions: &[usize],
     eligible: impl Fn(usize) -> bool + Sync,
 ) -> Vec<u32> {
     use rayon::prelude::*;
-    const CHUNK: usize = 1 << 16;
-    let chunks: Vec<std::ops::Range<usize>> = (0..n.div_ceil(CHUNK))
-        .map(|c| c * CHUNK..((c + 1) * CHUNK).min(n))
-        .collect();
-    let counts: Vec<usize> = chunks
-        .par_iter()
-        .map(|r| r.clone().filter(|&j| eligible(row(j))).count())
-        .collect();
     // The eligible devices before each chunk.
-    let firsts: Vec<usize> = counts
+    let firsts: Vec<usize> = per_chunk
         .iter()
         .scan(0, |before, &n| {
             let first = *before;
@@ -148,30 +171,54 @@ fn chosen_rows(
             Some(first)
         })
         .collect();
-    chunks
-        .par_iter()
-        .zip(&firsts)
-        .zip(&counts)
-        .flat_map_iter(|((r, &first), &n)| {
+    (0..per_chunk.len())
+        .into_par_iter()
+        .flat_map_iter(|c| {
+            let (first, n) = (firsts[c], per_chunk[c]);
             let from = positions.partition_point(|&p| p < first);
             let to = positions.partition_point(|&p| p < first + n);
-            let mut wanted = positions[from..to].iter().peekable();
-            let mut position = first;
-            let mut out = Vec::with_capacity(to - from);
-            for j in r.clone() {
-                let Some(&&want) = wanted.peek() else { break };
-                let i = row(j);
-                if eligible(i) {
-                    if position == want {
-                        out.push(i as u32);
-                        wanted.next();
-                    }
-                    position += 1;
-                }
+            let wanted = &positions[from..to];
+            let rows = c * COUNT_CHUNK..((c + 1) * COUNT_CHUNK).min(n_rows);
+            if wanted.is_empty() {
+                Vec::new()
+            } else if let Some(kept) = kept {
+                let lo = kept.partition_point(|&r| (r as usize) < rows.start);
+                let hi = kept.partition_point(|&r| (r as usize) < rows.end);
+                find(
+                    kept[lo..hi].iter().map(|&r| r as usize),
+                    first,
+                    wanted,
+                    &eligible,
+                )
+            } else {
+                find(rows, first, wanted, &eligible)
             }
-            out
         })
         .collect()
+}
+
+/// Of `rows`, whose first eligible one is eligible device number `first`, those at
+/// `wanted` (sorted) among the eligible.
+fn find(
+    rows: impl Iterator<Item = usize>,
+    first: usize,
+    wanted: &[usize],
+    eligible: impl Fn(usize) -> bool,
+) -> Vec<u32> {
+    let mut out = Vec::with_capacity(wanted.len());
+    let mut wanted = wanted.iter().peekable();
+    let mut position = first;
+    for i in rows {
+        let Some(&&want) = wanted.peek() else { break };
+        if eligible(i) {
+            if position == want {
+                out.push(i as u32);
+                wanted.next();
+            }
+            position += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

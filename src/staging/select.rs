@@ -5,7 +5,8 @@
 //!
 //! - in the fleet's order, the walk stops at the limit;
 //! - in a random order, rows are probed at random (as a staged resize does,
-//!   `resize.rs`) while the cohort is large against the limit; a probe budget bounds the
+//!   `resize.rs`) while that costs less than a pass over the cohort's rows (the cohort is
+//!   large against the limit and a large part of the fleet); a probe budget bounds the
 //!   cost when the other filters leave few matches, and then one pass finds every match
 //!   and draws the limit among them. Either way the picked set is a uniform choice among
 //!   the matches: the probes are uniform, and a draw that ran out of budget is thrown
@@ -19,7 +20,8 @@ use rand::seq::index::sample;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::{Filter, Order, Selection, PROBE_RATIO};
+use super::resize::{probing_pays, PROBE_RATIO};
+use super::{Filter, Order, Selection};
 use crate::fleet::Fleet;
 use crate::ids::DeviceIdx;
 
@@ -42,8 +44,9 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
                 Some(true) => staged,
                 Some(false) => members - staged,
             };
-            if (limit as u64).saturating_mul(PROBE_RATIO) <= most {
-                if let Some(picked) = probe(fleet, filter, limit, rng) {
+            // The other way is a pass over the cohort's kept rows.
+            if probing_pays(fleet.len() as u64, members, limit as u64, most) {
+                if let Some(picked) = probe(fleet, filter, limit, members, rng) {
                     return picked;
                 }
             }
@@ -113,16 +116,17 @@ fn all_matches(fleet: &mut Fleet, filter: &Filter) -> Vec<DeviceIdx> {
 }
 
 /// `limit` distinct matches drawn by uniform probes of the fleet's rows, or `None` when
-/// the budget (a sixteenth of the rows: cheaper than a pass when it succeeds, and at
-/// most about as dear when it does not) runs out first.
+/// the budget (random reads costing about one pass over the cohort's members, the way
+/// taken instead) runs out first.
 fn probe(
     fleet: &Fleet,
     filter: &Filter,
     limit: usize,
+    members: u64,
     rng: &mut impl Rng,
 ) -> Option<Vec<DeviceIdx>> {
     let rows = fleet.len();
-    let mut budget = rows / 16 + 64;
+    let mut budget = (members / PROBE_RATIO) as usize + 64;
     let mut picked = Vec::with_capacity(limit);
     let mut seen = HashSet::with_capacity(limit);
     while picked.len() < limit {
