@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 /// Lowest first. A module may use modules of its own layer and of the layers before it.
 const LAYERS: &[(&str, &[&str])] = &[
     // Know nothing of releases or devices: values, and files written atomically.
-    ("leaves", &["version", "ids", "dir_lock", "table_out"]),
+    (
+        "leaves",
+        &["version", "ids", "dir_lock", "table_out", "prefetch"],
+    ),
     // The device store (ids only).
     ("fleet", &["fleet"]),
     // Releases, the resolver over a catalog and a fleet, and the limits on input

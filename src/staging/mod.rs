@@ -2,6 +2,7 @@
 //! and changed by hand or in bulk.
 
 mod resize;
+mod sample;
 mod select;
 
 pub use resize::{resize_staged, PROBE_RATIO};

@@ -12,15 +12,16 @@
 //!   random reads, nothing per untouched device: a ramp step of a few percent in a
 //!   10M-device fleet reads tens of thousands of rows, not ten million.
 //! - **One ordered pass** otherwise: draw `k` distinct positions among `0..eligible`
-//!   (`rand::seq::index::sample`), sort them, and walk the cohort in fleet order flipping
-//!   the eligible devices at those positions. It reads every row once, sequentially, and
-//!   allocates only the positions.
+//!   (rand's `sample`, done without its array of the whole range: `sample.rs`), sort
+//!   them, and walk the cohort in fleet order flipping the eligible devices at those
+//!   positions. The fleet's counts per chunk of rows say where each position falls, so
+//!   only chunks holding positions are read, each once and up to its last position, and
+//!   only the positions are allocated.
 //!
 //! Until 2026-11-30 every resize walked the cohort and sampled positions among the
 //! eligible devices, as one pass still does; probing changed which devices a seed
 //! stages for small resizes, not how many (CHANGELOG.md).
 
-use rand::seq::index::sample;
 use rand::Rng;
 
 use crate::catalog::Percent;
@@ -125,7 +126,7 @@ fn flip_in_one_pass(
     eligible_count: u64,
     rng: &mut impl Rng,
 ) {
-    let mut positions = sample(rng, eligible_count as usize, k as usize).into_vec();
+    let mut positions = super::sample::sample(rng, eligible_count as usize, k as usize);
     positions.sort_unstable();
     let per_chunk: Vec<usize> = fleet
         .cohort_chunk_counts(cohort)

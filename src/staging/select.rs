@@ -16,7 +16,6 @@
 //!   would.
 
 use hashbrown::HashSet;
-use rand::seq::index::sample;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
@@ -54,7 +53,7 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
             if all.len() <= limit {
                 return all;
             }
-            sample(rng, all.len(), limit)
+            super::sample::sample(rng, all.len(), limit)
                 .into_iter()
                 .map(|i| all[i])
                 .collect()

@@ -1,0 +1,113 @@
+//! `rand::seq::index::sample` (rand 0.8), with its in-place algorithm done without an
+//! array of the whole range.
+//!
+//! For a large share of a large range (a ramp step drawing 100,000 positions among
+//! 5,000,000 candidates) rand picks its in-place Fisher–Yates, which allocates and fills
+//! an array of every index in the range (20 MB there) and then swaps into it at random:
+//! the allocation, its page faults and the cache misses of the swaps were most of a
+//! resize's time. [`sample`] makes the same draws in the same order and returns the
+//! same indices, keeping only the swapped entries: the first `amount` slots in an array
+//! and the others, where a swap moved a value, in a hash map. For the other algorithms
+//! it calls rand's own.
+
+use hashbrown::HashMap;
+use rand::Rng;
+
+/// Exactly `rand::seq::index::sample(rng, length, amount).into_vec()`, the same draws
+/// from `rng` included.
+///
+/// # Panics
+/// If `amount > length`, as rand's does.
+pub fn sample(rng: &mut impl Rng, length: usize, amount: usize) -> Vec<usize> {
+    if amount <= length && length <= u32::MAX as usize && rand_goes_in_place(length, amount) {
+        return in_place(rng, length as u32, amount as u32);
+    }
+    rand::seq::index::sample(rng, length, amount).into_vec()
+}
+
+/// Whether rand 0.8's `sample` chooses its in-place algorithm: its own test, constants
+/// and `f32` arithmetic.
+fn rand_goes_in_place(length: usize, amount: usize) -> bool {
+    let (amount, length) = (amount as u32, length as u32);
+    if amount < 163 {
+        const C: [[f32; 2]; 2] = [[1.6, 8.0 / 45.0], [10.0, 70.0 / 9.0]];
+        let j = if length < 500_000 { 0 } else { 1 };
+        let amount_fp = amount as f32;
+        let m4 = C[0][j] * amount_fp;
+        amount > 11 && (length as f32) < (C[1][j] + m4) * amount_fp
+    } else {
+        const C: [f32; 2] = [270.0, 330.0 / 9.0];
+        let j = if length < 500_000 { 0 } else { 1 };
+        (length as f32) < C[j] * (amount as f32)
+    }
+}
+
+/// rand's `sample_inplace`: for `i` in `0..amount`, swap slot `i` with a slot drawn
+/// from `i..length`, of a virtual array that starts as `0..length`; the first `amount`
+/// slots are the result.
+fn in_place(rng: &mut impl Rng, length: u32, amount: u32) -> Vec<usize> {
+    let mut head: Vec<u32> = (0..amount).collect();
+    // Slots at or past `amount` whose value a swap changed.
+    let mut tail: HashMap<u32, u32> = HashMap::with_capacity(amount as usize);
+    for i in 0..amount {
+        let j: u32 = rng.gen_range(i..length);
+        if j < amount {
+            head.swap(i as usize, j as usize);
+        } else {
+            let at_j = tail.get(&j).copied().unwrap_or(j);
+            tail.insert(j, head[i as usize]);
+            head[i as usize] = at_j;
+        }
+    }
+    head.into_iter().map(|v| v as usize).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    /// The same indices as rand's, and the stream left in the same state, on both
+    /// sides of rand's thresholds (amounts below and above 163, ranges below and above
+    /// 500,000, shares around each constant), in place or not.
+    #[test]
+    fn equals_rands_sample() {
+        let cases = [
+            (0, 0),
+            (1, 1),
+            (10, 10),
+            (100, 12),
+            (100, 11),
+            (1000, 50),
+            (1000, 162),
+            (1000, 163),
+            (1000, 1000),
+            (50_000, 163),
+            (50_000, 185),
+            (50_000, 186),
+            (499_999, 2_000),
+            (500_000, 2_000),
+            (600_000, 16_000),
+            (600_000, 17_000),
+            (600_000, 600_000),
+            (2_000_000, 100),
+            (2_000_000, 60_000),
+        ];
+        let mut in_place_seen = 0;
+        for (length, amount) in cases {
+            in_place_seen += usize::from(rand_goes_in_place(length, amount));
+            for seed in 0..3 {
+                let mut a = ChaCha8Rng::seed_from_u64(seed);
+                let mut b = ChaCha8Rng::seed_from_u64(seed);
+                assert_eq!(
+                    sample(&mut a, length, amount),
+                    rand::seq::index::sample(&mut b, length, amount).into_vec(),
+                    "length {length}, amount {amount}, seed {seed}"
+                );
+                assert_eq!(a.gen::<u64>(), b.gen::<u64>(), "same draws");
+            }
+        }
+        assert!(in_place_seen >= 6, "the cases exercise the in-place way");
+    }
+}
