@@ -212,11 +212,22 @@ fn never_seen_is_the_packed_none() {
     assert_eq!(seen, [Some(1), None, Some(-5)]);
 }
 
+/// A random device staged or unstaged (`kind` 0), moved to one of cohorts 0–2 (1),
+/// or made present or absent (2).
+fn set_at_random(f: &mut Fleet, rng: &mut impl rand::Rng, kind: usize) {
+    let d = DeviceIdx(rng.gen_range(0..f.len() as u32));
+    match kind {
+        0 => f.set_staged(d, rng.gen()),
+        1 => f.move_to(d, CohortId(rng.gen_range(0..3))),
+        _ => f.set_present(d, rng.gen()),
+    }
+}
+
 /// The kept cohort counts equal a recount after any mix of pushes, bulk loads,
 /// stagings, moves, arrivals and retirements.
 #[test]
 fn kept_cohort_counts_equal_a_recount() {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     let recount = |f: &Fleet, c: CohortId| {
         let members: Vec<DeviceIdx> = f.members(c).collect();
         let staged = members.iter().filter(|&&d| f.staged(d)).count() as u64;
@@ -235,11 +246,8 @@ fn kept_cohort_counts_equal_a_recount() {
     .unwrap();
     assert_eq!(f.cohort_counts(CohortId(0)), recount(&f, CohortId(0)));
     for step in 0..2_000 {
-        let d = DeviceIdx(rng.gen_range(0..f.len() as u32));
         match step % 5 {
-            0 => f.set_staged(d, rng.gen()),
-            1 => f.move_to(d, CohortId(rng.gen_range(0..3))),
-            2 => f.set_present(d, rng.gen()),
+            kind @ 0..=2 => set_at_random(&mut f, &mut rng, kind),
             3 => {
                 f.push(one(&format!("p{step}"))).unwrap();
             }
@@ -302,7 +310,7 @@ fn the_change_log_keeps_first_reports_of_keyed_devices_only() {
 #[test]
 fn kept_chunk_counts_equal_a_recount() {
     use super::COUNT_CHUNK;
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     let n = 2 * COUNT_CHUNK + 123;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
     let mut f = Fleet::new();
@@ -325,11 +333,8 @@ fn kept_chunk_counts_equal_a_recount() {
     };
     f.cohort_counts(CohortId(0));
     for step in 0..3_000 {
-        let d = DeviceIdx(rng.gen_range(0..f.len() as u32));
         match step % 4 {
-            0 => f.set_staged(d, rng.gen()),
-            1 => f.move_to(d, CohortId(rng.gen_range(0..3))),
-            2 => f.set_present(d, rng.gen()),
+            kind @ 0..=2 => set_at_random(&mut f, &mut rng, kind),
             _ => {
                 f.push(one(&format!("p{step}"))).unwrap();
             }
