@@ -62,13 +62,13 @@ impl Classes {
     /// the first class already known and caches its answer for every class it passed:
     /// after an activation, a cohort's classes cost one resolver call each, not one per
     /// step of each class's walk (`matrix::final_version`, which this must equal:
-    /// `catalog_changed_matches_a_fresh_count` and the engine's debug recount check it).
+    /// `r24_cached_walks_equal_the_plain_walk` and the engine's debug recount check it).
     fn final_of(&mut self, catalog: &Catalog, class: usize) -> Option<VersionId> {
         let known = |v: u32| match v {
             CYCLE => None,
             v => Some(VersionId(v - 2)),
         };
-        if !matches!(self.final_cache[class], UNKNOWN | ON_WALK) {
+        if self.final_cache[class] != UNKNOWN {
             return known(self.final_cache[class]);
         }
         let mut walked = Vec::new();

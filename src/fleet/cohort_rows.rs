@@ -9,8 +9,9 @@
 //! settled when the cohorts it touched are next read: one merge of the list with the
 //! rows moved out and in (sorted), copied in runs between them, so that settling a
 //! move of 20 devices costs a copy of the two lists and one of 100,000 devices a pass
-//! over them, with no read of the fleet's cohort column per listed row. Too many unsettled moves (more than
-//! an eighth of the fleet) drop the lists, to be built anew when next asked for.
+//! over them, with no read of the fleet's cohort column per listed row. Too many
+//! unsettled moves (more than an eighth of the fleet) drop the lists, to be built anew
+//! when next asked for.
 
 use crate::ids::CohortId;
 

@@ -5,9 +5,9 @@
 //! in that state. Two ways give that choice, and which one runs depends only on the
 //! counts (never on threads or timing), so a seed still decides the staged set:
 //!
-//! - **Probing** when `k` is a small part of `eligible` (`probing_pays`): draw a row of the whole fleet
-//!   uniformly, keep it if it is eligible (and flip it at once, so it cannot be drawn
-//!   again), until `k` are flipped. Each kept row is uniform over the eligible rows not
+//! - **Probing** when `k` is a small part of `eligible` (`probing_pays`): draw a row of
+//!   the whole fleet uniformly, keep it if it is eligible (and flip it at once, so it
+//!   cannot be drawn again), until `k` are flipped. Each kept row is uniform over the eligible rows not
 //!   yet flipped, so the `k` form a uniform choice. It costs about `k × rows / eligible`
 //!   random reads, nothing per untouched device: a ramp step of a few percent in a
 //!   10M-device fleet reads tens of thousands of rows, not ten million.
@@ -67,8 +67,9 @@ pub fn resize_staged(
         return target as usize;
     }
     // Weighed against a pass over every row even when the fleet keeps the cohort's
-    // rows: the pass then reads them through the list, at about the same cost per row
-    // of the fleet (measured: probing more often was faster).
+    // rows: a pass through the list reads scattered rows, at about the cost per row of
+    // a pass over the fleet (measured: weighing against the cohort's rows, which
+    // probes less often, was slower).
     let rows = fleet.len() as u64;
     if probing_pays(rows, rows, k, eligible) {
         flip_by_probing(fleet, cohort, grow, k, rng);
