@@ -30,6 +30,11 @@ const STAGED: u64 = 1 << 61;
 const COLD: u64 = 1 << 62;
 const VERSION_MASK: u64 = (1 << VERSION_BITS) - 1;
 const HARDWARE_MASK: u64 = (1 << HARDWARE_BITS) - 1;
+/// The bits of a word that is not cold that make its report.
+const REPORT_BITS: u64 = (VERSION_MASK << VERSION_SHIFT)
+    | (0xFFFF << COHORT_SHIFT)
+    | (HARDWARE_MASK << HARDWARE_SHIFT)
+    | STAGED;
 
 /// One device's hot word.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -146,6 +151,20 @@ impl Hot {
         }
     }
 
+    /// The report bits of a word that is not cold, as one number: two such words have
+    /// equal keys exactly when their reports are equal (presence and profile are left
+    /// out), so devices can be counted per report without building reports.
+    #[inline]
+    pub fn report_key(self) -> u64 {
+        debug_assert!(!self.is_cold());
+        self.0 & REPORT_BITS
+    }
+
+    /// The report whose key ([`Hot::report_key`]) is `key`.
+    pub fn report_of_key(key: u64, catalog: &Catalog) -> DeviceReport {
+        Hot(key & REPORT_BITS).plain_report(catalog)
+    }
+
     /// The packed fields of a word that is not cold.
     #[inline]
     fn fields(self) -> (VersionId, HardwareId, CohortId, bool) {
@@ -210,6 +229,23 @@ mod tests {
         );
         h.retire();
         assert!(!h.present());
+    }
+
+    /// Report keys leave out exactly presence and profile.
+    #[test]
+    fn report_keys_are_equal_exactly_when_reports_are() {
+        let mut fleet = Fleet::new();
+        let a = fleet.push(device(5, 2, None)).unwrap();
+        let b = fleet.push(device(5, 3, None)).unwrap();
+        fleet.set_profile(a, 4);
+        let (ha, hb) = (Hot::of(&fleet, a), Hot::of(&fleet, b));
+        let mut other = ha;
+        other.retire();
+        assert_eq!(other.report_key(), ha.report_key());
+        assert_eq!(Hot(ha.report_key()).fields(), ha.fields());
+        assert_ne!(ha.report_key(), hb.report_key());
+        other.set_staged(false);
+        assert_ne!(other.report_key(), ha.report_key());
     }
 
     #[test]

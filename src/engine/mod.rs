@@ -52,6 +52,18 @@ fn old_report(
     }
 }
 
+/// `all` (sorted) without the devices of `some` (sorted).
+fn without(all: &[u32], some: &[u32]) -> Vec<u32> {
+    let mut some = some.iter().peekable();
+    all.iter()
+        .copied()
+        .filter(|&i| {
+            while some.next_if(|&&s| s < i).is_some() {}
+            some.peek() != Some(&&i)
+        })
+        .collect()
+}
+
 /// A fleet's packed last-seen tick as a wake carries it.
 fn seen_of(fleet: &crate::fleet::Fleet, d: DeviceIdx) -> i32 {
     fleet
@@ -268,36 +280,42 @@ impl<'s> Engine<'s> {
     /// recounting everything.
     fn fleet_changed(&mut self, changes: Option<Changes>) {
         use rayon::prelude::*;
-        let fleet = &self.state.fleet;
-        let catalog = &self.state.catalog;
-        let hot = &self.hot;
-        let incremental = changes.filter(|changes| {
-            fleet.len() == hot.len()
-                && changes.devices.par_iter().with_min_len(1 << 12).all(|&i| {
-                    let (h, d) = (hot[i as usize], DeviceIdx(i));
-                    // Presence and profile are not the events' to change (nor changed
-                    // at all when only staged flags were); a word cold for ids too
-                    // large to pack has its old report nowhere.
-                    (!changes.not_only_staged
-                        || h.present() == fleet.is_present(d) && h.profile() == fleet.profile(d))
-                        && old_report(catalog, h, changes, i).is_some()
-                })
-        });
-        let Some(mut changes) = incremental else {
-            self.hot = hot::build(fleet);
-            let ring = calendar::ring_size(self.model.behaviour.as_ref());
-            self.calendar
-                .resize_with(n_blocks(fleet.len()), || Block::new(ring));
-            self.outs
-                .resize_with(n_blocks(fleet.len()), step::BlockOut::default);
-            self.series.recount(catalog, fleet);
-            return;
+        let Some(mut changes) = changes.filter(|_| self.state.fleet.len() == self.hot.len()) else {
+            return self.rebuild();
         };
-        let cold = if changes.not_only_staged {
+        // Devices a setter other than `set_staged` changed: their words are rebuilt from
+        // the fleet one by one, which needs their old reports.
+        let others = std::mem::take(&mut changes.others);
+        let (fleet, catalog, hot) = (&self.state.fleet, &self.state.catalog, &self.hot);
+        let known = others.par_iter().with_min_len(1 << 12).all(|&i| {
+            let (h, d) = (hot[i as usize], DeviceIdx(i));
+            // Presence and profile are not the events' to change; a word cold for ids
+            // too large to pack has its old report nowhere.
+            h.present() == fleet.is_present(d)
+                && h.profile() == fleet.profile(d)
+                && old_report(catalog, h, &changes, i).is_some()
+        });
+        if !known {
+            return self.rebuild();
+        }
+        // The rest changed only their staged flags: the words that are not cold take
+        // the flips at once; of the cold ones, those cold for ids too large to pack have
+        // their old reports nowhere, and then everything is rebuilt (the series too,
+        // whatever the flips already moved).
+        let flipped_only = if others.is_empty() {
             std::mem::take(&mut changes.devices)
         } else {
-            self.staged_flips(&changes.devices)
+            without(&changes.devices, &others)
         };
+        let mut cold = self.staged_flips(&flipped_only);
+        let (catalog, hot) = (&self.state.catalog, &self.hot);
+        if cold
+            .iter()
+            .any(|&i| old_report(catalog, hot[i as usize], &changes, i).is_none())
+        {
+            return self.rebuild();
+        }
+        cold.extend(others);
         let (fleet, catalog) = (&self.state.fleet, &self.state.catalog);
         let columns = fleet.columns();
         for i in cold {
@@ -325,6 +343,20 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// Rebuilds the hot words from the fleet, grows the calendar to its blocks and
+    /// recounts the series: what an update after events falls back to when it cannot
+    /// tell devices' old reports.
+    fn rebuild(&mut self) {
+        let fleet = &self.state.fleet;
+        self.hot = hot::build(fleet);
+        let ring = calendar::ring_size(self.model.behaviour.as_ref());
+        self.calendar
+            .resize_with(n_blocks(fleet.len()), || Block::new(ring));
+        self.outs
+            .resize_with(n_blocks(fleet.len()), step::BlockOut::default);
+        self.series.recount(&self.state.catalog, fleet);
+    }
+
     /// Brings the words of `devices` (sorted), whose only change is their staged flag,
     /// and the series' counts up to date, and returns those whose words are cold (their
     /// reports are the fleet's, to be updated one by one). A ramp step flips 100,000s of
@@ -347,12 +379,23 @@ impl<'s> Engine<'s> {
             words = rest;
             base = end;
         }
-        let results: Vec<(hashbrown::HashMap<DeviceReport, u64>, Vec<u32>)> = parts
+        // Flips counted per old report, keyed by the word's report bits (a u64 hashed,
+        // not a report built per device).
+        let results: Vec<(hashbrown::HashMap<u64, u64>, Vec<u32>)> = parts
             .into_par_iter()
             .map(|(chunk, words, base)| {
-                let mut flipped: hashbrown::HashMap<DeviceReport, u64> = Default::default();
+                let mut flipped: hashbrown::HashMap<u64, u64> = Default::default();
                 let mut cold = Vec::new();
-                for &i in chunk {
+                // A ramp step flips a device in a hundred: each word and flag read is a
+                // miss of its own, so they are fetched AHEAD devices early.
+                const AHEAD: usize = 16;
+                for (at, &i) in chunk.iter().enumerate() {
+                    if let Some(&next) = chunk.get(at + AHEAD) {
+                        crate::prefetch::prefetch(
+                            words.as_ptr().wrapping_add(next as usize - base),
+                        );
+                        fleet.prefetch_staged(next as usize);
+                    }
                     let h = &mut words[i as usize - base];
                     if h.is_cold() {
                         cold.push(i);
@@ -361,7 +404,7 @@ impl<'s> Engine<'s> {
                     let staged = fleet.staged(DeviceIdx(i));
                     if h.staged() != staged {
                         if h.present() {
-                            *flipped.entry(h.plain_report(catalog)).or_default() += 1;
+                            *flipped.entry(h.report_key()).or_default() += 1;
                         }
                         h.set_staged(staged);
                     }
@@ -371,7 +414,8 @@ impl<'s> Engine<'s> {
             .collect();
         let mut cold = Vec::new();
         for (flipped, c) in results {
-            for (old, n) in flipped {
+            for (key, n) in flipped {
+                let old = Hot::report_of_key(key, catalog);
                 let new = DeviceReport {
                     staged: !old.staged,
                     ..old
@@ -604,6 +648,13 @@ release = "2.0.0"
 cohort = "default"
 rollout_percent = 40
 "#;
+
+    #[test]
+    fn without_removes_the_devices_of_the_second_list() {
+        assert_eq!(without(&[1, 3, 5, 7, 9], &[0, 3, 4, 9, 12]), vec![1, 5, 7]);
+        assert_eq!(without(&[2, 4], &[]), vec![2, 4]);
+        assert!(without(&[], &[1]).is_empty());
+    }
 
     #[test]
     fn without_behaviour_events_and_arrivals_apply_as_the_engine_does() {

@@ -3,8 +3,11 @@
 //! resize's ordered pass knows how many eligible devices come before each chunk without
 //! a counting pass of its own, and reads only the chunks where its drawn positions fall.
 //!
-//! Counted on first use, then kept up to date by every setter and bulk push.
+//! Counted on first use, then kept up to date by every setter and bulk push, as are the
+//! bitsets of the cohorts that have them (`member_bits.rs`), which change exactly when
+//! these counts do.
 
+use super::member_bits::{CohortBits, MemberBits};
 use crate::ids::CohortId;
 
 /// Rows per chunk of the per-chunk counts.
@@ -16,6 +19,8 @@ pub(super) struct Counts {
     totals: Vec<[u64; 2]>,
     /// Per cohort, per chunk of rows: the same, for that chunk's rows.
     chunks: Vec<Vec<[u32; 2]>>,
+    /// Per cohort that has them, bitsets of the same members.
+    bits: MemberBits,
 }
 
 impl Counts {
@@ -42,6 +47,7 @@ impl Counts {
         if chunks.len() <= row / CHUNK {
             chunks.resize(row / CHUNK + 1, [0, 0]);
         }
+        self.bits.member(cohort, row, staged, delta > 0);
         let (t, c) = (&mut self.totals[k], &mut chunks[row / CHUNK]);
         t[0] = t[0].wrapping_add_signed(i64::from(delta));
         c[0] = c[0].wrapping_add_signed(delta);
@@ -54,6 +60,7 @@ impl Counts {
     /// The present member at `row` of `cohort` became staged (or unstaged).
     #[inline]
     pub(super) fn set_staged(&mut self, cohort: CohortId, row: usize, staged: bool) {
+        self.bits.set_staged(cohort, row, staged);
         let delta = if staged { 1 } else { -1 };
         let k = cohort.index();
         let t = &mut self.totals[k][1];
@@ -67,6 +74,24 @@ impl Counts {
         self.totals
             .get(cohort.index())
             .map_or((0, 0), |t| (t[0], t[1]))
+    }
+
+    /// `cohort`'s bitsets of members and staged members, built from the columns if
+    /// not yet (`None` past [`super::member_bits::MAX_COHORTS`] cohorts).
+    pub(super) fn bits(
+        &mut self,
+        cohort: CohortId,
+        column: &[CohortId],
+        present: &[bool],
+        staged: &[bool],
+    ) -> Option<CohortBits<'_>> {
+        self.bits.get_or_build(cohort, column, present, staged)
+    }
+
+    /// `cohort`'s bitsets, if built.
+    #[inline]
+    pub(super) fn built_bits(&self, cohort: CohortId) -> Option<CohortBits<'_>> {
+        self.bits.get(cohort)
     }
 
     /// The same per chunk of rows (chunks past the last listed hold none).

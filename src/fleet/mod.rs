@@ -14,6 +14,7 @@ mod counts;
 mod hash;
 mod id_store;
 mod ids;
+mod member_bits;
 mod packing;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub(crate) use ids::{Digits, Synthetic};
 
 pub use counts::CHUNK as COUNT_CHUNK;
 use ids::Ids;
+pub use member_bits::CohortBits;
 pub use packing::Columns;
 use packing::NEVER;
 pub(crate) use packing::{pack_key, pack_override, unpack_key, unpack_override, NEVER_SEEN};
@@ -79,10 +81,11 @@ pub struct Changes {
     /// hot words) leaves to the fleet, so it cannot recall them once changed. Other
     /// devices' old reports are in such a cache, and are not copied here.
     pub keyed_before: Vec<(u32, DeviceReport)>,
-    /// Whether a setter other than [`Fleet::set_staged`] logged a change: when not, every
-    /// change is a staged flag (a ramp step's hundred thousand flips), and a cache of
-    /// reports can update just that bit.
-    pub not_only_staged: bool,
+    /// Of `devices`, those a setter other than [`Fleet::set_staged`] changed, sorted,
+    /// each once: the rest's only change is their staged flag (a ramp step's hundred
+    /// thousand flips), and a cache of reports can update just that bit for them, even
+    /// in a tick that also moved a few devices.
+    pub others: Vec<u32>,
 }
 
 impl Changes {
@@ -252,6 +255,15 @@ impl Fleet {
         self.counts().chunks(cohort)
     }
 
+    /// `cohort`'s bitsets of present members and staged members (for staged resizes),
+    /// built on first use and kept up to date from then on; `None` for cohorts past the
+    /// first few to ask (`member_bits.rs`).
+    pub fn cohort_bits(&mut self, cohort: CohortId) -> Option<CohortBits<'_>> {
+        self.counts();
+        let counts = self.counts.as_mut().expect("counted above");
+        counts.bits(cohort, &self.cohort, &self.present, &self.staged)
+    }
+
     /// Brings the kept counts up to date with rows `first..` just added in bulk.
     fn count_rows(&mut self, first: usize) {
         if let Some(lists) = &mut self.cohort_rows {
@@ -276,8 +288,12 @@ impl Fleet {
     /// (`None` if no log was running).
     pub fn take_changes(&mut self) -> Option<Changes> {
         let mut changes = self.changes.take()?;
-        changes.devices.sort_unstable();
+        // A stable sort, for it finds runs: a ramp step's ordered pass logs its devices
+        // in increasing order, so a tick's log is mostly a few sorted runs.
+        changes.devices.sort();
         changes.devices.dedup();
+        changes.others.sort_unstable();
+        changes.others.dedup();
         // A stable sort keeps each device's first entry, its report before any change.
         changes.keyed_before.sort_by_key(|&(i, _)| i);
         changes.keyed_before.dedup_by_key(|&mut (i, _)| i);
@@ -288,7 +304,7 @@ impl Fleet {
     #[inline]
     fn logged(&mut self, idx: DeviceIdx) {
         if let Some(log) = &mut self.changes {
-            log.not_only_staged = true;
+            log.others.push(idx.0);
         }
         self.logged_staged(idx);
     }
@@ -408,12 +424,34 @@ impl Fleet {
         self.version[idx.index()] = version;
     }
 
-    /// Hints the CPU to bring into cache what a staged resize's probe reads of row `i`
-    /// (presence, cohort, staged flag); any `i`, no effect on results.
+    /// Whether row `i` is a device a staged resize of `cohort` may flip: a present
+    /// member, unstaged when growing (`grow`), staged when shrinking. Read from the
+    /// cohort's bitsets when it has them ([`Fleet::cohort_bits`]), else from the columns.
     #[inline]
-    pub(crate) fn prefetch_for_staging(&self, i: usize) {
+    pub(crate) fn resize_eligible(&self, i: usize, cohort: CohortId, grow: bool) -> bool {
+        match self.counts.as_ref().and_then(|c| c.built_bits(cohort)) {
+            Some(bits) => bits.eligible(i, grow),
+            None => self.present[i] && self.cohort[i] == cohort && self.staged[i] != grow,
+        }
+    }
+
+    /// Hints the CPU to bring into cache what [`Fleet::resize_eligible`] reads of row
+    /// `i`; any `i`, no effect on results.
+    #[inline]
+    pub(crate) fn prefetch_for_staging(&self, i: usize, cohort: CohortId) {
+        if let Some(bits) = self.counts.as_ref().and_then(|c| c.built_bits(cohort)) {
+            bits.prefetch(i);
+            return;
+        }
         crate::prefetch::prefetch(self.present.as_ptr().wrapping_add(i));
         crate::prefetch::prefetch(self.cohort.as_ptr().wrapping_add(i));
+        crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
+    }
+
+    /// Hints the CPU to bring row `i`'s staged flag into cache; any `i`, no effect on
+    /// results.
+    #[inline]
+    pub(crate) fn prefetch_staged(&self, i: usize) {
         crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
     }
 

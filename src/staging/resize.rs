@@ -11,21 +11,24 @@
 //!   yet flipped, so the `k` form a uniform choice. It costs about `k × rows / eligible`
 //!   random reads, nothing per untouched device: a ramp step of a few percent in a
 //!   10M-device fleet reads tens of thousands of rows, not ten million.
-//! - **One ordered pass** otherwise: draw `k` distinct positions among `0..eligible`
-//!   (rand's `sample`, done without its array of the whole range: `sample.rs`), sort
-//!   them, and walk the cohort in fleet order flipping the eligible devices at those
-//!   positions. The fleet's counts per chunk of rows say where each position falls, so
-//!   only chunks holding positions are read, each once and up to its last position, and
-//!   only the positions are allocated.
+//! - **One ordered pass** otherwise: draw `k` distinct positions among `0..eligible`,
+//!   in increasing order (`sample.rs`'s [`sorted_sample`](super::sample::sorted_sample),
+//!   a bitmap of the range), and walk the cohort in fleet order flipping the eligible
+//!   devices at those positions. The fleet's counts per chunk of rows say where each
+//!   position falls, so only chunks holding positions are read, each once and up to its
+//!   last position; and for the first few cohorts the walk counts the bits of the
+//!   cohort's bitsets (`fleet/member_bits.rs`), 64 rows a word, instead of reading rows.
 //!
 //! Until 2026-11-30 every resize walked the cohort and sampled positions among the
 //! eligible devices, as one pass still does; probing changed which devices a seed
-//! stages for small resizes, not how many (CHANGELOG.md).
+//! stages for small resizes, not how many. On 2026-12-01 the pass's positions changed
+//! from rand's `sample`, sorted, to [`sorted_sample`](super::sample::sorted_sample):
+//! again other devices for a seed, the same counts (CHANGELOG.md).
 
 use rand::Rng;
 
 use crate::catalog::Percent;
-use crate::fleet::{Fleet, COUNT_CHUNK};
+use crate::fleet::{CohortBits, Fleet, COUNT_CHUNK};
 use crate::ids::{CohortId, DeviceIdx};
 
 /// A random read costs about this many sequential ones: probing runs when its expected
@@ -71,6 +74,9 @@ pub fn resize_staged(
     // a pass over the fleet (measured: weighing against the cohort's rows, which
     // probes less often, was slower).
     let rows = fleet.len() as u64;
+    // The cohort's bitsets, if it may have them, make both ways cheaper (the same
+    // devices either way).
+    fleet.cohort_bits(cohort);
     if probing_pays(rows, rows, k, eligible) {
         flip_by_probing(fleet, cohort, grow, k, rng);
     } else {
@@ -83,8 +89,7 @@ pub fn resize_staged(
 /// Whether row `i` is a device of `cohort` that a resize in direction `grow` may flip.
 #[inline]
 fn eligible(fleet: &Fleet, i: usize, cohort: CohortId, grow: bool) -> bool {
-    let d = DeviceIdx(i as u32);
-    fleet.is_present(d) && fleet.cohort(d) == cohort && fleet.staged(d) != grow
+    fleet.resize_eligible(i, cohort, grow)
 }
 
 fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng: &mut impl Rng) {
@@ -97,14 +102,14 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
     let mut ahead = [0usize; AHEAD];
     for slot in &mut ahead {
         *slot = rng.gen_range(0..rows);
-        fleet.prefetch_for_staging(*slot);
+        fleet.prefetch_for_staging(*slot, cohort);
     }
     let mut left = k;
     let mut next = 0;
     while left > 0 {
         let i = ahead[next];
         ahead[next] = rng.gen_range(0..rows);
-        fleet.prefetch_for_staging(ahead[next]);
+        fleet.prefetch_for_staging(ahead[next], cohort);
         next = (next + 1) % AHEAD;
         if eligible(fleet, i, cohort, grow) {
             fleet.set_staged(DeviceIdx(i as u32), grow);
@@ -127,26 +132,29 @@ fn flip_in_one_pass(
     eligible_count: u64,
     rng: &mut impl Rng,
 ) {
-    let mut positions = super::sample::sample(rng, eligible_count as usize, k as usize);
-    positions.sort_unstable();
+    let positions = super::sample::sorted_sample(rng, eligible_count as usize, k as usize);
     let per_chunk: Vec<usize> = fleet
         .cohort_chunk_counts(cohort)
         .iter()
         .map(|&[members, staged]| (if grow { members - staged } else { staged }) as usize)
         .collect();
     debug_assert_eq!(per_chunk.iter().sum::<usize>() as u64, eligible_count);
-    let chosen = fleet
-        .with_cohort_rows(cohort, |view, rows| {
-            chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
-                eligible(view, i, cohort, grow)
+    let chosen = if let Some(bits) = fleet.cohort_bits(cohort) {
+        chosen_bits(bits, grow, &per_chunk, &positions)
+    } else {
+        fleet
+            .with_cohort_rows(cohort, |view, rows| {
+                chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
+                    eligible(view, i, cohort, grow)
+                })
             })
-        })
-        .unwrap_or_else(|| {
-            let view: &Fleet = fleet;
-            chosen_rows(view.len(), None, &per_chunk, &positions, |i| {
-                eligible(view, i, cohort, grow)
+            .unwrap_or_else(|| {
+                let view: &Fleet = fleet;
+                chosen_rows(view.len(), None, &per_chunk, &positions, |i| {
+                    eligible(view, i, cohort, grow)
+                })
             })
-        });
+    };
     debug_assert_eq!(chosen.len() as u64, k, "every position found");
     for i in chosen {
         fleet.set_staged(DeviceIdx(i), grow);
@@ -164,15 +172,7 @@ fn chosen_rows(
     eligible: impl Fn(usize) -> bool + Sync,
 ) -> Vec<u32> {
     use rayon::prelude::*;
-    // The eligible devices before each chunk.
-    let firsts: Vec<usize> = per_chunk
-        .iter()
-        .scan(0, |before, &n| {
-            let first = *before;
-            *before += n;
-            Some(first)
-        })
-        .collect();
+    let firsts = firsts(per_chunk);
     (0..per_chunk.len())
         .into_par_iter()
         .flat_map_iter(|c| {
@@ -195,6 +195,67 @@ fn chosen_rows(
             } else {
                 find(rows, first, wanted, &eligible)
             }
+        })
+        .collect()
+}
+
+/// What [`chosen_rows`] finds, read from the cohort's bitsets: a chunk's eligible rows
+/// are counted 64 at a time, and a position is found in its word by skipping set bits.
+fn chosen_bits(
+    bits: CohortBits<'_>,
+    grow: bool,
+    per_chunk: &[usize],
+    positions: &[usize],
+) -> Vec<u32> {
+    use rayon::prelude::*;
+    const WORDS: usize = COUNT_CHUNK / 64;
+    let firsts = firsts(per_chunk);
+    (0..per_chunk.len())
+        .into_par_iter()
+        .flat_map_iter(|c| {
+            let (first, n) = (firsts[c], per_chunk[c]);
+            let from = positions.partition_point(|&p| p < first);
+            let to = positions.partition_point(|&p| p < first + n);
+            let mut out = Vec::with_capacity(to - from);
+            let mut wanted = positions[from..to].iter().peekable();
+            let mut position = first;
+            for w in c * WORDS..(c + 1) * WORDS {
+                let Some(&&want) = wanted.peek() else { break };
+                let mut word = bits.eligible_word(w, grow);
+                let ones = word.count_ones() as usize;
+                if want >= position + ones {
+                    position += ones;
+                    continue;
+                }
+                // Positions in this word, in order: drop the set bits before each.
+                let mut skipped = 0;
+                while let Some(&&want) = wanted.peek() {
+                    if want >= position + ones {
+                        break;
+                    }
+                    for _ in skipped..want - position {
+                        word &= word - 1;
+                    }
+                    skipped = want - position + 1;
+                    out.push((w * 64 + word.trailing_zeros() as usize) as u32);
+                    word &= word - 1;
+                    wanted.next();
+                }
+                position += ones;
+            }
+            out
+        })
+        .collect()
+}
+
+/// The eligible devices before each chunk, given each chunk's.
+fn firsts(per_chunk: &[usize]) -> Vec<usize> {
+    per_chunk
+        .iter()
+        .scan(0, |before, &n| {
+            let first = *before;
+            *before += n;
+            Some(first)
         })
         .collect()
 }
@@ -256,6 +317,51 @@ mod tests {
                 resize_staged(&mut plain, CohortId(c), p(pct), &mut r1);
                 resize_staged(&mut kept, CohortId(c), p(pct), &mut r2);
                 assert_eq!(staged_in(&plain, c), staged_in(&kept, c), "{pct} % of {c}");
+            }
+        }
+    }
+
+    /// The cohort bitsets find, for any drawn positions, the rows a pass over the
+    /// columns finds, after moves, arrivals, retirements and flips changed them.
+    #[test]
+    fn r19_bits_find_the_rows_a_pass_finds() {
+        use rand::Rng;
+        let n = 2 * COUNT_CHUNK + 1000;
+        let mut f = fleet(n, 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for c in 0..3 {
+            assert!(f.cohort_bits(CohortId(c)).is_some(), "bits built first");
+        }
+        for _ in 0..20_000 {
+            let d = DeviceIdx(rng.gen_range(0..n as u32));
+            match rng.gen_range(0..4) {
+                0 => f.move_to(d, CohortId(rng.gen_range(0..3))),
+                1 => f.set_present(d, rng.gen_bool(0.5)),
+                _ => f.set_staged(d, rng.gen_bool(0.5)),
+            }
+        }
+        for c in 0..3u16 {
+            let cohort = CohortId(c);
+            for grow in [true, false] {
+                let per_chunk: Vec<usize> = f
+                    .cohort_chunk_counts(cohort)
+                    .iter()
+                    .map(|&[m, s]| (if grow { m - s } else { s }) as usize)
+                    .collect();
+                let eligible: usize = per_chunk.iter().sum();
+                for k in [1, 7, eligible / 3, eligible] {
+                    let mut positions = crate::staging::sample::sample(&mut rng, eligible, k);
+                    positions.sort_unstable();
+                    let view = &f;
+                    let by_pass = chosen_rows(n, None, &per_chunk, &positions, |i| {
+                        let d = DeviceIdx(i as u32);
+                        view.is_present(d) && view.cohort(d) == cohort && view.staged(d) != grow
+                    });
+                    let bits = f.cohort_bits(cohort).expect("built");
+                    let by_bits = chosen_bits(bits, grow, &per_chunk, &positions);
+                    assert_eq!(by_bits, by_pass, "cohort {c}, grow {grow}, {k} positions");
+                    assert_eq!(by_bits.len(), k);
+                }
             }
         }
     }

@@ -64,20 +64,48 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
             all
         }
         Order::LastSeenDesc | Order::LastSeenAsc => {
+            use rayon::prelude::*;
             let desc = filter.order == Order::LastSeenDesc;
             // Never-seen devices last in both orders; ties in fleet order (the index).
-            let mut all: Vec<DeviceIdx> = all_matches(fleet, filter);
-            let key = |&d: &DeviceIdx| match fleet.last_seen(d) {
-                Some(t) => (0, if desc { -t } else { t }, d.0),
-                None => (1, 0, d.0),
-            };
-            if all.len() > limit {
-                all.select_nth_unstable_by_key(limit, key);
-                all.truncate(limit);
+            // Each match's key is read once, in fleet order, and ordered with it (a key
+            // read per comparison was a random read of the last-seen column each); each
+            // chunk of matches keeps only its own first `limit`, in parallel, so the
+            // last ordering sees a few times `limit` of them, not every match.
+            let all: Vec<DeviceIdx> = all_matches(fleet, filter);
+            let view: &Fleet = fleet;
+            let mut keyed: Vec<(u64, u32)> = all
+                .par_chunks(1 << 16)
+                .flat_map_iter(|chunk| {
+                    let mut keyed: Vec<(u64, u32)> = chunk
+                        .iter()
+                        .map(|&d| (last_seen_key(view.last_seen(d), desc), d.0))
+                        .collect();
+                    if keyed.len() > limit {
+                        keyed.select_nth_unstable(limit);
+                        keyed.truncate(limit);
+                    }
+                    keyed
+                })
+                .collect();
+            if keyed.len() > limit {
+                keyed.select_nth_unstable(limit);
+                keyed.truncate(limit);
             }
-            all.sort_unstable_by_key(key);
-            all
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, d)| DeviceIdx(d)).collect()
         }
+    }
+}
+
+/// A number that orders last-seen ticks as R21's last-seen order does: most (or, not
+/// `desc`, least) recently seen first, never-seen devices after every seen one.
+fn last_seen_key(seen: Option<i64>, desc: bool) -> u64 {
+    const NEVER: u64 = 1 << 40;
+    match seen {
+        // Ticks fit an i32 as the fleet stores them; 2^33 leaves room either way.
+        Some(t) if desc => ((1i64 << 33) - t) as u64,
+        Some(t) => ((1i64 << 33) + t) as u64,
+        None => NEVER,
     }
 }
 
@@ -150,6 +178,24 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     #[test]
+    fn r21_last_seen_keys_order_as_the_rule_does() {
+        let ticks = [i32::MIN + 1, -5, 0, 7, i32::MAX].map(|t| Some(i64::from(t)));
+        for desc in [true, false] {
+            let keys: Vec<u64> = ticks.iter().map(|&t| last_seen_key(t, desc)).collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            if desc {
+                want.reverse();
+            }
+            assert_eq!(keys, want, "desc {desc}: ticks in order");
+            assert!(
+                keys.iter().all(|&k| k < last_seen_key(None, desc)),
+                "never last"
+            );
+        }
+    }
+
+    #[test]
     fn r21_bulk_filter_limit_and_order() {
         let mut f = fleet(12, 1);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -204,6 +250,40 @@ mod tests {
             for limit in [0, 1, 7, 499, 500, 501] {
                 let some = select(&mut f, &filter(order, Some(limit)), &mut rng);
                 assert_eq!(some, all[..limit.min(500)], "{order:?} limit {limit}");
+            }
+        }
+    }
+
+    /// Last-seen orders over several chunks of matches, with many ties: a limit picks
+    /// what a stable sort of every match by the rule's key starts with.
+    #[test]
+    fn r21_last_seen_limits_across_chunks_match_a_stable_sort() {
+        let n = 3 * (1 << 16) + 123;
+        let mut f = fleet(n, 1);
+        for i in 0..n {
+            if i % 3 != 0 {
+                f.set_last_seen(DeviceIdx(i as u32), (i % 40) as i64 - 20);
+            }
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        for order in [Order::LastSeenDesc, Order::LastSeenAsc] {
+            let desc = order == Order::LastSeenDesc;
+            let mut want: Vec<DeviceIdx> = (0..n as u32).map(DeviceIdx).collect();
+            want.sort_by_key(|&d| match f.last_seen(d) {
+                Some(t) => (0, if desc { -t } else { t }),
+                None => (1, 0),
+            });
+            for limit in [1, 39, 5_000, 70_000, n - 1, n] {
+                let sel = Filter {
+                    cohort: CohortId(0),
+                    hardware: None,
+                    versions: None,
+                    staged: None,
+                    limit: Some(limit),
+                    order,
+                };
+                let got = select(&mut f, &Selection::Filter(sel), &mut rng);
+                assert_eq!(got, want[..limit], "{order:?} limit {limit}");
             }
         }
     }
