@@ -39,6 +39,16 @@ pub fn load(text: &str, devices: u64) -> Scenario {
     .expect("bench scenario loads")
 }
 
+/// Devices in each of the two big moves: 100,000 from 1M devices up (the benchmark's
+/// scales), a hundredth of the fleet below (the tests' small scales).
+pub fn big_move(devices: u64) -> usize {
+    if devices >= 1_000_000 {
+        100_000
+    } else {
+        devices as usize / 100
+    }
+}
+
 /// `bench-10m.toml` (`plain_text`, loaded as `plain`) at `plain`'s scale, with the
 /// event-heavy timeline appended; `devices` is the scale `plain` was loaded at.
 pub fn event_heavy_text(plain_text: &str, plain: &Scenario, devices: u64) -> String {
@@ -58,10 +68,10 @@ pub fn event_heavy_text(plain_text: &str, plain: &Scenario, devices: u64) -> Str
         .iter()
         .copied()
         .filter(|&d| in_cohort(d, "fleet") && catalog.hardware_name(fleet.hardware(d)) == "evt")
-        .take(100_000)
+        .take(big_move(devices))
         .map(|d| format!("\"{}\"", fleet.id(d)))
         .collect();
-    assert_eq!(big.len(), 100_000, "a scale with 100,000 fleet-evt devices");
+    assert_eq!(big.len(), big_move(devices), "enough fleet-evt devices");
 
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let some_device =
@@ -108,8 +118,8 @@ pub fn event_heavy_text(plain_text: &str, plain: &Scenario, devices: u64) -> Str
         push(t, text);
     }
 
-    // Moves: 100,000 fleet-evt devices to stable on day 20 and back on day 60, and
-    // 498 moves of 20 devices to a random cohort.
+    // Moves: 100,000 fleet-evt devices (`big_move`) to stable on day 20 and back on day
+    // 60, and 498 moves of 20 devices to a random cohort.
     for (day, cohort) in [(20, "stable"), (60, "fleet")] {
         push(
             day * 24,

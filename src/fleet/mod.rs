@@ -30,8 +30,8 @@ pub use counts::CHUNK as COUNT_CHUNK;
 use ids::Ids;
 pub use member_bits::CohortBits;
 pub use packing::Columns;
-use packing::NEVER;
 pub(crate) use packing::{pack_key, pack_override, unpack_key, unpack_override, NEVER_SEEN};
+use packing::{NEVER, NO_KEY, NO_OVERRIDE};
 
 /// One device's report to the resolver (spec §4): everything the answer depends on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -313,6 +313,9 @@ impl Fleet {
     /// it has a project key or an override.
     #[inline]
     fn logged_staged(&mut self, idx: DeviceIdx) {
+        if self.changes.is_none() {
+            return;
+        }
         let i = idx.index();
         let keyed = unpack_key(self.project_key[i]).is_some()
             || unpack_override(self.release_override[i]).is_some();
@@ -465,6 +468,66 @@ impl Fleet {
             }
         }
         self.staged[i] = staged;
+    }
+
+    /// Sets the staged flag of `rows` (increasing, each once) to `staged`: what
+    /// [`Fleet::set_staged`] does for each, with the flags written and the log's old
+    /// reports read in parallel over runs of rows (a ramp step's ordered pass flips a
+    /// hundred thousand devices, each flag and report a cache miss of its own).
+    pub fn set_staged_rows(&mut self, rows: &[u32], staged: bool) {
+        use rayon::prelude::*;
+        const RUN: usize = 1 << 13;
+        debug_assert!(rows.windows(2).all(|w| w[0] < w[1]), "rows increasing");
+        // Each run of rows with the flags it covers: disjoint slices, rows increasing.
+        let mut parts = Vec::with_capacity(rows.len().div_ceil(RUN));
+        let mut flags: &mut [bool] = &mut self.staged;
+        let mut base = 0usize;
+        for run in rows.chunks(RUN) {
+            let end = *run.last().expect("chunks are not empty") as usize + 1;
+            let (mine, rest) = std::mem::take(&mut flags).split_at_mut(end - base);
+            parts.push((run, mine, base));
+            flags = rest;
+            base = end;
+        }
+        let logging = self.changes.is_some();
+        let (present, key, over) = (&self.present, &self.project_key, &self.release_override);
+        // Per run: the rows whose counted flag changes, and the keyed rows' old flags.
+        let results: Vec<(Vec<u32>, Vec<(u32, bool)>)> = parts
+            .into_par_iter()
+            .map(|(run, flags, base)| {
+                let (mut counted, mut keyed) = (Vec::new(), Vec::new());
+                for &i in run {
+                    let flag = &mut flags[i as usize - base];
+                    if logging && (key[i as usize] != NO_KEY || over[i as usize] != NO_OVERRIDE) {
+                        keyed.push((i, *flag));
+                    }
+                    if *flag != staged && present[i as usize] {
+                        counted.push(i);
+                    }
+                    *flag = staged;
+                }
+                (counted, keyed)
+            })
+            .collect();
+        for (counted, keyed) in results {
+            if let Some(counts) = &mut self.counts {
+                for i in counted {
+                    counts.set_staged(self.cohort[i as usize], i as usize, staged);
+                }
+            }
+            for (i, was) in keyed {
+                let report = DeviceReport {
+                    staged: was,
+                    ..self.report(DeviceIdx(i))
+                };
+                if let Some(log) = &mut self.changes {
+                    log.keyed_before.push((i, report));
+                }
+            }
+        }
+        if let Some(log) = &mut self.changes {
+            log.devices.extend_from_slice(rows);
+        }
     }
 
     /// Sets or clears a device's release override (R7 checked by the caller).

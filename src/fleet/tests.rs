@@ -3,6 +3,7 @@
 use super::bulk::*;
 use super::hash::*;
 use super::id_store::*;
+use super::COUNT_CHUNK;
 use super::*;
 use crate::ids::{CohortId, HardwareId, SoftwareTypeId, VersionId};
 
@@ -309,7 +310,6 @@ fn the_change_log_keeps_first_reports_of_keyed_devices_only() {
 /// several chunks, after stagings, moves, arrivals, retirements and pushes.
 #[test]
 fn kept_chunk_counts_equal_a_recount() {
-    use super::COUNT_CHUNK;
     use rand::SeedableRng;
     let n = 2 * COUNT_CHUNK + 123;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -344,6 +344,66 @@ fn kept_chunk_counts_equal_a_recount() {
                 let want = recount(&f, CohortId(c));
                 let kept = padded(f.cohort_chunk_counts(CohortId(c)), want.len());
                 assert_eq!(kept, want, "step {step}, cohort {c}");
+            }
+        }
+    }
+}
+
+/// Flipping sorted rows at once does what flipping them one by one does: the flags,
+/// the kept counts and bitsets, and the change log with its keyed devices' first
+/// reports, over several chunks of rows, with absent and keyed rows among them.
+#[test]
+fn staged_rows_at_once_equal_one_by_one() {
+    use rand::{Rng, SeedableRng};
+    let n = 2 * COUNT_CHUNK + 77;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let mut one_by_one = Fleet::new();
+    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    one_by_one
+        .push_many(ids.iter().map(String::as_str), columns(n))
+        .unwrap();
+    for _ in 0..2_000 {
+        let kind = rng.gen_range(0..3);
+        set_at_random(&mut one_by_one, &mut rng, kind);
+    }
+    for i in (0..n as u32).step_by(997) {
+        one_by_one.set_release_override(DeviceIdx(i), Some(crate::ids::ReleaseId(1)));
+    }
+    for c in 0..3 {
+        one_by_one.cohort_bits(CohortId(c));
+    }
+    let mut at_once = one_by_one.clone();
+    for round in 0..4 {
+        one_by_one.log_changes();
+        at_once.log_changes();
+        let staged = round % 2 == 0;
+        let rows: Vec<u32> = (0..n as u32).filter(|_| rng.gen_bool(0.3)).collect();
+        for &i in &rows {
+            one_by_one.set_staged(DeviceIdx(i), staged);
+        }
+        at_once.set_staged_rows(&rows, staged);
+        let (a, b) = (
+            one_by_one.take_changes().unwrap(),
+            at_once.take_changes().unwrap(),
+        );
+        assert_eq!(a.devices, b.devices, "round {round}");
+        assert_eq!(a.keyed_before, b.keyed_before, "round {round}");
+        assert!(a.others.is_empty() && b.others.is_empty());
+        assert_eq!(one_by_one.staged, at_once.staged, "round {round}");
+        for c in 0..3 {
+            let c = CohortId(c);
+            assert_eq!(one_by_one.cohort_counts(c), at_once.cohort_counts(c));
+            assert_eq!(
+                one_by_one.cohort_chunk_counts(c),
+                at_once.cohort_chunk_counts(c)
+            );
+            for i in 0..n {
+                for grow in [true, false] {
+                    let want = one_by_one.is_present(DeviceIdx(i as u32))
+                        && one_by_one.cohort(DeviceIdx(i as u32)) == c
+                        && one_by_one.staged(DeviceIdx(i as u32)) != grow;
+                    assert_eq!(at_once.resize_eligible(i, c, grow), want, "row {i}");
+                }
             }
         }
     }

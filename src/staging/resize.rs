@@ -156,9 +156,7 @@ fn flip_in_one_pass(
             })
     };
     debug_assert_eq!(chosen.len() as u64, k, "every position found");
-    for i in chosen {
-        fleet.set_staged(DeviceIdx(i), grow);
-    }
+    fleet.set_staged_rows(&chosen, grow);
 }
 
 /// The rows at `positions` (sorted) among the `eligible` rows of a fleet of `n_rows`

@@ -1197,3 +1197,35 @@ fn resolve_at_t_lists_only_devices_present_at_t() {
     let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(ids, ["a", "b", "c"]);
 }
+
+#[path = "../../benches/common/events.rs"]
+mod heavy;
+
+/// The `events` benchmark's timeline (hundreds of staged ramps, bulk stages with
+/// filters, limits and every order, moves, overrides, activations and pulls) at 8,000
+/// devices. The binary under test is a debug build, which checks every update it makes
+/// after events (hot words, counts per cell and class) against a rebuild from the
+/// fleet, so this runs those checks through every kind of event and every mix of them
+/// in a tick; and the outputs are the same at 1 and 2 threads (R22).
+#[test]
+fn r22_event_heavy_timeline_updates_exactly_at_any_thread_count() {
+    let devices = 8_000;
+    let plain_text = heavy::plain_text();
+    let plain = heavy::load(&plain_text, devices);
+    // Arrivals scaled with the fleet (the benchmark's 20,000 a day are for 10M).
+    let text = heavy::event_heavy_text(&plain_text, &plain, devices)
+        .replace("per_day = 20_000", "per_day = 16");
+    assert!(
+        text.matches("[[events]]").count() >= 3_000,
+        "the heavy timeline"
+    );
+    let sc = Scenario::new("event-heavy.toml", &text);
+    // Both at once: a debug build's catalog checks make each run about half a minute.
+    let (one, two) = std::thread::scope(|s| {
+        let one = s.spawn(|| run_ok(&sc, "threads-1", &["--threads", "1"]));
+        let two = run_ok(&sc, "threads-2", &["--threads", "2"]);
+        (one.join().expect("the 1-thread run"), two)
+    });
+    assert!(one.summary_u64(&["polls"]) > 0);
+    assert_same_outputs(&one, &two);
+}
