@@ -492,7 +492,8 @@ impl Fleet {
         let logging = self.changes.is_some();
         let (present, key, over) = (&self.present, &self.project_key, &self.release_override);
         // Per run: the rows whose counted flag changes, and the keyed rows' old flags.
-        let results: Vec<(Vec<u32>, Vec<(u32, bool)>)> = parts
+        type Run = (Vec<u32>, Vec<(u32, bool)>);
+        let results: Vec<Run> = parts
             .into_par_iter()
             .map(|(run, flags, base)| {
                 let (mut counted, mut keyed) = (Vec::new(), Vec::new());
