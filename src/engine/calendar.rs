@@ -152,6 +152,10 @@ pub struct Block {
     far: std::collections::BTreeMap<u64, Vec<Wake>>,
     /// Emptied buckets kept for reuse, so a run does not allocate per bucket per tick.
     spare: Vec<Vec<Wake>>,
+    /// Per ring slot, how many of its bucket's first wakes [`Block::unsynced`] has
+    /// given out: a bucket only grows at its end until it is taken, and its wakes never
+    /// change meanwhile.
+    synced: Vec<u32>,
 }
 
 impl Block {
@@ -164,6 +168,7 @@ impl Block {
             ring_len,
             far: std::collections::BTreeMap::new(),
             spare: Vec::new(),
+            synced: Vec::new(),
         }
     }
 
@@ -173,6 +178,7 @@ impl Block {
         if self.ring.is_empty() {
             self.ring.resize_with(self.ring_len, Vec::new);
             self.ticks.resize(self.ring_len, 0);
+            self.synced.resize(self.ring_len, 0);
         }
         let slot = (t as usize) & (self.ring_len - 1);
         if !self.ring[slot].is_empty() && self.ticks[slot] != t {
@@ -199,7 +205,10 @@ impl Block {
     pub fn take(&mut self, t: u64) -> Vec<Wake> {
         let slot = (t as usize) & self.ring_len.wrapping_sub(1);
         let mut wakes = match self.ring.get_mut(slot) {
-            Some(bucket) if !bucket.is_empty() && self.ticks[slot] == t => std::mem::take(bucket),
+            Some(bucket) if !bucket.is_empty() && self.ticks[slot] == t => {
+                self.synced[slot] = 0;
+                std::mem::take(bucket)
+            }
             _ => Vec::new(),
         };
         if let Some(far) = self.far.remove(&t) {
@@ -218,6 +227,22 @@ impl Block {
             bucket.clear();
             self.spare.push(bucket);
         }
+    }
+
+    /// The scheduled wakes not given out by an earlier call: every wake pushed since
+    /// (and every wake far ahead, which are few). What the last-seen ticks of the
+    /// block's devices need to be brought up to date, since a wake's tick is set when it
+    /// is pushed.
+    pub fn unsynced(&mut self) -> impl Iterator<Item = &Wake> {
+        let fresh = self
+            .ring
+            .iter()
+            .zip(&mut self.synced)
+            .flat_map(|(bucket, synced)| {
+                let from = std::mem::replace(synced, bucket.len() as u32) as usize;
+                &bucket[from..]
+            });
+        fresh.chain(self.far.values().flatten())
     }
 
     /// Every scheduled wake.
@@ -318,6 +343,30 @@ mod tests {
                 proptest::prop_assert_eq!(in_block, in_reference);
             }
         }
+    }
+
+    /// `unsynced` gives each wake pushed once, between pushes and takes, whatever
+    /// slot, ring reuse or overflow holds it (overflow wakes every time).
+    #[test]
+    fn unsynced_gives_each_pushed_wake_once() {
+        let mut b = Block::new(4);
+        let offs = |b: &mut Block| -> Vec<usize> {
+            let mut v: Vec<usize> = b.unsynced().map(Wake::off).collect();
+            v.sort_unstable();
+            v
+        };
+        b.push(1, Wake::new(1, 0, Carry::Nothing));
+        b.push(2, Wake::new(2, 0, Carry::Nothing));
+        assert_eq!(offs(&mut b), [1, 2]);
+        assert!(offs(&mut b).is_empty(), "nothing new");
+        b.push(1, Wake::new(3, 0, Carry::Nothing));
+        assert_eq!(offs(&mut b), [3]);
+        let taken = b.take(1);
+        b.recycle(taken);
+        b.push(5, Wake::new(4, 0, Carry::Nothing));
+        b.push(9, Wake::new(5, 0, Carry::Nothing));
+        assert_eq!(offs(&mut b), [4, 5], "slot 1 reused for tick 5, tick 9 far");
+        assert_eq!(offs(&mut b), [5], "far wakes each time");
     }
 
     #[test]

@@ -516,7 +516,9 @@ impl<'s> Engine<'s> {
         self.series.catalog_changed(&self.state.catalog);
     }
 
-    /// Copies every scheduled device's last-seen tick into the fleet.
+    /// Copies every scheduled device's last-seen tick into the fleet: from the wakes
+    /// pushed since the last copy, as the others' ticks are in the fleet already (only
+    /// a poll sets a device's tick, and it pushes the device's next wake).
     pub fn sync_last_seen(&mut self) {
         use rayon::prelude::*;
         // Block b's wakes are devices b × BLOCK + offset: the column cut at the same
@@ -524,13 +526,20 @@ impl<'s> Engine<'s> {
         let ticks = self.state.fleet.last_seen_ticks_mut();
         ticks
             .par_chunks_mut(BLOCK)
-            .zip(self.calendar.par_iter())
+            .zip(self.calendar.par_iter_mut())
             .for_each(|(ticks, block)| {
-                for w in block.wakes() {
+                for w in block.unsynced() {
                     if w.seen != i32::MIN {
                         ticks[w.off()] = w.seen;
                     }
                 }
+                // Debug builds (the tests) check the copy against one from every wake.
+                debug_assert!(
+                    block
+                        .wakes()
+                        .all(|w| w.seen == i32::MIN || ticks[w.off()] == w.seen),
+                    "last-seen ticks out of date"
+                );
             });
     }
 
