@@ -174,10 +174,7 @@ fn chosen_rows(
     (0..per_chunk.len())
         .into_par_iter()
         .flat_map_iter(|c| {
-            let (first, n) = (firsts[c], per_chunk[c]);
-            let from = positions.partition_point(|&p| p < first);
-            let to = positions.partition_point(|&p| p < first + n);
-            let wanted = &positions[from..to];
+            let (first, wanted) = in_chunk(&firsts, per_chunk, positions, c);
             let rows = c * COUNT_CHUNK..((c + 1) * COUNT_CHUNK).min(n_rows);
             if wanted.is_empty() {
                 Vec::new()
@@ -211,11 +208,9 @@ fn chosen_bits(
     (0..per_chunk.len())
         .into_par_iter()
         .flat_map_iter(|c| {
-            let (first, n) = (firsts[c], per_chunk[c]);
-            let from = positions.partition_point(|&p| p < first);
-            let to = positions.partition_point(|&p| p < first + n);
-            let mut out = Vec::with_capacity(to - from);
-            let mut wanted = positions[from..to].iter().peekable();
+            let (first, wanted) = in_chunk(&firsts, per_chunk, positions, c);
+            let mut out = Vec::with_capacity(wanted.len());
+            let mut wanted = wanted.iter().peekable();
             let mut position = first;
             for w in c * WORDS..(c + 1) * WORDS {
                 let Some(&&want) = wanted.peek() else { break };
@@ -244,6 +239,20 @@ fn chosen_bits(
             out
         })
         .collect()
+}
+
+/// Chunk `c`'s first eligible device's number and the positions (sorted) that fall
+/// among its eligible devices.
+fn in_chunk<'a>(
+    firsts: &[usize],
+    per_chunk: &[usize],
+    positions: &'a [usize],
+    c: usize,
+) -> (usize, &'a [usize]) {
+    let (first, n) = (firsts[c], per_chunk[c]);
+    let from = positions.partition_point(|&p| p < first);
+    let to = positions.partition_point(|&p| p < first + n);
+    (first, &positions[from..to])
 }
 
 /// The eligible devices before each chunk, given each chunk's.
