@@ -29,6 +29,7 @@ pub mod policy;
 mod prefetch;
 pub mod resolver;
 pub mod rng;
+mod row_runs;
 pub mod scenario;
 pub mod staging;
 pub mod sweep;

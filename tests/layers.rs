@@ -16,7 +16,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Know nothing of releases or devices: values, and files written atomically.
     (
         "leaves",
-        &["version", "ids", "dir_lock", "table_out", "prefetch"],
+        &[
+            "version",
+            "ids",
+            "dir_lock",
+            "table_out",
+            "prefetch",
+            "row_runs",
+        ],
     ),
     // The device store (ids only).
     ("fleet", &["fleet"]),

@@ -367,18 +367,8 @@ impl<'s> Engine<'s> {
         use rayon::prelude::*;
         const CHUNK: usize = 1 << 13;
         let (fleet, catalog) = (&self.state.fleet, &self.state.catalog);
-        // Each chunk of devices with the words it covers (devices are sorted, so the
-        // chunks' words are disjoint slices).
-        let mut parts = Vec::with_capacity(devices.len().div_ceil(CHUNK));
-        let mut words: &mut [Hot] = &mut self.hot;
-        let mut base = 0usize;
-        for chunk in devices.chunks(CHUNK) {
-            let end = *chunk.last().expect("chunks are not empty") as usize + 1;
-            let (mine, rest) = std::mem::take(&mut words).split_at_mut(end - base);
-            parts.push((chunk, mine, base));
-            words = rest;
-            base = end;
-        }
+        // Each chunk of devices with the words it covers.
+        let parts = crate::row_runs::row_runs(devices, &mut self.hot, CHUNK);
         // Flips counted per old report, keyed by the word's report bits (a u64 hashed,
         // not a report built per device).
         let results: Vec<(hashbrown::HashMap<u64, u64>, Vec<u32>)> = parts

@@ -477,18 +477,8 @@ impl Fleet {
     pub fn set_staged_rows(&mut self, rows: &[u32], staged: bool) {
         use rayon::prelude::*;
         const RUN: usize = 1 << 13;
-        debug_assert!(rows.windows(2).all(|w| w[0] < w[1]), "rows increasing");
-        // Each run of rows with the flags it covers: disjoint slices, rows increasing.
-        let mut parts = Vec::with_capacity(rows.len().div_ceil(RUN));
-        let mut flags: &mut [bool] = &mut self.staged;
-        let mut base = 0usize;
-        for run in rows.chunks(RUN) {
-            let end = *run.last().expect("chunks are not empty") as usize + 1;
-            let (mine, rest) = std::mem::take(&mut flags).split_at_mut(end - base);
-            parts.push((run, mine, base));
-            flags = rest;
-            base = end;
-        }
+        // Each run of rows with the flags it covers.
+        let parts = crate::row_runs::row_runs(rows, &mut self.staged, RUN);
         let logging = self.changes.is_some();
         let (present, key, over) = (&self.present, &self.project_key, &self.release_override);
         // Per run: the rows whose counted flag changes, and the keyed rows' old flags.
