@@ -481,8 +481,10 @@ impl Fleet {
         let parts = crate::row_runs::row_runs(rows, &mut self.staged, RUN);
         let logging = self.changes.is_some();
         let (present, key, over) = (&self.present, &self.project_key, &self.release_override);
-        // Per run: the rows whose counted flag changes, and the keyed rows' old flags.
-        type Run = (Vec<u32>, Vec<(u32, bool)>);
+        let cohort = &self.cohort;
+        // Per run: the rows whose counted flag changes, with their cohorts, and the
+        // keyed rows' old flags.
+        type Run = (Vec<(u32, CohortId)>, Vec<(u32, bool)>);
         let results: Vec<Run> = parts
             .into_par_iter()
             .map(|(run, flags, base)| {
@@ -493,7 +495,7 @@ impl Fleet {
                         keyed.push((i, *flag));
                     }
                     if *flag != staged && present[i as usize] {
-                        counted.push(i);
+                        counted.push((i, cohort[i as usize]));
                     }
                     *flag = staged;
                 }
@@ -502,8 +504,8 @@ impl Fleet {
             .collect();
         for (counted, keyed) in results {
             if let Some(counts) = &mut self.counts {
-                for i in counted {
-                    counts.set_staged(self.cohort[i as usize], i as usize, staged);
+                for (i, c) in counted {
+                    counts.set_staged(c, i as usize, staged);
                 }
             }
             for (i, was) in keyed {
