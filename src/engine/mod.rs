@@ -376,16 +376,7 @@ impl<'s> Engine<'s> {
             .map(|(chunk, words, base)| {
                 let mut flipped: hashbrown::HashMap<u64, u64> = Default::default();
                 let mut cold = Vec::new();
-                // A ramp step flips a device in a hundred: each word and flag read is a
-                // miss of its own, so they are fetched AHEAD devices early.
-                const AHEAD: usize = 16;
-                for (at, &i) in chunk.iter().enumerate() {
-                    if let Some(&next) = chunk.get(at + AHEAD) {
-                        crate::prefetch::prefetch(
-                            words.as_ptr().wrapping_add(next as usize - base),
-                        );
-                        fleet.prefetch_staged(next as usize);
-                    }
+                for &i in chunk {
                     let h = &mut words[i as usize - base];
                     if h.is_cold() {
                         cold.push(i);

@@ -7,7 +7,7 @@
 //! bitsets of the cohorts that have them (`member_bits.rs`), which change exactly when
 //! these counts do.
 
-use super::member_bits::{CohortBits, MemberBits};
+use super::member_bits::MemberBits;
 use crate::ids::CohortId;
 
 /// Rows per chunk of the per-chunk counts.
@@ -19,8 +19,9 @@ pub(super) struct Counts {
     totals: Vec<[u64; 2]>,
     /// Per cohort, per chunk of rows: the same, for that chunk's rows.
     chunks: Vec<Vec<[u32; 2]>>,
-    /// Per cohort that has them, bitsets of the same members.
-    bits: MemberBits,
+    /// Per cohort that has them, bitsets of the same members (read by the fleet;
+    /// changed only here, with the counts).
+    pub(super) bits: MemberBits,
 }
 
 impl Counts {
@@ -74,24 +75,6 @@ impl Counts {
         self.totals
             .get(cohort.index())
             .map_or((0, 0), |t| (t[0], t[1]))
-    }
-
-    /// `cohort`'s bitsets of members and staged members, built from the columns if
-    /// not yet (`None` past [`super::member_bits::MAX_COHORTS`] cohorts).
-    pub(super) fn bits(
-        &mut self,
-        cohort: CohortId,
-        column: &[CohortId],
-        present: &[bool],
-        staged: &[bool],
-    ) -> Option<CohortBits<'_>> {
-        self.bits.get_or_build(cohort, column, present, staged)
-    }
-
-    /// `cohort`'s bitsets, if built.
-    #[inline]
-    pub(super) fn built_bits(&self, cohort: CohortId) -> Option<CohortBits<'_>> {
-        self.bits.get(cohort)
     }
 
     /// The same per chunk of rows (chunks past the last listed hold none).

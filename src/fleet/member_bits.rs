@@ -99,17 +99,22 @@ impl MemberBits {
             if self.built >= MAX_COHORTS {
                 return None;
             }
-            // Each word from its 64 rows, in parallel: a pass over the three columns.
-            let word = |w: usize, want_staged: bool| {
+            // Both words of each 64 rows at once, in parallel: one pass over the columns.
+            let words = |w: usize| {
                 let rows = w * 64..((w + 1) * 64).min(column.len());
-                rows.clone().fold(0u64, |acc, i| {
-                    let on = column[i] == cohort && present[i] && (!want_staged || staged[i]);
-                    acc | (u64::from(on) << (i - rows.start))
+                rows.clone().fold((0u64, 0u64), |(m, s), i| {
+                    let member = column[i] == cohort && present[i];
+                    let bit = 1u64 << (i - rows.start);
+                    (
+                        m | if member { bit } else { 0 },
+                        s | if member && staged[i] { bit } else { 0 },
+                    )
                 })
             };
-            let words = column.len().div_ceil(64);
-            let members = (0..words).into_par_iter().map(|w| word(w, false)).collect();
-            let staged = (0..words).into_par_iter().map(|w| word(w, true)).collect();
+            let (members, staged) = (0..column.len().div_ceil(64))
+                .into_par_iter()
+                .map(words)
+                .unzip();
             self.cohorts[k] = Some(Pair { members, staged });
             self.built += 1;
         }

@@ -261,7 +261,9 @@ impl Fleet {
     pub fn cohort_bits(&mut self, cohort: CohortId) -> Option<CohortBits<'_>> {
         self.counts();
         let counts = self.counts.as_mut().expect("counted above");
-        counts.bits(cohort, &self.cohort, &self.present, &self.staged)
+        counts
+            .bits
+            .get_or_build(cohort, &self.cohort, &self.present, &self.staged)
     }
 
     /// Brings the kept counts up to date with rows `first..` just added in bulk.
@@ -432,7 +434,7 @@ impl Fleet {
     /// cohort's bitsets when it has them ([`Fleet::cohort_bits`]), else from the columns.
     #[inline]
     pub(crate) fn resize_eligible(&self, i: usize, cohort: CohortId, grow: bool) -> bool {
-        match self.counts.as_ref().and_then(|c| c.built_bits(cohort)) {
+        match self.counts.as_ref().and_then(|c| c.bits.get(cohort)) {
             Some(bits) => bits.eligible(i, grow),
             None => self.present[i] && self.cohort[i] == cohort && self.staged[i] != grow,
         }
@@ -442,19 +444,12 @@ impl Fleet {
     /// `i`; any `i`, no effect on results.
     #[inline]
     pub(crate) fn prefetch_for_staging(&self, i: usize, cohort: CohortId) {
-        if let Some(bits) = self.counts.as_ref().and_then(|c| c.built_bits(cohort)) {
+        if let Some(bits) = self.counts.as_ref().and_then(|c| c.bits.get(cohort)) {
             bits.prefetch(i);
             return;
         }
         crate::prefetch::prefetch(self.present.as_ptr().wrapping_add(i));
         crate::prefetch::prefetch(self.cohort.as_ptr().wrapping_add(i));
-        crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
-    }
-
-    /// Hints the CPU to bring row `i`'s staged flag into cache; any `i`, no effect on
-    /// results.
-    #[inline]
-    pub(crate) fn prefetch_staged(&self, i: usize) {
         crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
     }
 
