@@ -289,9 +289,17 @@ pub fn detailed_matrix(
     only: Option<CohortId>,
 ) -> Vec<DetailedRow> {
     let mut cells: HashMap<CellKey, u64> = HashMap::new();
-    for (report, n) in count_reports(catalog, fleet, only) {
-        let decision = resolver::resolve(catalog, &report, &mut NoTrail);
-        let fin = final_version(catalog, &report);
+    // Classes are resolved and walked (R24) in parallel: a 10M-device fleet has about
+    // a thousand, tens of milliseconds of the reference resolver, while the cells are
+    // summed in the classes' order as before.
+    let resolved: Vec<(DeviceReport, u64, Decision, Final)> = count_reports(catalog, fleet, only)
+        .into_par_iter()
+        .map(|(report, n)| {
+            let decision = resolver::resolve(catalog, &report, &mut NoTrail);
+            (report, n, decision, final_version(catalog, &report))
+        })
+        .collect();
+    for (report, n, decision, fin) in resolved {
         let next = decision
             .release
             .map_or(report.version, |r| catalog.release(r).target());

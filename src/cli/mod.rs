@@ -70,6 +70,7 @@ pub fn load_options(input: &ScenarioArgs, tables: SharedTables) -> LoadOptions {
         seed: input.seed,
         devices: input.devices,
         tables,
+        device_ids: otasim::scenario::table::DeviceIds::Read,
     }
 }
 

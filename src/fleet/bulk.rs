@@ -146,6 +146,20 @@ impl Fleet {
         })
     }
 
+    /// [`Fleet::push_many`] for devices whose ids are left unread: `ids` reads one when
+    /// asked for (a warning's example), and nothing looks them up (see
+    /// [`UnreadIds`](super::UnreadIds) for when the loader does this).
+    pub(crate) fn push_unread(
+        &mut self,
+        ids: std::sync::Arc<dyn super::UnreadIds>,
+        columns: DeviceColumns,
+    ) -> Result<(), BulkError> {
+        self.push_columns(columns, |store, n| {
+            store.add_unread(ids, n);
+            Ok(())
+        })
+    }
+
     /// [`Fleet::push_many`] for synthetic devices: `ranges` give the ids of the batch's
     /// rows in order (their counts add up to the columns' rows), computed from each
     /// range's name and index instead of stored (see `fleet/ids.rs`).

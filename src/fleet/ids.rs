@@ -2,7 +2,9 @@
 //! stored ([`IdStore`]); a synthetic group's or arrival stream's ids are `<name>-<index>`
 //! by construction, so they are computed from the row when asked for and found by
 //! parsing, never formatted, stored or hashed: at 10M synthetic devices that is about
-//! 35 bytes per device and the cost of formatting and indexing every id.
+//! 35 bytes per device and the cost of formatting and indexing every id. A table's ids
+//! that a command leaves unread ([`UnreadIds`]) are read from the file when asked for,
+//! and never looked up.
 
 use std::borrow::Cow;
 
@@ -57,13 +59,33 @@ impl Synthetic {
     }
 }
 
+/// Ids left where they came from (a fleet table's column, not decoded) and read one at
+/// a time when asked for: `otasim matrix` on an imported fleet that nothing names a
+/// device of never needs them, and decoding and storing 10M ids was a third of it.
+pub trait UnreadIds: Send + Sync {
+    /// The id of the `j`-th row of the run.
+    fn id(&self, j: usize) -> String;
+}
+
 /// Where a run of rows takes its ids from.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Source {
     /// Stored ids from this index of the store on.
     Stored(u32),
     /// Computed.
     Synthetic(Synthetic),
+    /// Read when asked for; never looked up ([`Ids::add_unread`]).
+    Unread(std::sync::Arc<dyn UnreadIds>),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Stored(k) => f.debug_tuple("Stored").field(k).finish(),
+            Source::Synthetic(s) => f.debug_tuple("Synthetic").field(s).finish(),
+            Source::Unread(_) => f.write_str("Unread"),
+        }
+    }
 }
 
 /// A run of consecutive rows with one source.
@@ -104,6 +126,7 @@ impl Ids {
         match &s.source {
             Source::Stored(first) => Cow::Borrowed(self.stored.get((first + j) as usize)),
             Source::Synthetic(syn) => Cow::Owned(syn.id(j)),
+            Source::Unread(ids) => Cow::Owned(ids.id(j as usize)),
         }
     }
 
@@ -128,7 +151,7 @@ impl Ids {
     fn is_synthetic(&self, id: &str) -> bool {
         self.segments.iter().any(|s| match &s.source {
             Source::Synthetic(syn) => syn.index_of(id).is_some(),
-            Source::Stored(_) => false,
+            Source::Stored(_) | Source::Unread(_) => false,
         })
     }
 
@@ -234,7 +257,7 @@ impl Ids {
             Source::Synthetic(other) => {
                 other.prefix.starts_with(&range.prefix) || range.prefix.starts_with(&other.prefix)
             }
-            Source::Stored(_) => false,
+            Source::Stored(_) | Source::Unread(_) => false,
         });
         let clashes_stored =
             || (0..self.stored.len()).any(|k| range.index_of(self.stored.get(k)).is_some());
@@ -249,6 +272,22 @@ impl Ids {
         });
         self.rows += n;
         Ok(n)
+    }
+
+    /// Adds `n` rows whose ids are left unread, as the next rows. Nothing checks them
+    /// against the others, and [`Ids::find`] does not see them: the loader leaves ids
+    /// unread only in a fleet of that one table, which no event, arrival or flag names a
+    /// device of (`scenario/lower.rs`).
+    pub(super) fn add_unread(&mut self, ids: std::sync::Arc<dyn UnreadIds>, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.segments.push(Segment {
+            first_row: self.rows as u32,
+            len: n as u32,
+            source: Source::Unread(ids),
+        });
+        self.rows += n;
     }
 
     /// Drops rows `len..` (undoing a failed bulk load).
@@ -289,6 +328,9 @@ impl Ids {
                 match (&a.source, &b.source) {
                     (Source::Synthetic(x), Source::Synthetic(y)) => {
                         a.first_row == b.first_row && x == y
+                    }
+                    (Source::Unread(x), Source::Unread(y)) => {
+                        a.first_row == b.first_row && a.len == b.len && std::sync::Arc::ptr_eq(x, y)
                     }
                     (Source::Stored(x), Source::Stored(y)) => {
                         a.first_row == b.first_row

@@ -24,6 +24,7 @@ use crate::ids::{
 };
 
 pub(crate) use bulk::DeviceColumns;
+pub use ids::UnreadIds;
 pub(crate) use ids::{Digits, Synthetic};
 
 pub use counts::CHUNK as COUNT_CHUNK;

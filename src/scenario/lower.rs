@@ -128,6 +128,7 @@ pub fn lower(
     fleet_table: Option<&Path>,
     scale_to: Option<u64>,
     tables: &super::table::SharedTables,
+    device_ids: super::table::DeviceIds,
 ) -> Result<Lowered, ScenarioError> {
     let src = Source::new(path, text);
     let at_top = |span: Range<usize>, m: String| src.error(span, m);
@@ -254,8 +255,30 @@ pub fn lower(
             ),
         });
     }
+    // A table's ids may stay unread only where the fleet is that one table and nothing
+    // names a device: no explicit devices or synthetic groups beside it (whose ids are
+    // checked against its), no arrivals (likewise), no event with `device(s)`.
+    let alone = match fleet_table {
+        Some(_) => true,
+        None => raw.devices.is_empty() && groups.is_empty(),
+    };
+    let device_ids = match device_ids {
+        super::table::DeviceIds::Unread
+            if alone
+                && raw_fleet.is_none_or(|f| f.arrivals.is_empty())
+                && raw.events.iter().all(|e| {
+                    let e = e.get_ref();
+                    e.device.is_none() && e.devices.is_none()
+                }) =>
+        {
+            super::table::DeviceIds::Unread
+        }
+        _ => super::table::DeviceIds::Read,
+    };
     match fleet_table {
-        Some(table) => super::table::read_fleet_table(table, &mut lw.catalog, &mut fleet, tables)?,
+        Some(table) => {
+            super::table::read_fleet_table(table, &mut lw.catalog, &mut fleet, tables, device_ids)?
+        }
         None => {
             for (i, d) in raw.devices.iter().enumerate() {
                 lw.device(&mut fleet, i, d, behaviour.as_ref())?;
@@ -271,7 +294,13 @@ pub fn lower(
                         format!("fleet import: no such file {}", table.display()),
                     ));
                 }
-                super::table::read_fleet_table(&table, &mut lw.catalog, &mut fleet, tables)?;
+                super::table::read_fleet_table(
+                    &table,
+                    &mut lw.catalog,
+                    &mut fleet,
+                    tables,
+                    device_ids,
+                )?;
             }
             lw.groups(
                 &mut batch,

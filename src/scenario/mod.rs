@@ -54,6 +54,9 @@ pub struct LoadOptions {
     /// Fleet tables kept between loads: scenarios loaded with clones of one
     /// [`table::SharedTables::new`] read a table they share once (`diff A B`).
     pub tables: table::SharedTables,
+    /// Whether a fleet table's ids may be left unread (`otasim matrix`); the scenario
+    /// reads them anyway where anything in it names a device ([`table::DeviceIds`]).
+    pub device_ids: table::DeviceIds,
 }
 
 /// An input error with its place: `file:line: message`.
@@ -133,6 +136,7 @@ impl Scenario {
             options.fleet.as_deref(),
             options.devices,
             &options.tables,
+            options.device_ids,
         )?;
         let mut scenario = Scenario {
             path: path.to_path_buf(),

@@ -3,6 +3,8 @@
 //! "Warnings"). Each is placed like an error; commands print them on stderr, `validate`
 //! counts them and `--deny-warnings` turns them into an error.
 
+use rayon::prelude::*;
+
 use crate::catalog::did_you_mean;
 use crate::ids::{DeviceIdx, HardwareId};
 
@@ -18,13 +20,30 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<ScenarioError> {
     let names = catalog.hardware_names();
     // Devices per hardware version (arrivals included: they will need updates too), and
     // the first device of each, to name one.
-    let mut per_hw: Vec<(u64, Option<DeviceIdx>)> = vec![(0, None); names.len()];
-    for i in 0..fleet.len() {
-        let d = DeviceIdx(i as u32);
-        let slot = &mut per_hw[fleet.hardware(d).index()];
-        slot.0 += 1;
-        slot.1.get_or_insert(d);
-    }
+    // Counted chunk by chunk in parallel (a 10M-device fleet is loaded before every
+    // command), the first device of each being the earliest chunk's.
+    let hardware = fleet.columns().hardware;
+    let per_hw: Vec<(u64, Option<DeviceIdx>)> = hardware
+        .par_chunks(1 << 16)
+        .enumerate()
+        .map(|(k, chunk)| {
+            let mut per_hw: Vec<(u64, Option<DeviceIdx>)> = vec![(0, None); names.len()];
+            for (j, h) in chunk.iter().enumerate() {
+                let slot = &mut per_hw[h.index()];
+                slot.0 += 1;
+                slot.1.get_or_insert(DeviceIdx((k * (1 << 16) + j) as u32));
+            }
+            per_hw
+        })
+        .reduce(
+            || vec![(0, None); names.len()],
+            |a, b| {
+                a.into_iter()
+                    .zip(b)
+                    .map(|(a, b)| (a.0 + b.0, a.1.or(b.1)))
+                    .collect()
+            },
+        );
     let served: Vec<bool> = (0..names.len())
         .map(|h| {
             catalog

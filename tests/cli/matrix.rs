@@ -155,3 +155,93 @@ fn r24_cycle_is_reported_not_looped() {
         ",
     );
 }
+
+/// `matrix` leaves an imported Parquet table's ids unread where nothing names a device
+/// (docs/semantics.md, "What `matrix` reads"): the same matrix, and the same warning
+/// naming a device, as `validate` reading them; a repeated id goes unreported there,
+/// while `validate` reports it; and a scenario whose event names a device reads the
+/// ids, so that an unknown one is the error it is in every command.
+#[test]
+fn r23_matrix_of_an_imported_table_reads_ids_only_where_a_device_is_named() {
+    let base = [
+        full("2.0.0", "\"evt\" = 20"),
+        activate("0", "2.0.0", "default"),
+        "\n[fleet]\nimport = \"fleet.parquet\"\n".to_string(),
+    ]
+    .concat();
+    let table = |sc: &Scenario, ids: [&str; 3]| {
+        let rows = format!(
+            "device_id,hardware_version,software_version\n{},evt,1.0.0\n{},evt,1.0.0\n{},xyz,1.0.0",
+            ids[0], ids[1], ids[2]
+        );
+        super::expected::write_parquet(&sc.dir.path().join("fleet.parquet"), &rows);
+    };
+    let warning = "warning: DIR/import.toml: hardware version \"xyz\" (1 device, e.g. \"c\") has no payload in any release: those devices can never get an update\n";
+    let sc = Scenario::new("import.toml", &base);
+    table(&sc, ["a", "b", "c"]);
+    let out = otasim(["matrix", sc.p(), "--at", "0", "--format", "csv"]);
+    let dir = sc.dir.path().to_str().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).replace(dir, "DIR"),
+        warning
+    );
+    check_matrix(
+        &stdout_ok(&out),
+        "
+        default,1.0.0,1.0.0,none,1,1.0.0
+        default,1.0.0,2.0.0,full,2,2.0.0
+        ",
+    );
+    let validated = sc.validate();
+    assert!(String::from_utf8_lossy(&validated.stderr)
+        .replace(dir, "DIR")
+        .contains(warning));
+
+    table(&sc, ["a", "a", "c"]);
+    check_matrix(
+        &sc.matrix("0"),
+        "
+        default,1.0.0,1.0.0,none,1,1.0.0
+        default,1.0.0,2.0.0,full,2,2.0.0
+        ",
+    );
+    assert_input_error_is(
+        &sc.validate(),
+        &sc,
+        "error: DIR/fleet.parquet: row 2: device \"a\" is defined twice\n",
+    );
+
+    // An event names device "b": the ids are read, and "b" is found.
+    let named = Scenario::new(
+        "import.toml",
+        &[
+            base.clone(),
+            event("0", "set_override", "device = \"b\"; release = \"2.0.0\""),
+        ]
+        .concat(),
+    );
+    table(&named, ["a", "b", "c"]);
+    check_matrix(
+        &named.matrix("0"),
+        "
+        default,1.0.0,1.0.0,none,1,1.0.0
+        default,1.0.0,2.0.0,override,1,2.0.0
+        default,1.0.0,2.0.0,full,1,2.0.0
+        ",
+    );
+    let unknown = Scenario::new(
+        "import.toml",
+        &[
+            base,
+            event("0", "set_override", "device = \"zz\"; release = \"2.0.0\""),
+        ]
+        .concat(),
+    );
+    table(&unknown, ["a", "b", "c"]);
+    let out = otasim(["matrix", unknown.p(), "--at", "0", "--format", "csv"]);
+    assert_input_error_is(
+        &out,
+        &unknown,
+        "error: DIR/import.toml:18: event 1 (set_override): unknown device \"zz\"\n",
+    );
+}

@@ -10,6 +10,7 @@ use otasim::fleet::Fleet;
 use otasim::ids::CohortId;
 use otasim::matrix;
 use otasim::resolver;
+use otasim::scenario::table::{DeviceIds, SharedTables};
 
 use crate::cli::args::{Format, MatrixArgs};
 use crate::cli::output::{self, Cell, RowWriter};
@@ -27,7 +28,11 @@ pub const COLUMNS: [&str; 6] = [
 
 /// Runs the command.
 pub fn run(args: &MatrixArgs, out: &mut impl Write) -> Result<()> {
-    let mut scenario = crate::cli::load(&args.input)?;
+    // The matrix counts devices by class: a fleet table's ids stay unread unless the
+    // scenario names a device (`DeviceIds::Unread`; `validate` checks them).
+    let mut options = crate::cli::load_options(&args.input, SharedTables::default());
+    options.device_ids = DeviceIds::Unread;
+    let mut scenario = crate::cli::load_with(&args.input, &options)?;
     let (tick, state) = crate::cli::state_at(&mut scenario, &args.at)?;
     let (catalog, fleet) = (&state.catalog, &state.fleet);
     let only = match &args.cohort {

@@ -225,19 +225,42 @@ pub(super) fn resolve_per_type<T: Copy + Send + Sync>(
     // types and values, where that array would outgrow the table, hashes the pair.
     const UNRESOLVED: u32 = u32::MAX;
     let n_values = dict.values.len();
-    let mut slot_of: Vec<u32> = Vec::new();
-    for st in types.iter().flatten() {
-        if slot_of.len() <= st.index() {
-            slot_of.resize(st.index() + 1, UNRESOLVED);
-        }
-        slot_of[st.index()] = 0;
-    }
+    // The software types the rows have, and whether every row has one: two passes over
+    // every row, so in parallel.
+    let (seen, all_typed) = types
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            let (mut seen, mut all_typed) = (Vec::<bool>::new(), true);
+            for st in chunk {
+                match st {
+                    Some(st) => {
+                        if seen.len() <= st.index() {
+                            seen.resize(st.index() + 1, false);
+                        }
+                        seen[st.index()] = true;
+                    }
+                    None => all_typed = false,
+                }
+            }
+            (seen, all_typed)
+        })
+        .reduce(
+            || (Vec::new(), true),
+            |(mut a, x), (b, y)| {
+                if a.len() < b.len() {
+                    a.resize(b.len(), false);
+                }
+                a.iter_mut().zip(b).for_each(|(a, b)| *a |= b);
+                (a, x && y)
+            },
+        );
+    let mut slot_of: Vec<u32> = vec![UNRESOLVED; seen.len()];
     let mut slots = 0;
-    for s in slot_of.iter_mut().filter(|s| **s == 0) {
+    for (s, _) in slot_of.iter_mut().zip(&seen).filter(|(_, &seen)| seen) {
         *s = slots;
         slots += 1;
     }
-    if slots == 1 && types.iter().all(Option::is_some) {
+    if slots == 1 && all_typed {
         // One software type for every row (the usual table): the plain dictionary
         // lookup, mapped in parallel.
         let st = types[0].expect("checked");

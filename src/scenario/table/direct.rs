@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
@@ -34,13 +34,15 @@ use polars_parquet::parquet::read::{get_page_iterator, read_metadata, BasicDecom
 use polars_parquet::parquet::schema::types::PhysicalType;
 use rayon::prelude::*;
 
-use crate::fleet::NEVER_SEEN;
+use crate::fleet::{UnreadIds, NEVER_SEEN};
 
 /// What the loader wants from a column.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(super) enum Want {
     /// Device ids: every row's bytes, packed.
     Ids,
+    /// Device ids left in the file, read one at a time when asked for ([`UnreadIds`]).
+    UnreadIds,
     /// Text: distinct values and a code per row.
     Text,
     /// Booleans (null is false).
@@ -292,9 +294,78 @@ pub(super) enum Read {
         ends: Arc<Vec<usize>>,
         first_empty: Option<usize>,
     },
+    /// The ids of [`Want::UnreadIds`].
+    UnreadIds(FileIds),
     Text(TextColumn),
     Bool(Vec<bool>),
     Tick(TickColumn),
+}
+
+/// A table's device id column left in the file: [`UnreadIds::id`] decodes the row group
+/// that holds the row asked for, and keeps the last group decoded (rows asked for in
+/// order cost one decode per group). Nothing checks these ids (empty, repeated,
+/// invalid UTF-8): the loader leaves them unread only where none of that changes an
+/// answer.
+#[derive(Clone)]
+pub(super) struct FileIds {
+    file: Arc<File>,
+    /// The column's index among the file's columns.
+    column: usize,
+    sizes: Vec<usize>,
+    /// The last group decoded.
+    last: Arc<Mutex<Option<(usize, GroupIds)>>>,
+}
+
+/// A row group's ids packed, and the end of each.
+type GroupIds = (String, Vec<usize>);
+
+impl UnreadIds for FileIds {
+    fn id(&self, row: usize) -> String {
+        let mut first = 0;
+        for (g, &n) in self.sizes.iter().enumerate() {
+            if row < first + n {
+                let j = row - first;
+                let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+                if last.as_ref().is_none_or(|(k, _)| *k != g) {
+                    *last = self.decode(g).map(|ids| (g, ids));
+                }
+                return match last.as_ref() {
+                    Some((_, (buf, ends))) => {
+                        let start = if j == 0 { 0 } else { ends[j - 1] };
+                        buf.get(start..ends[j]).unwrap_or_default().to_string()
+                    }
+                    None => String::new(), // a damaged chunk: no id to name
+                };
+            }
+            first += n;
+        }
+        String::new()
+    }
+}
+
+impl FileIds {
+    /// The ids of row group `g` packed, and their ends (as [`read`] would give them).
+    fn decode(&self, g: usize) -> Option<GroupIds> {
+        let chunk = &self.file.meta.row_groups[g].parquet_columns()[self.column];
+        let span = usize::try_from(chunk.uncompressed_size()).ok()?;
+        let rows = self.sizes[g];
+        let (mut buf, mut ends) = (vec![0u8; span], vec![0usize; rows]);
+        let mut sink = ChunkOut::Ids(IdWriter {
+            span: &mut buf,
+            len: 0,
+            spill: None,
+            ends: &mut ends,
+            row: 0,
+        });
+        read_chunk(&self.file.bytes, chunk, rows, &mut sink)?;
+        let done = vec![vec![sink.done()]];
+        match merge_ids(&done, 0, buf, &[span], ends, &[rows], &[0])? {
+            Read::Ids { buf, ends, .. } => {
+                Some((Arc::unwrap_or_clone(buf), Arc::unwrap_or_clone(ends)))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A whole table: its row count and, for each column asked for, what was read.
@@ -341,24 +412,33 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
     // Ids: each row group writes into its own span of one buffer, as long as its
     // column chunk (PLAIN values are their lengths and bytes, so the chunk's
     // uncompressed size bounds them); the spans are then closed up in place.
-    let k_ids = wanted.iter().position(|&(_, w)| w == Want::Ids)?;
-    if wanted.iter().filter(|&&(_, w)| w == Want::Ids).count() != 1 {
+    let is_ids = |w: Want| matches!(w, Want::Ids | Want::UnreadIds);
+    let k_ids = wanted.iter().position(|&(_, w)| is_ids(w))?;
+    if wanted.iter().filter(|&&(_, w)| is_ids(w)).count() != 1 {
         return None;
     }
+    let read_ids = wanted[k_ids].1 == Want::Ids;
     let spans: Vec<usize> = groups
         .iter()
-        .map(|chunks| usize::try_from(chunks[k_ids].uncompressed_size()).ok())
+        .map(|chunks| match read_ids {
+            true => usize::try_from(chunks[k_ids].uncompressed_size()).ok(),
+            false => Some(0),
+        })
         .collect::<Option<_>>()?;
     let mut id_buf: Vec<u8> = vec![0; spans.iter().sum()];
-    let mut id_ends: Vec<usize> = vec![0; rows];
+    let mut id_ends: Vec<usize> = vec![0; if read_ids { rows } else { 0 }];
     let mut id_bufs = cut(&mut id_buf, &spans).into_iter();
-    let mut id_end_parts = cut(&mut id_ends, &sizes).into_iter();
+    let mut id_end_parts = match read_ids {
+        true => cut(&mut id_ends, &sizes),
+        false => Vec::new(),
+    }
+    .into_iter();
     let mut codes: Vec<Vec<u32>> = Vec::new();
     let mut bools: Vec<Vec<bool>> = Vec::new();
     let mut ticks: Vec<Vec<i32>> = Vec::new();
     for (k, &(_, want)) in wanted.iter().enumerate() {
         match want {
-            Want::Ids => {}
+            Want::Ids | Want::UnreadIds => {}
             Want::Text if deferred[k] => {}
             Want::Text => codes.push(vec![0; rows]),
             Want::Bool => bools.push(vec![false; rows]),
@@ -391,6 +471,7 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
                     ends: id_end_parts.next().expect("one part per group"),
                     row: 0,
                 }),
+                Want::UnreadIds => ChunkOut::Unread,
                 Want::Text if deferred[k] => ChunkOut::Dictionary(Vec::new(), false),
                 Want::Text => {
                     c += 1;
@@ -438,6 +519,12 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
                 let (buf, ends) = (std::mem::take(&mut id_buf), std::mem::take(&mut id_ends));
                 merge_ids(&done, k, buf, &spans, ends, &sizes, &firsts)?
             }
+            Want::UnreadIds => Read::UnreadIds(FileIds {
+                file: file.clone(),
+                column: wanted[k].0,
+                sizes: sizes.clone(),
+                last: Arc::default(),
+            }),
             Want::Text if deferred[k] => {
                 let (values, remaps) = merge_dictionaries(&done, k)?;
                 let null = done
@@ -493,7 +580,7 @@ fn groups<'m>(
         }
         let physical = d.primitive_type.physical_type;
         let fits = match want {
-            Want::Ids | Want::Text => physical == PhysicalType::ByteArray,
+            Want::Ids | Want::UnreadIds | Want::Text => physical == PhysicalType::ByteArray,
             Want::Bool => physical == PhysicalType::Boolean,
             // Unsigned 8-, 16- and 32-bit columns are stored as INT32.
             Want::Tick { unsigned } => {
@@ -542,6 +629,8 @@ fn cut<'a, T>(v: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
 /// Where one column chunk's values go.
 enum ChunkOut<'a> {
     Ids(IdWriter<'a>),
+    /// A column left unread ([`Want::UnreadIds`]).
+    Unread,
     /// The chunk's own dictionary (the dictionary page, then values met in PLAIN
     /// pages), and codes into it ([`NULL`] for null).
     Text {
@@ -571,7 +660,7 @@ impl ChunkOut<'_> {
             },
             ChunkOut::Text { dict, .. } => Done::Text(dict),
             ChunkOut::Dictionary(dict, null) => Done::Dictionary(dict, null),
-            ChunkOut::Bool(_) => Done::Bool,
+            ChunkOut::Bool(_) | ChunkOut::Unread => Done::Nothing,
             ChunkOut::Tick { bad, .. } => Done::Tick(bad),
         }
     }
@@ -587,7 +676,8 @@ enum Done {
     Text(Vec<Vec<u8>>),
     /// A deferred text column's dictionary, and whether a row is null.
     Dictionary(Vec<Vec<u8>>, bool),
-    Bool,
+    /// Nothing besides the rows written (booleans), or nothing at all (unread ids).
+    Nothing,
     Tick(Option<(usize, i64)>),
 }
 
@@ -678,6 +768,9 @@ fn read_chunk(
     rows: usize,
     sink: &mut ChunkOut<'_>,
 ) -> Option<()> {
+    if let ChunkOut::Unread = sink {
+        return Some(());
+    }
     if let ChunkOut::Dictionary(dict, null) = sink {
         *dict = for_each_page(file, chunk, rows, |_, indices, valid| {
             *null |= valid.is_some_and(|v| v.len() > indices.len());
@@ -914,7 +1007,8 @@ fn plain_page(
                 };
             });
         }
-        ChunkOut::Dictionary(..) => return None, // read whole by `for_each_page`
+        // Read whole by `for_each_page`, or not at all.
+        ChunkOut::Dictionary(..) | ChunkOut::Unread => return None,
         ChunkOut::Bool(out) => {
             let data = values.get(..present.div_ceil(8))?;
             let bits: Vec<bool> = (0..present)

@@ -2,7 +2,8 @@
 
 use polars::prelude::{DataType, Series};
 
-use crate::fleet::Fleet;
+use super::direct::FileIds;
+use crate::fleet::{Fleet, UnreadIds};
 
 /// The device id column, as polars read it or packed by the direct reader.
 pub(super) enum Ids<'a> {
@@ -14,6 +15,8 @@ pub(super) enum Ids<'a> {
         ends: std::sync::Arc<Vec<usize>>,
         first_empty: Option<usize>,
     },
+    /// Left in the file ([`FileIds`]): not checked, read one at a time when asked for.
+    Unread(FileIds),
 }
 
 impl Ids<'_> {
@@ -25,6 +28,7 @@ impl Ids<'_> {
                 let start = if row == 0 { 0 } else { ends[row - 1] };
                 buf[start..ends[row]].to_string()
             }
+            Ids::Unread(ids) => ids.id(row),
         }
     }
 
@@ -33,6 +37,9 @@ impl Ids<'_> {
         match self {
             Ids::Series(s) => first_empty(s),
             Ids::Packed { first_empty, .. } => *first_empty,
+            // Not checked: a table whose ids are left unread is read again with its ids
+            // on any error (`parquet.rs`), so that errors are the same either way.
+            Ids::Unread(_) => None,
         }
     }
 
@@ -40,6 +47,9 @@ impl Ids<'_> {
     /// device already in `fleet`). Only used on the error path.
     #[cold]
     pub(super) fn first_duplicate(&self, limit: usize, fleet: &Fleet) -> Option<usize> {
+        if let Ids::Unread(_) = self {
+            return None; // not checked (see `first_empty`)
+        }
         let mut seen = std::collections::HashSet::new();
         (0..limit).find(|&row| {
             let id = self.cell(row);

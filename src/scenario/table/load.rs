@@ -167,6 +167,7 @@ impl Placement<'_> {
                 fleet.push_many(id_iter, columns)
             }
             Ids::Packed { buf, ends, .. } => fleet.push_packed(buf, ends, columns),
+            Ids::Unread(ids) => fleet.push_unread(std::sync::Arc::new(ids), columns),
         };
         added.map_err(|e| self.row_error(e.row, e.message))
     }

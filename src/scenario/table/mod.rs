@@ -64,6 +64,21 @@ pub use reference::{RowInterner, TextRow};
 pub use shared::SharedTables;
 pub use text_table::{read_text_table, TextTable};
 
+/// Whether a fleet table's device ids are read.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum DeviceIds {
+    /// Read, checked (present, unique) and stored: what any command that names a device,
+    /// or prints or compares devices, needs.
+    #[default]
+    Read,
+    /// Left in the file where the reader can (a Parquet table the direct reader
+    /// covers), and read one at a time when a message names a device: for a fleet that
+    /// is that one table and that nothing names a device of (`otasim matrix`). Empty
+    /// and repeated ids then go unreported unless the table has another error: the
+    /// table is then read again with its ids, so that the error is the same.
+    Unread,
+}
+
 /// An error in the fleet table at `path`, at `line` when there is one.
 fn table_error(path: &Path, line: Option<usize>, message: impl Into<String>) -> ScenarioError {
     ScenarioError {
@@ -84,6 +99,7 @@ pub(crate) fn read_fleet_table(
     catalog: &mut Catalog,
     fleet: &mut Fleet,
     tables: &SharedTables,
+    ids: DeviceIds,
 ) -> Result<(), ScenarioError> {
     let ext = path
         .extension()
@@ -92,7 +108,7 @@ pub(crate) fn read_fleet_table(
     match ext.as_deref() {
         Some("csv") => csv::read_csv(path, catalog, fleet, tables),
         Some("parquet") | Some("pq") => guard::guarded(path, || {
-            parquet::read_parquet(path, catalog, fleet, ParquetDecoder::Direct, tables)
+            parquet::read_parquet(path, catalog, fleet, ParquetDecoder::Direct, tables, ids)
         }),
         _ => Err(table_error(
             path,
@@ -112,7 +128,14 @@ pub fn read_parquet_table(
     decoder: ParquetDecoder,
 ) -> Result<(), ScenarioError> {
     guard::guarded(path, || {
-        parquet::read_parquet(path, catalog, fleet, decoder, &SharedTables::default())
+        parquet::read_parquet(
+            path,
+            catalog,
+            fleet,
+            decoder,
+            &SharedTables::default(),
+            DeviceIds::Read,
+        )
     })
 }
 

@@ -14,7 +14,7 @@ use super::id_column::Ids;
 use super::load::Cells;
 use super::place::{Check, FirstError, Format, Placement};
 use super::shared::SharedTables;
-use super::{map_columns, polars_message, table_error};
+use super::{map_columns, polars_message, table_error, DeviceIds};
 use crate::catalog::Catalog;
 use crate::fleet::Fleet;
 use crate::scenario::ScenarioError;
@@ -36,6 +36,7 @@ pub(super) fn read_parquet(
     fleet: &mut Fleet,
     reader_choice: ParquetDecoder,
     tables: &SharedTables,
+    ids: DeviceIds,
 ) -> Result<(), ScenarioError> {
     let file = std::fs::File::open(path)
         .map_err(|e| table_error(path, None, format!("cannot read fleet table: {e}")))?;
@@ -65,14 +66,19 @@ pub(super) fn read_parquet(
         }
     }
     // The direct reader first; polars for whatever it does not cover.
-    let plan = direct_plan(&schema, &pos);
+    let plan = direct_plan(&schema, &pos, ids);
     let table = Placement {
         path,
         format: Format::Parquet,
     };
     if let (ParquetDecoder::Direct, Some((wanted, which))) = (reader_choice, plan) {
         if let Some(direct) = tables.direct(path, &wanted, || direct::read(path, &wanted)) {
-            return table.load_direct(direct, &which, catalog, fleet);
+            let loaded = table.load_direct(direct, &which, catalog, fleet);
+            if loaded.is_err() && ids == DeviceIds::Unread {
+                // The error a read with ids gives: an empty or repeated id may come first.
+                return read_parquet(path, catalog, fleet, reader_choice, tables, DeviceIds::Read);
+            }
+            return loaded;
         }
     }
     let df = tables.frame(path, || {
@@ -92,11 +98,12 @@ pub(super) fn read_parquet(
 pub(super) type DirectPlan = (Vec<(usize, Want)>, Vec<usize>);
 
 /// What the direct reader is to read of a table whose columns are at `pos` in
-/// `schema`; `None` when a column is of a type it leaves to polars (an all-null column,
-/// an unsigned 64-bit integer, text ticks).
+/// `schema` (the ids as `ids` says); `None` when a column is of a type it leaves to
+/// polars (an all-null column, an unsigned 64-bit integer, text ticks).
 pub(super) fn direct_plan(
     schema: &polars::prelude::ArrowSchema,
     pos: &[Option<usize>; 9],
+    ids: DeviceIds,
 ) -> Option<DirectPlan> {
     let mut wanted = Vec::new();
     let mut which = Vec::new();
@@ -108,7 +115,10 @@ pub(super) fn direct_plan(
             return None;
         }
         let want = match (kind, &field.dtype) {
-            (Kind::Text, _) if c == DEVICE_ID => Want::Ids,
+            (Kind::Text, _) if c == DEVICE_ID => match ids {
+                DeviceIds::Read => Want::Ids,
+                DeviceIds::Unread => Want::UnreadIds,
+            },
             (Kind::Text, _) if c != LAST_SEEN => Want::Text,
             (Kind::Bool, _) => Want::Bool,
             (Kind::Int, ArrowDataType::UInt64) => return None,
@@ -155,6 +165,7 @@ impl Placement<'_> {
                         first_empty,
                     })
                 }
+                direct::Read::UnreadIds(unread) => ids = Some(Ids::Unread(unread)),
                 direct::Read::Text(t) => texts.push((c, t)),
                 direct::Read::Bool(b) => staged = Some(b),
                 direct::Read::Tick(t) => {

@@ -219,7 +219,13 @@ mod tests {
         tables: &SharedTables,
     ) -> Result<(Catalog, Fleet), ScenarioError> {
         let mut fleet = Fleet::new();
-        super::super::read_fleet_table(path, &mut catalog, &mut fleet, tables)?;
+        super::super::read_fleet_table(
+            path,
+            &mut catalog,
+            &mut fleet,
+            tables,
+            super::super::DeviceIds::Read,
+        )?;
         Ok((catalog, fleet))
     }
 

@@ -267,15 +267,17 @@ fn write(dir: &Path, spec: &Spec, kind: &Format) -> PathBuf {
 /// second time from the table kept by the first read (as `diff A B` does): the same
 /// fleet, or the same error.
 fn load(path: &Path) -> Result<(Catalog, Fleet), ScenarioError> {
-    let read = |reader, tables: &SharedTables| -> Result<(Catalog, Fleet), ScenarioError> {
-        let mut c = catalog();
-        let mut fleet = Fleet::new();
-        match reader {
-            Some(reader) => read_parquet(path, &mut c, &mut fleet, reader, tables)?,
-            None => read_fleet_table(path, &mut c, &mut fleet, tables)?,
-        }
-        Ok((c, fleet))
-    };
+    let read_ids =
+        |reader, tables: &SharedTables, ids| -> Result<(Catalog, Fleet), ScenarioError> {
+            let mut c = catalog();
+            let mut fleet = Fleet::new();
+            match reader {
+                Some(reader) => read_parquet(path, &mut c, &mut fleet, reader, tables, ids)?,
+                None => read_fleet_table(path, &mut c, &mut fleet, tables, ids)?,
+            }
+            Ok((c, fleet))
+        };
+    let read = |reader, tables: &SharedTables| read_ids(reader, tables, DeviceIds::Read);
     let tables = SharedTables::new();
     let first = read(None, &tables);
     let kept = tables.reused();
@@ -291,6 +293,17 @@ fn load(path: &Path) -> Result<(Catalog, Fleet), ScenarioError> {
     let direct = read(Some(ParquetDecoder::Direct), &fresh);
     let polars = read(Some(ParquetDecoder::Polars), &fresh);
     assert_same(path, "the readers disagree", &direct, &polars);
+    // Ids left unread: the same fleet (each id read when asked for), or the same error,
+    // but for the id checks they skip (a table with no other error then loads).
+    let unread = read_ids(Some(ParquetDecoder::Direct), &fresh, DeviceIds::Unread);
+    match (&direct, &unread) {
+        (Err(e), Ok(_)) => assert!(
+            e.message.ends_with("is defined twice") || e.message.ends_with("device_id is empty"),
+            "{}: {e}",
+            path.display()
+        ),
+        _ => assert_same(path, "ids left unread read otherwise", &direct, &unread),
+    }
     assert!(
         direct_covers(path) != Some(false),
         "the direct reader gave up on {}",
@@ -332,7 +345,7 @@ fn direct_covers(path: &Path) -> Option<bool> {
     let schema = reader.schema().ok()?;
     let header: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
     let pos = map_columns(path, None, &header).ok()?;
-    let (wanted, _) = direct_plan(&schema, &pos)?;
+    let (wanted, _) = direct_plan(&schema, &pos, DeviceIds::Read)?;
     Some(direct::read(path, &wanted).is_some())
 }
 
@@ -582,6 +595,53 @@ fn duplicate_ids_name_the_second_row() {
     );
 }
 
+/// Ids left unread are not stored or checked: a table whose only fault is a repeated
+/// or empty id loads, each row's id is read when asked for (in any order), and no id
+/// is found by lookup; with a bad cell as well, the error is the one a read with ids
+/// gives, the repeated id first.
+#[test]
+fn ids_left_unread_are_read_when_asked_for_and_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |spec: &Spec, ids| {
+        let path = write(dir.path(), spec, &Format::Parquet);
+        let (mut c, mut fleet) = (catalog(), Fleet::new());
+        read_fleet_table(&path, &mut c, &mut fleet, &SharedTables::default(), ids)
+            .map(|()| fleet)
+            .map_err(|e| e.message)
+    };
+    let repeated = spec(
+        "device_id,hardware_version,software_version",
+        &["a,evt,1.0.0", "b,evt,1.0.0", "a,evt,2.0.0", ",evt,2.0.0"],
+    );
+    let fleet = read(&repeated, DeviceIds::Unread).unwrap();
+    let ids: Vec<String> = [3, 0, 2, 1]
+        .map(|i| fleet.id(DeviceIdx(i)).into_owned())
+        .into();
+    assert_eq!(ids, ["", "a", "a", "b"]);
+    assert_eq!(fleet.find("b"), None, "unread ids are not looked up");
+    assert_eq!(
+        read(&repeated, DeviceIds::Read).unwrap_err(),
+        "row 3: device \"a\" is defined twice"
+    );
+    let stored = read(
+        &spec(
+            "device_id,hardware_version,software_version",
+            &["b,evt,1.0.0"],
+        ),
+        DeviceIds::Read,
+    )
+    .unwrap();
+    assert_eq!(stored.find("b"), Some(DeviceIdx(0)));
+    let bad = spec(
+        "device_id,hardware_version,software_version,cohort",
+        &["a,evt,1.0.0,", "a,evt,1.0.0,", "b,evt,1.0.0,nope"],
+    );
+    assert_eq!(
+        read(&bad, DeviceIds::Unread).unwrap_err(),
+        "row 2: device \"a\" is defined twice"
+    );
+}
+
 #[test]
 fn a_duplicate_of_a_device_already_in_the_fleet() {
     let dir = tempfile::tempdir().unwrap();
@@ -609,8 +669,14 @@ fn a_duplicate_of_a_device_already_in_the_fleet() {
                 last_seen: None,
             })
             .unwrap();
-        let err =
-            read_fleet_table(&path, &mut c, &mut fleet, &SharedTables::default()).unwrap_err();
+        let err = read_fleet_table(
+            &path,
+            &mut c,
+            &mut fleet,
+            &SharedTables::default(),
+            DeviceIds::Read,
+        )
+        .unwrap_err();
         assert!(
             err.message.contains("device \"SN-1\" is defined twice"),
             "{err}"
