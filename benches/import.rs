@@ -13,6 +13,9 @@
 //! - `import_parquet_10m/unsorted_ids`: the string table with its rows in no id order
 //!   (`SN-{7919 i mod 10M}`): ids in order are proved unique by their order alone, these
 //!   go through the hash index.
+//! - `import_parquet_10m/ids_unread`: the string table loaded as `otasim matrix` loads
+//!   it (`DeviceIds::Unread`: nothing in the scenario names a device, so the id column
+//!   is left in the file), against `strings` reading, checking and storing every id.
 //! - `import_parquet_10m/table_direct` and `import_parquet_10m/table_polars_only`: the
 //!   string table alone read into an empty fleet (no scenario file), by the direct
 //!   reader and by polars alone (the path taken for whatever the direct reader does not
@@ -32,7 +35,7 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 
 use otasim::fleet::Fleet;
 use otasim::scenario::table::{
-    map_columns, read_parquet_table, ParquetDecoder, RowInterner, TextRow,
+    map_columns, read_parquet_table, DeviceIds, ParquetDecoder, RowInterner, TextRow,
 };
 use otasim::scenario::{LoadOptions, Scenario};
 use otasim::table_out::{write_csv, write_parquet};
@@ -77,8 +80,13 @@ fn files() -> Files {
 }
 
 fn load(scenario: &Path, table: &Path) -> Scenario {
+    load_ids(scenario, table, DeviceIds::Read)
+}
+
+fn load_ids(scenario: &Path, table: &Path, device_ids: DeviceIds) -> Scenario {
     let options = LoadOptions {
         fleet: Some(table.to_path_buf()),
+        device_ids,
         ..LoadOptions::default()
     };
     Scenario::load(scenario, &options).unwrap()
@@ -137,6 +145,11 @@ fn import(c: &mut Criterion) {
         .throughput(Throughput::Elements(N_DEVICES as u64));
     group.bench_function("strings", |b| {
         b.iter_with_large_drop(|| load(&f.scenario, black_box(&f.parquet)))
+    });
+    group.bench_function("ids_unread", |b| {
+        b.iter_with_large_drop(|| {
+            load_ids(&f.scenario, black_box(&f.parquet), DeviceIds::Unread)
+        })
     });
     group.bench_function("categorical", |b| {
         b.iter_with_large_drop(|| load(&f.scenario, black_box(&f.parquet_categorical)))
