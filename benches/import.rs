@@ -147,9 +147,7 @@ fn import(c: &mut Criterion) {
         b.iter_with_large_drop(|| load(&f.scenario, black_box(&f.parquet)))
     });
     group.bench_function("ids_unread", |b| {
-        b.iter_with_large_drop(|| {
-            load_ids(&f.scenario, black_box(&f.parquet), DeviceIds::Unread)
-        })
+        b.iter_with_large_drop(|| load_ids(&f.scenario, black_box(&f.parquet), DeviceIds::Unread))
     });
     group.bench_function("categorical", |b| {
         b.iter_with_large_drop(|| load(&f.scenario, black_box(&f.parquet_categorical)))

@@ -52,6 +52,19 @@ impl<'a> CohortBits<'a> {
         }
     }
 
+    /// Bits of word `w` for the present members whose staged flag is `staged` (all
+    /// present members if `None`).
+    #[inline]
+    pub fn word(&self, w: usize, staged: Option<bool>) -> u64 {
+        let members = self.members.get(w).copied().unwrap_or(0);
+        let on = self.staged.get(w).copied().unwrap_or(0);
+        match staged {
+            None => members,
+            Some(true) => on,
+            Some(false) => members & !on,
+        }
+    }
+
     /// Whether row `i` is one a resize growing (or shrinking) may flip.
     #[inline]
     pub fn eligible(&self, i: usize, grow: bool) -> bool {

@@ -408,3 +408,53 @@ fn staged_rows_at_once_equal_one_by_one() {
         }
     }
 }
+
+/// A selection's matches from the cohorts' bitsets (the first eight cohorts) and from
+/// the row lists (the rest) equal a filter over every row, for every staged filter,
+/// after random stagings, moves, arrivals and retirements, and rows added in bulk.
+#[test]
+fn members_matching_equals_a_filter_over_every_row() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+    let cohorts = 11u16;
+    let n = 3000;
+    let mut c = columns(n);
+    c.cohort = (0..n)
+        .map(|_| CohortId(rng.gen_range(0..cohorts)))
+        .collect();
+    let ids: Vec<String> = (0..n).map(|i| format!("m-{i}")).collect();
+    let mut f = Fleet::new();
+    f.push_many(ids.iter().map(String::as_str), c).unwrap();
+    let keep = |f: &Fleet, i: usize| f.hardware(DeviceIdx(i as u32)) != HardwareId(1);
+    for step in 0..40 {
+        for _ in 0..50 {
+            let d = DeviceIdx(rng.gen_range(0..f.len() as u32));
+            match rng.gen_range(0..3) {
+                0 => f.set_staged(d, rng.gen()),
+                1 => f.move_to(d, CohortId(rng.gen_range(0..cohorts))),
+                _ => f.set_present(d, rng.gen()),
+            }
+        }
+        if step % 10 == 9 {
+            let more: Vec<String> = (0..70).map(|k| format!("s{step}-{k}")).collect();
+            f.push_many(more.iter().map(String::as_str), columns(70))
+                .unwrap();
+        }
+        for k in 0..cohorts {
+            let cohort = CohortId(k);
+            for staged in [None, Some(true), Some(false)] {
+                let want: Vec<DeviceIdx> = f
+                    .members(cohort)
+                    .filter(|&d| staged.is_none_or(|s| f.staged(d) == s))
+                    .filter(|d| keep(&f, d.index()))
+                    .collect();
+                let got = f.members_matching(cohort, staged, keep);
+                assert_eq!(got, want, "step {step}, cohort {k}, staged {staged:?}");
+            }
+        }
+    }
+    let with_bits = (0..cohorts)
+        .filter(|&k| f.cohort_bits(CohortId(k)).is_some())
+        .count();
+    assert_eq!(with_bits, 8, "both paths taken");
+}

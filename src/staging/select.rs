@@ -137,9 +137,17 @@ fn matches<'a>(fleet: &'a Fleet, filter: &'a Filter) -> impl Iterator<Item = Dev
 }
 
 /// Every matching device, in fleet order, found in parallel (the same list as
-/// [`matches`]).
+/// [`matches`]): presence, cohort and staged flag from the cohort's bitsets where it
+/// has them, the columns read for the other filters only.
 fn all_matches(fleet: &mut Fleet, filter: &Filter) -> Vec<DeviceIdx> {
-    fleet.members_where(filter.cohort, |f, i| passes(f, filter, DeviceIdx(i as u32)))
+    fleet.members_matching(filter.cohort, filter.staged, |f, i| {
+        let d = DeviceIdx(i as u32);
+        filter.hardware.is_none_or(|h| f.hardware(d) == h)
+            && filter
+                .versions
+                .as_ref()
+                .is_none_or(|vs| vs.contains(&f.version(d)))
+    })
 }
 
 /// `limit` distinct matches drawn by uniform probes of the fleet's rows, or `None` when
