@@ -111,9 +111,13 @@ fn last_seen_key(seen: Option<i64>, desc: bool) -> u64 {
 
 /// Sets the staged flag of the selected devices (R21).
 pub fn set_staged(fleet: &mut Fleet, selection: &Selection, staged: bool, rng: &mut impl Rng) {
-    for d in select(fleet, selection, rng) {
-        fleet.set_staged(d, staged);
-    }
+    // Flipped at once, in row order (`Fleet::set_staged_rows`, equal to flipping them
+    // one by one in any order): a bulk stage flips up to its limit, each flag and the
+    // log's old report a cache miss of its own.
+    let mut rows: Vec<u32> = select(fleet, selection, rng).iter().map(|d| d.0).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    fleet.set_staged_rows(&rows, staged);
 }
 
 /// Whether a device passes every part of the filter.
