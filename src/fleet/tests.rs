@@ -24,6 +24,15 @@ fn columns(n: usize) -> DeviceColumns {
     }
 }
 
+/// A fleet of `n` devices `a0`, `a1`, … with `columns`.
+fn fleet_of(n: usize, columns: DeviceColumns) -> Fleet {
+    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let mut f = Fleet::new();
+    f.push_many(ids.iter().map(String::as_str), columns)
+        .unwrap();
+    f
+}
+
 fn one(id: &str) -> NewDevice {
     NewDevice {
         id: id.to_string(),
@@ -313,10 +322,7 @@ fn kept_chunk_counts_equal_a_recount() {
     use rand::SeedableRng;
     let n = 2 * COUNT_CHUNK + 123;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-    let mut f = Fleet::new();
-    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
-    f.push_many(ids.iter().map(String::as_str), columns(n))
-        .unwrap();
+    let mut f = fleet_of(n, columns(n));
     let recount = |f: &Fleet, c: CohortId| -> Vec<[u32; 2]> {
         let mut chunks = vec![[0u32; 2]; f.len().div_ceil(COUNT_CHUNK)];
         for d in f.members(c) {
@@ -357,11 +363,7 @@ fn staged_rows_at_once_equal_one_by_one() {
     use rand::{Rng, SeedableRng};
     let n = 2 * COUNT_CHUNK + 77;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-    let mut one_by_one = Fleet::new();
-    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
-    one_by_one
-        .push_many(ids.iter().map(String::as_str), columns(n))
-        .unwrap();
+    let mut one_by_one = fleet_of(n, columns(n));
     for _ in 0..2_000 {
         let kind = rng.gen_range(0..3);
         set_at_random(&mut one_by_one, &mut rng, kind);
@@ -422,9 +424,7 @@ fn members_matching_equals_a_filter_over_every_row() {
     c.cohort = (0..n)
         .map(|_| CohortId(rng.gen_range(0..cohorts)))
         .collect();
-    let ids: Vec<String> = (0..n).map(|i| format!("m-{i}")).collect();
-    let mut f = Fleet::new();
-    f.push_many(ids.iter().map(String::as_str), c).unwrap();
+    let mut f = fleet_of(n, c);
     let keep = |f: &Fleet, i: usize| f.hardware(DeviceIdx(i as u32)) != HardwareId(1);
     for step in 0..40 {
         for _ in 0..50 {
