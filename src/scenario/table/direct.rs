@@ -350,13 +350,7 @@ impl FileIds {
         let span = usize::try_from(chunk.uncompressed_size()).ok()?;
         let rows = self.sizes[g];
         let (mut buf, mut ends) = (vec![0u8; span], vec![0usize; rows]);
-        let mut sink = ChunkOut::Ids(IdWriter {
-            span: &mut buf,
-            len: 0,
-            spill: None,
-            ends: &mut ends,
-            row: 0,
-        });
+        let mut sink = ChunkOut::Ids(IdWriter::new(&mut buf, &mut ends));
         read_chunk(&self.file.bytes, chunk, rows, &mut sink)?;
         let done = vec![vec![sink.done()]];
         match merge_ids(&done, 0, buf, &[span], ends, &[rows], &[0])? {
@@ -464,13 +458,10 @@ pub(super) fn read(path: &Path, wanted: &[(usize, Want)]) -> Option<DirectTable>
             .iter()
             .enumerate()
             .map(|(k, &(_, want))| match want {
-                Want::Ids => ChunkOut::Ids(IdWriter {
-                    span: id_bufs.next().expect("one span per group"),
-                    len: 0,
-                    spill: None,
-                    ends: id_end_parts.next().expect("one part per group"),
-                    row: 0,
-                }),
+                Want::Ids => ChunkOut::Ids(IdWriter::new(
+                    id_bufs.next().expect("one span per group"),
+                    id_end_parts.next().expect("one part per group"),
+                )),
                 Want::UnreadIds => ChunkOut::Unread,
                 Want::Text if deferred[k] => ChunkOut::Dictionary(Vec::new(), false),
                 Want::Text => {
@@ -691,7 +682,18 @@ struct IdWriter<'a> {
     row: usize,
 }
 
-impl IdWriter<'_> {
+impl<'a> IdWriter<'a> {
+    /// A row group's writer into its span and its rows' ends, nothing written yet.
+    fn new(span: &'a mut [u8], ends: &'a mut [usize]) -> IdWriter<'a> {
+        IdWriter {
+            span,
+            len: 0,
+            spill: None,
+            ends,
+            row: 0,
+        }
+    }
+
     /// Appends the `count` ids of a PLAIN page without nulls (the common case: one pass,
     /// no per-row checks when the page fits the span, short ids copied 16 bytes at a
     /// time: the span's slack, 4 bytes a row, absorbs the overrun).
