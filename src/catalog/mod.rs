@@ -161,9 +161,9 @@ pub enum CatalogError {
     Invalid(String),
 }
 
-/// The largest payload a release may carry, in bytes (64 TiB - 1). The engine keeps a
-/// resumed download's fetched bytes in 46 bits of a calendar entry; it asserts at compile
-/// time that this limit fits, so a catalog that holds a payload can always simulate it.
+/// The largest payload a release may carry, in bytes (64 TiB - 1): far beyond any
+/// firmware image, and far enough below `u64::MAX` that byte totals, 64-bit sums over
+/// downloads, do not overflow in any run that fits in memory.
 pub const MAX_PAYLOAD: u64 = (1 << 46) - 1;
 
 /// Refuses a payload above [`MAX_PAYLOAD`] for the hardware version named `hardware`.

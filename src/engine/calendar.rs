@@ -18,12 +18,6 @@ const BLOCK_BITS: u32 = 16;
 /// Devices per block.
 pub const BLOCK: usize = 1 << BLOCK_BITS;
 
-/// Bits of a partial download's byte count kept in a wake's head, above its low 32.
-const PARTIAL_HIGH_BITS: u32 = 30 - BLOCK_BITS;
-
-/// Largest number of bytes a device can carry over as a partial download (64 TiB).
-pub const MAX_PARTIAL: u64 = (1 << (32 + PARTIAL_HIGH_BITS)) - 1;
-
 /// What a device carries to its next wake.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Carry {
@@ -37,82 +31,40 @@ pub enum Carry {
 
 const TAG_NOTHING: u32 = 0;
 const TAG_REPORT: u32 = 1 << 30;
-const TAG_PARTIAL: u32 = 2 << 30;
+/// The carry is in the block's [`Block::aside`] map.
+const TAG_ASIDE: u32 = 2 << 30;
 const TAG_MASK: u32 = 3 << 30;
 const OFF_MASK: u32 = (1 << BLOCK_BITS) - 1;
+/// Bits of a reported version kept in the wake itself, between the offset and the tag.
+const VALUE_BITS: u32 = 30 - BLOCK_BITS;
 
-/// One scheduled wake, packed in 16 bytes: the device's offset in its block, the tick
-/// it was last seen, and what it carries.
+/// One scheduled wake, packed in 8 bytes: the device's offset in its block, the tick
+/// it was last seen, and what it carries. Every poll writes one and the next reads it,
+/// and the buckets are far bigger than the caches: their bytes are what the engine's
+/// polls wait on (docs/performance.md), so the rare carries that do not fit (a partial
+/// download, a version id past 2^14) are kept in the block's map instead.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Wake {
-    /// Carry tag (bits 30..32), the high bits of a partial download's bytes (bits
-    /// `BLOCK_BITS..30`) and the device's offset in its block (the low `BLOCK_BITS`).
+    /// Carry tag (bits 30..32), a reported version (bits `BLOCK_BITS..30`) and the
+    /// device's offset in its block (the low `BLOCK_BITS`).
     head: u32,
     /// The tick the device was last seen (polled while online), `i32::MIN` for never.
     /// Kept here rather than written to the fleet at every poll, which would be a
     /// cache miss per poll; [`super::Engine::sync_last_seen`] copies it to the fleet
     /// when something reads it.
     pub seen: i32,
-    /// A reported version or a partial download's release.
-    value: u32,
-    /// Bits 0..32 of a partial download's bytes.
-    lo: u32,
 }
 
 impl Wake {
-    /// A wake of the device at `off` in its block. A partial download carries at most
-    /// [`MAX_PARTIAL`] bytes (payload sizes are checked against it at load).
-    #[inline]
-    pub fn new(off: usize, seen: i32, carry: Carry) -> Wake {
-        debug_assert!(off < BLOCK);
-        let (tag, value, lo) = match carry {
-            Carry::Nothing => (TAG_NOTHING, 0, 0),
-            Carry::Report(v) => (TAG_REPORT, v.0, 0),
-            Carry::Partial(r, bytes) => {
-                debug_assert!(bytes <= MAX_PARTIAL);
-                (
-                    TAG_PARTIAL | (((bytes >> 32) as u32) << BLOCK_BITS),
-                    r.0,
-                    bytes as u32,
-                )
-            }
-        };
-        Wake {
-            head: tag | off as u32,
-            seen,
-            value,
-            lo,
-        }
-    }
-
     /// The device's offset in its block.
     #[inline]
     pub fn off(&self) -> usize {
         (self.head & OFF_MASK) as usize
     }
-
-    /// What it carries.
-    #[inline]
-    pub fn carry(&self) -> Carry {
-        match self.head & TAG_MASK {
-            TAG_REPORT => Carry::Report(VersionId(self.value)),
-            TAG_PARTIAL => Carry::Partial(
-                ReleaseId(self.value),
-                (u64::from((self.head & !TAG_MASK) >> BLOCK_BITS) << 32) | u64::from(self.lo),
-            ),
-            _ => Carry::Nothing,
-        }
-    }
-
-    /// The same wake carrying `carry`, last seen at `seen`.
-    #[inline]
-    pub fn with(self, seen: i32, carry: Carry) -> Wake {
-        Wake::new(self.off(), seen, carry)
-    }
 }
 
 /// Wakes ahead (one cache line) to prefetch a bucket's tail.
-const LINE_AHEAD: usize = 4;
+const LINE_AHEAD: usize = 64 / std::mem::size_of::<Wake>();
 
 /// Most buckets a block's ring holds (32 bytes each, allocated on a block's first
 /// push). Leads beyond it (very long poll intervals, downloads over slow links) go to
@@ -157,6 +109,10 @@ pub struct Block {
     /// given out: a bucket only grows at its end until it is taken, and its wakes never
     /// change meanwhile.
     synced: Vec<u32>,
+    /// The carries too big for a wake, by device offset: a device has one wake
+    /// scheduled at a time, so its entry is there from the push of that wake to the
+    /// [`Block::carry`] of it.
+    aside: hashbrown::HashMap<u16, Carry>,
 }
 
 impl Block {
@@ -170,12 +126,27 @@ impl Block {
             far: std::collections::BTreeMap::new(),
             spare: Vec::new(),
             synced: Vec::new(),
+            aside: hashbrown::HashMap::new(),
         }
     }
 
-    /// Schedules `wake` at tick `t`.
+    /// Schedules a wake at tick `t` of the device at `off` in the block, last seen at
+    /// `seen`, carrying `carry`.
     #[inline]
-    pub fn push(&mut self, t: u64, wake: Wake) {
+    pub fn push(&mut self, t: u64, off: usize, seen: i32, carry: Carry) {
+        debug_assert!(off < BLOCK);
+        let tag = match carry {
+            Carry::Nothing => TAG_NOTHING,
+            Carry::Report(v) if v.0 < 1 << VALUE_BITS => TAG_REPORT | (v.0 << BLOCK_BITS),
+            _ => {
+                self.aside.insert(off as u16, carry);
+                TAG_ASIDE
+            }
+        };
+        let wake = Wake {
+            head: tag | off as u32,
+            seen,
+        };
         if self.ring.is_empty() {
             self.ring.resize_with(self.ring_len, Vec::new);
             self.ticks.resize(self.ring_len, 0);
@@ -222,6 +193,20 @@ impl Block {
         wakes
     }
 
+    /// What a taken wake carries, which it gives out once: the next wake of its device
+    /// is pushed with a carry of its own.
+    #[inline]
+    pub fn carry(&mut self, wake: &Wake) -> Carry {
+        match wake.head & TAG_MASK {
+            TAG_NOTHING => Carry::Nothing,
+            TAG_REPORT => Carry::Report(VersionId((wake.head & !TAG_MASK) >> BLOCK_BITS)),
+            _ => self
+                .aside
+                .remove(&(wake.off() as u16))
+                .expect("a wake's carry is kept aside from its push to its carry"),
+        }
+    }
+
     /// Returns a processed bucket for reuse.
     pub fn recycle(&mut self, mut bucket: Vec<Wake>) {
         if bucket.capacity() > 0 && self.spare.len() < 64 {
@@ -264,32 +249,48 @@ impl Block {
 mod tests {
     use super::*;
 
+    /// Every carry comes back from its wake: the small ones packed in it, the others
+    /// kept aside until taken, once.
     #[test]
-    fn a_wake_is_16_bytes_and_round_trips_every_carry() {
-        assert_eq!(std::mem::size_of::<Wake>(), 16);
-        for carry in [
+    fn a_wake_is_8_bytes_and_round_trips_every_carry() {
+        assert_eq!(std::mem::size_of::<Wake>(), 8);
+        let mut b = Block::new(4);
+        let carries = [
             Carry::Nothing,
+            Carry::Report(VersionId(0)),
+            Carry::Report(VersionId((1 << VALUE_BITS) - 1)),
+            Carry::Report(VersionId(1 << VALUE_BITS)),
             Carry::Report(VersionId(u32::MAX)),
             Carry::Partial(ReleaseId(7), 0),
-            Carry::Partial(ReleaseId(u32::MAX), MAX_PARTIAL),
+            Carry::Partial(ReleaseId(u32::MAX), u64::MAX),
             Carry::Partial(ReleaseId(3), (1 << 32) + 5),
-        ] {
-            let w = Wake::new(BLOCK - 1, -4, carry);
-            assert_eq!((w.off(), w.seen, w.carry()), (BLOCK - 1, -4, carry));
-            assert_eq!(w.with(9, Carry::Nothing).carry(), Carry::Nothing);
+        ];
+        for (i, &carry) in carries.iter().enumerate() {
+            b.push(1, BLOCK - 1 - i, -4 - i as i32, carry);
         }
+        let wakes = b.take(1);
+        assert_eq!(
+            b.aside.len(),
+            5,
+            "the carries that do not fit are kept aside"
+        );
+        for (i, (w, &carry)) in wakes.iter().zip(&carries).enumerate() {
+            assert_eq!((w.off(), w.seen), (BLOCK - 1 - i, -4 - i as i32));
+            assert_eq!(b.carry(w), carry);
+        }
+        assert!(b.aside.is_empty(), "each given out once");
     }
 
     #[test]
     fn buckets_are_reused() {
         let mut b = Block::new(8);
-        b.push(3, Wake::new(1, 0, Carry::Nothing));
-        b.push(3, Wake::new(2, 0, Carry::Nothing));
+        b.push(3, 1, 0, Carry::Nothing);
+        b.push(3, 2, 0, Carry::Nothing);
         let taken = b.take(3);
         assert_eq!(taken.len(), 2);
         assert!(b.take(3).is_empty() && b.take(99).is_empty());
         b.recycle(taken);
-        b.push(5, Wake::new(4, 0, Carry::Nothing));
+        b.push(5, 4, 0, Carry::Nothing);
         assert_eq!(b.wakes().count(), 1);
         assert!(b.ring[5].capacity() >= 2, "the spare bucket was reused");
     }
@@ -302,7 +303,7 @@ mod tests {
         let mut b = Block::new(4);
         let ticks = [0, 1, 4, 5, 4, 9, 1_000_000, u64::MAX - 1, 2];
         for (i, &t) in ticks.iter().enumerate() {
-            b.push(t, Wake::new(i, 0, Carry::Nothing));
+            b.push(t, i, 0, Carry::Nothing);
         }
         assert_eq!(b.ring.len(), 4, "the ring does not grow with ticks");
         assert_eq!(b.wakes().count(), ticks.len());
@@ -341,7 +342,7 @@ mod tests {
                 } else {
                     // Mostly ahead; sometimes at a tick already taken (never taken again).
                     let t = if kind == 1 { now + lead } else { now.saturating_sub(lead % 3) };
-                    block.push(t, Wake::new(off, 0, Carry::Nothing));
+                    block.push(t, off, 0, Carry::Nothing);
                     reference.entry(t).or_default().push(off);
                 }
                 let in_block = block.wakes().count();
@@ -361,19 +362,19 @@ mod tests {
             v.sort_unstable();
             v
         };
-        b.push(1, Wake::new(1, 0, Carry::Nothing));
-        b.push(2, Wake::new(2, 0, Carry::Nothing));
+        b.push(1, 1, 0, Carry::Nothing);
+        b.push(2, 2, 0, Carry::Nothing);
         assert_eq!(offs(&mut b), [1, 2]);
         assert!(offs(&mut b).is_empty(), "nothing new");
-        b.push(1, Wake::new(3, 0, Carry::Nothing));
+        b.push(1, 3, 0, Carry::Nothing);
         assert_eq!(offs(&mut b), [3]);
         let taken = b.take(1);
         b.recycle(taken);
-        b.push(5, Wake::new(4, 0, Carry::Nothing));
-        b.push(9, Wake::new(5, 0, Carry::Nothing));
+        b.push(5, 4, 0, Carry::Nothing);
+        b.push(9, 5, 0, Carry::Nothing);
         assert_eq!(offs(&mut b), [4, 5], "slot 1 reused for tick 5, tick 9 far");
         assert!(offs(&mut b).is_empty(), "far wakes once too");
-        b.push(9, Wake::new(6, 0, Carry::Nothing));
+        b.push(9, 6, 0, Carry::Nothing);
         assert_eq!(offs(&mut b), [6], "a far wake pushed since");
     }
 

@@ -29,9 +29,6 @@ use crate::resolver::Rule;
 use crate::rng;
 use crate::timeline::{EventError, State};
 
-// Every payload a catalog accepts fits a resumed download's calendar entry.
-const _: () = assert!(crate::catalog::MAX_PAYLOAD <= calendar::MAX_PARTIAL);
-
 /// Bytes of state the engine touches per poll of a device: its hot word and its
 /// calendar entry (the fleet's columns are read only for devices with a project key or
 /// an override, and written only when a device installs or retires).
@@ -170,7 +167,7 @@ impl<'s> Engine<'s> {
                     }
                     let p = &behaviour.profiles[fleet.profile(d) as usize];
                     let t = rng::below(p.poll_interval, seed, d.0, 0, rng::Purpose::FirstPoll);
-                    block.push(t, Wake::new(i - base, seen_of(fleet, d), Carry::Nothing));
+                    block.push(t, i - base, seen_of(fleet, d), Carry::Nothing);
                 }
             });
     }
@@ -263,10 +260,7 @@ impl<'s> Engine<'s> {
             }
             if model.behaviour.is_some() {
                 let (b, off) = block_of(d);
-                self.calendar[b].push(
-                    t,
-                    Wake::new(off, seen_of(&self.state.fleet, d), Carry::Nothing),
-                );
+                self.calendar[b].push(t, off, seen_of(&self.state.fleet, d), Carry::Nothing);
             }
             self.next_arrival += 1;
         }

@@ -283,6 +283,8 @@ fn wake_one(
         ..
     } = *tick;
     let off = wake.off();
+    // Taken first, so that a carry kept aside never outlives its wake.
+    let carry = block.carry(&wake);
     let h = &mut hot[off];
     if !h.present() {
         return;
@@ -292,7 +294,6 @@ fn wake_one(
     let p = &behaviour.profiles[h.profile() as usize];
     let odds = behaviour.odds(h.profile());
 
-    let carry = wake.carry();
     if rng.hits(odds.retire, id, t, Purpose::Retires) {
         h.retire();
         let unreported = match carry {
@@ -305,7 +306,7 @@ fn wake_one(
     }
     if !rng.hits(odds.online, id, t, Purpose::Online) {
         out.now.missed_polls += 1;
-        block.push(next_poll(p, rng, id, t), wake);
+        block.push(next_poll(p, rng, id, t), off, wake.seen, carry);
         return;
     }
     out.now.polls += 1;
@@ -322,7 +323,7 @@ fn wake_one(
     }
     let decision = decider.decide(catalog, &report);
     let Some(release_id) = decision.release else {
-        block.push(next_poll(p, rng, id, t), wake.with(seen, Carry::Nothing));
+        block.push(next_poll(p, rng, id, t), off, seen, Carry::Nothing);
         return;
     };
     let release = catalog.release(release_id);
@@ -388,7 +389,9 @@ fn hold(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending, by
     out.now.deferred_by_cap += u64::from(by_cap);
     block.push(
         next_poll(p, tick.rng, pd.device, tick.t),
-        pd.wake.with(pd.seen, pd.kept),
+        pd.wake.off(),
+        pd.seen,
+        pd.kept,
     );
 }
 
@@ -436,7 +439,7 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
         } else {
             Carry::Nothing
         };
-        block.push(next_poll(p, rng, id, end), wake.with(seen, carry));
+        block.push(next_poll(p, rng, id, end), wake.off(), seen, carry);
         return;
     }
     let end = t + download_ticks(remaining, per_tick);
@@ -468,7 +471,7 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
         release: release_id,
         outcome,
     });
-    block.push(next_poll(p, rng, id, end), wake.with(seen, carry));
+    block.push(next_poll(p, rng, id, end), wake.off(), seen, carry);
 }
 
 /// R38: decides which pending downloads of this tick start, then starts them or
