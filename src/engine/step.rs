@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::calendar::{Block, Carry, Wake, BLOCK};
 use super::hot::Hot;
 use super::rng::{Purpose, Stream};
-use super::tick_log::{Counters, TickLog};
+use super::tick_log::{Counters, TickLog, Transfer};
 use crate::behaviour::{Behaviour, Profile};
 use crate::catalog::Catalog;
 use crate::fleet::{Columns, DeviceReport};
@@ -106,27 +106,65 @@ enum Change {
     Retire(DeviceIdx, i32, Option<VersionId>),
 }
 
-/// A download: bytes sent from `start` at the profile's link rate, ending at `end`
-/// with `outcome` (counted at `end`).
+/// `n` downloads alike: bytes sent from the transfer's start at the profile's link
+/// rate, ending at `end` with `outcome` (counted at `end`).
+#[derive(Copy, Clone, PartialEq, Eq)]
 struct Download {
-    /// The device (for the blast radius of a gate).
+    /// The device (for the blast radius of a gate); [`NO_DEVICE`] in downloads that
+    /// [`coalesce`] folded.
     device: u32,
     /// The device's effective cohort (R9), for the R37 gate counts.
     cohort: crate::ids::CohortId,
     /// Its stored cohort, for the reach counts.
     home: crate::ids::CohortId,
-    start: u64,
     end: u64,
-    bytes: u64,
-    full_equivalent: u64,
-    per_tick: u64,
-    rule: Rule,
-    release: crate::ids::ReleaseId,
+    transfer: Transfer,
     outcome: Outcome,
+    /// How many (1 until [`coalesce`]).
+    n: u64,
+}
+
+/// [`Download::device`] of downloads of several devices.
+const NO_DEVICE: u32 = u32::MAX;
+
+/// One word of what tells a tick's downloads apart (equality still compares every
+/// field): [`coalesce`] hashes one per download, where the derived hash wrote eleven
+/// fields one by one.
+impl std::hash::Hash for Download {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let t = &self.transfer;
+        h.write_u64(
+            t.bytes
+                ^ self.end.rotate_left(24)
+                ^ u64::from(t.release.0).rotate_left(40)
+                ^ u64::from(self.home.0).rotate_left(52)
+                ^ u64::from(self.cohort.0).rotate_left(58)
+                ^ (self.outcome as u64).rotate_left(62),
+        );
+    }
+}
+
+/// A folded report's key: the report before and the version reported.
+#[derive(Copy, Clone, PartialEq, Eq)]
+struct Reported(DeviceReport, VersionId);
+
+/// One word, as for [`Download`].
+impl std::hash::Hash for Reported {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let Reported(r, v) = self;
+        h.write_u64(
+            u64::from(r.version.0)
+                ^ u64::from(v.0).rotate_left(24)
+                ^ u64::from(r.hardware.0).rotate_left(40)
+                ^ u64::from(r.cohort.0).rotate_left(48)
+                ^ u64::from(r.software_type.0).rotate_left(56)
+                ^ (u64::from(r.staged) << 63),
+        );
+    }
 }
 
 /// How a download ends.
-#[derive(Copy, Clone)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
 enum Outcome {
     /// It failed part-way.
     Failed,
@@ -141,10 +179,16 @@ enum Outcome {
 #[derive(Default)]
 pub struct BlockOut {
     changes: Vec<Change>,
+    /// Reports folded by [`coalesce`]: `n` devices whose report was `.0` reported
+    /// version `.1`.
+    reported: Vec<(DeviceReport, VersionId, u64)>,
     downloads: Vec<Download>,
     /// Polls whose download waits for R38 admission (see [`admit`]).
     pending: Vec<Pending>,
     now: Counters,
+    /// [`coalesce`]'s indexes into `reported` and `downloads`, kept for their memory.
+    report_slots: hashbrown::HashMap<Reported, usize>,
+    download_slots: hashbrown::HashMap<Download, usize>,
 }
 
 /// A poll that was offered an update and would start a download: everything needed
@@ -258,7 +302,55 @@ pub fn process(
                 wake_one(tick, base, hot, versions, block, wake, out);
             }
             block.recycle(wakes);
+            if tick.policy.is_none() {
+                coalesce(out);
+            }
         });
+}
+
+/// Folds a block's reports, and its downloads, that differ only in their device into
+/// one entry with a count, while the block's threads are still running in parallel:
+/// what they add to the series are sums, so the sequential [`merge`] then costs what
+/// is distinct in a tick (a few dozen entries a block) instead of an entry per install
+/// and per download. Not with policies, whose R37 gates and R38 caps follow devices.
+fn coalesce(out: &mut BlockOut) {
+    let BlockOut {
+        changes,
+        reported,
+        downloads,
+        report_slots,
+        download_slots,
+        ..
+    } = out;
+    report_slots.clear();
+    changes.retain(|change| match *change {
+        Change::Version(_, old, v) => {
+            let slot = *report_slots.entry(Reported(old, v)).or_insert_with(|| {
+                reported.push((old, v, 0));
+                reported.len() - 1
+            });
+            reported[slot].2 += 1;
+            false
+        }
+        Change::Retire(..) => true,
+    });
+    download_slots.clear();
+    let mut kept = 0;
+    for i in 0..downloads.len() {
+        let dl = Download {
+            device: NO_DEVICE,
+            ..downloads[i]
+        };
+        match download_slots.entry(dl) {
+            hashbrown::hash_map::Entry::Occupied(slot) => downloads[*slot.get()].n += dl.n,
+            hashbrown::hash_map::Entry::Vacant(slot) => {
+                slot.insert(kept);
+                downloads[kept] = dl;
+                kept += 1;
+            }
+        }
+    }
+    downloads.truncate(kept);
 }
 
 /// One device's poll. Kept out of line: the per-block loop that prefetches stays
@@ -425,14 +517,18 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
             device: id,
             cohort: pd.cohort,
             home: pd.home,
-            start: t,
             end,
-            bytes: sent,
-            full_equivalent: decider.full_equivalent(catalog, release_id, pd.hardware, size, sent),
-            per_tick,
-            rule,
-            release: release_id,
+            transfer: Transfer {
+                start: t,
+                bytes: sent,
+                full_equivalent: decider
+                    .full_equivalent(catalog, release_id, pd.hardware, size, sent),
+                per_tick,
+                rule,
+                release: release_id,
+            },
             outcome: Outcome::Failed,
+            n: 1,
         });
         let carry = if p.resume_downloads {
             Carry::Partial(release_id, fetched + sent)
@@ -462,14 +558,18 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
         device: id,
         cohort: pd.cohort,
         home: pd.home,
-        start: t,
         end,
-        bytes: remaining,
-        full_equivalent: decider.full_equivalent(catalog, release_id, pd.hardware, size, remaining),
-        per_tick,
-        rule,
-        release: release_id,
+        transfer: Transfer {
+            start: t,
+            bytes: remaining,
+            full_equivalent: decider
+                .full_equivalent(catalog, release_id, pd.hardware, size, remaining),
+            per_tick,
+            rule,
+            release: release_id,
+        },
         outcome,
+        n: 1,
     });
     block.push(next_poll(p, rng, id, end), wake.off(), seen, carry);
 }
@@ -545,10 +645,16 @@ pub fn merge(
 ) {
     for out in outs {
         counters.add(&out.now);
+        for (old, v, n) in out.reported.drain(..) {
+            series.install_reported(old.cohort, v, n);
+            if old.version != v {
+                series.change_versions(&state.catalog, &old, v, n);
+            }
+        }
         for change in out.changes.drain(..) {
             match change {
                 Change::Version(d, old, v) => {
-                    series.install_reported(old.cohort, v);
+                    series.install_reported(old.cohort, v, 1);
                     if old.version != v {
                         series.change_version(&state.catalog, &old, v);
                         if let Some(rt) = runtime.as_deref_mut() {
@@ -558,7 +664,7 @@ pub fn merge(
                 }
                 Change::Retire(d, seen, unreported) => {
                     if let Some(v) = unreported {
-                        series.install_reported(state.fleet.cohort(d), v);
+                        series.install_reported(state.fleet.cohort(d), v, 1);
                     }
                     if seen != i32::MIN {
                         state.fleet.set_last_seen(d, i64::from(seen));
@@ -569,47 +675,44 @@ pub fn merge(
             }
         }
         for dl in out.downloads.drain(..) {
-            series.add_transfer(
-                dl.start,
-                dl.bytes,
-                dl.full_equivalent,
-                dl.per_tick,
-                dl.rule,
-                dl.release,
-            );
+            let Transfer { rule, release, .. } = dl.transfer;
+            let n = dl.n;
+            series.add_transfer(&dl.transfer, n);
             let c = series.counters_mut(dl.end);
-            let r = dl.rule as usize;
+            let r = rule as usize;
             let kinds: &[usize] = match dl.outcome {
                 Outcome::Failed => {
-                    c.downloads_failed[r] += 1;
+                    c.downloads_failed[r] += n;
                     &[DOWNLOAD_FAILED]
                 }
                 Outcome::Installed => {
-                    c.downloads_completed[r] += 1;
-                    c.installs_succeeded[r] += 1;
+                    c.downloads_completed[r] += n;
+                    c.installs_succeeded[r] += n;
                     &[DOWNLOAD_COMPLETED, INSTALL_SUCCEEDED]
                 }
                 Outcome::InstallFailed => {
-                    c.downloads_completed[r] += 1;
-                    c.installs_failed[r] += 1;
+                    c.downloads_completed[r] += n;
+                    c.installs_failed[r] += n;
                     &[DOWNLOAD_COMPLETED, INSTALL_FAILED]
                 }
             };
             if matches!(dl.outcome, Outcome::Installed) {
-                let to = state.catalog.release(dl.release).target();
-                series.install_lands(dl.end, dl.home, to);
+                let to = state.catalog.release(release).target();
+                series.install_lands(dl.end, dl.home, to, n);
             }
             for &kind in kinds {
-                series.release_event(dl.end, dl.release, kind);
+                series.release_event(dl.end, release, kind, n);
             }
             if let (Some(rt), false, false) = (
                 runtime.as_deref_mut(),
                 matches!(dl.outcome, Outcome::Failed),
-                dl.rule == Rule::Override,
+                rule == Rule::Override,
             ) {
                 // R37: an attempt is a completed download's install, successful or not.
+                // Downloads are folded only without policies (`coalesce`).
+                debug_assert_eq!((n, dl.device == NO_DEVICE), (1, false));
                 rt.record_install(
-                    dl.release,
+                    release,
                     dl.cohort,
                     dl.end,
                     matches!(dl.outcome, Outcome::InstallFailed),

@@ -187,21 +187,41 @@ impl Classes {
         }
     }
 
-    fn add(&mut self, catalog: &Catalog, class: usize, delta: i64) {
+    /// Adds `delta` devices of report `r` (of class `class`).
+    fn add(&mut self, catalog: &Catalog, class: usize, r: &DeviceReport, delta: i64) {
         self.counts[class] = (self.counts[class] as i64 + delta) as u64;
-        self.add_totals(catalog, class, delta);
+        self.add_totals_of(catalog, class, r.cohort, r.version, delta);
     }
 
     fn add_totals(&mut self, catalog: &Catalog, class: usize, delta: i64) {
+        let (cohort, version) = (self.space.cohort(class), self.space.version(class));
+        self.add_totals_of(catalog, class, cohort, version, delta);
+    }
+
+    /// [`Classes::add_totals`] for a class whose stored cohort and version the caller
+    /// has at hand: the merge of every tick's reports calls it per install, and
+    /// taking them from the class number costs two divisions.
+    fn add_totals_of(
+        &mut self,
+        catalog: &Catalog,
+        class: usize,
+        cohort: CohortId,
+        version: VersionId,
+        delta: i64,
+    ) {
+        debug_assert_eq!(
+            (cohort, version),
+            (self.space.cohort(class), self.space.version(class))
+        );
         let Some(f) = self.final_of(catalog, class) else {
             return;
         };
         let bump = |x: &mut u64| *x = (*x as i64 + delta) as u64;
-        let cohort = self.space.cohort(class).index();
+        let cohort = cohort.index();
         let cell = cohort * catalog.n_versions().max(1) + f.index();
         bump(&mut self.can_get[cell]);
         // No update offered exactly when the walk stops where it starts.
-        if self.space.version(class) == f {
+        if version == f {
             bump(&mut self.at_final[cohort]);
             bump(&mut self.reported[cell]);
         }
@@ -341,20 +361,21 @@ impl Spread {
         }
     }
 
-    /// `bytes` sent from tick `start` at `per_tick` bytes per tick (0: all at once).
-    fn add(&mut self, start: u64, bytes: u64, per_tick: u64) {
+    /// `n` downloads of `bytes` each, sent from tick `start` at `per_tick` bytes per
+    /// tick (0: all at once).
+    fn add(&mut self, start: u64, bytes: u64, per_tick: u64, n: u64) {
         let start = start as usize;
         if per_tick == 0 || bytes <= per_tick {
             self.grow(start + 1);
-            self.point[start] += bytes;
+            self.point[start] += bytes * n;
             return;
         }
         let full = (bytes / per_tick) as usize;
         let rest = bytes % per_tick;
         self.grow(start + full + 1);
-        self.rate_diff[start] += per_tick as i64;
-        self.rate_diff[start + full] -= per_tick as i64;
-        self.point[start + full] += rest;
+        self.rate_diff[start] += (per_tick * n) as i64;
+        self.rate_diff[start + full] -= (per_tick * n) as i64;
+        self.point[start + full] += rest * n;
     }
 
     fn per_tick(&self, len: usize) -> Vec<u64> {
@@ -366,6 +387,21 @@ impl Spread {
         }
         out
     }
+}
+
+/// What a download adds to the byte series: downloads alike in all of it add the same.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Transfer {
+    /// The tick it starts.
+    pub start: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// What the bytes would have been as the Full payload of the same target version.
+    pub full_equivalent: u64,
+    /// The link's bytes per tick (0: all at once).
+    pub per_tick: u64,
+    pub rule: Rule,
+    pub release: ReleaseId,
 }
 
 /// Everything a run records.
@@ -395,9 +431,9 @@ pub struct TickLog {
     /// Per (cohort, version) cell: installs that landed and that their device has not
     /// reported yet (R3), by the device's cohort when it installed.
     unreported: Vec<i64>,
-    /// Per tick: the cells of installs that land then (downloads are decided when they
-    /// start; their installs count from the tick they end).
-    landing: Vec<Vec<u32>>,
+    /// Per tick: the cells of installs that land then, with how many (downloads are
+    /// decided when they start; their installs count from the tick they end).
+    landing: Vec<Vec<(u32, u64)>>,
     /// Time to reach per version and release; `None` when classes are not tracked or
     /// the catalog has too many cells.
     reach: Option<Reach>,
@@ -492,8 +528,8 @@ impl TickLog {
         let c = self.cell(fleet.cohort(d), fleet.version(d));
         self.counts[c] += 1;
         if let Some(cl) = &mut self.classes {
-            let class = cl.space.index(&fleet.report(d));
-            cl.add(catalog, class, 1);
+            let report = fleet.report(d);
+            cl.add(catalog, cl.space.index(&report), &report, 1);
         }
     }
 
@@ -502,8 +538,8 @@ impl TickLog {
         let c = self.cell(fleet.cohort(d), fleet.version(d));
         self.counts[c] -= 1;
         if let Some(cl) = &mut self.classes {
-            let class = cl.space.index(&fleet.report(d));
-            cl.add(catalog, class, -1);
+            let report = fleet.report(d);
+            cl.add(catalog, cl.space.index(&report), &report, -1);
         }
     }
 
@@ -511,11 +547,22 @@ impl TickLog {
     /// the report it already has: reading it from the fleet's columns here would cost
     /// a cache miss per column per install).
     pub fn change_version(&mut self, catalog: &Catalog, old: &DeviceReport, new: VersionId) {
+        self.change_versions(catalog, old, new, 1);
+    }
+
+    /// `n` present devices whose report was `old` now report version `new` instead.
+    pub fn change_versions(
+        &mut self,
+        catalog: &Catalog,
+        old: &DeviceReport,
+        new: VersionId,
+        n: u64,
+    ) {
         let new = DeviceReport {
             version: new,
             ..*old
         };
-        self.change_report(catalog, old, &new);
+        self.change_reports(catalog, old, &new, n);
     }
 
     /// A present device's report changed from `old` to `new` (it installed a version,
@@ -540,8 +587,8 @@ impl TickLog {
         self.counts[o] -= n;
         self.counts[c] += n;
         if let Some(cl) = &mut self.classes {
-            cl.add(catalog, cl.space.index(old), -(n as i64));
-            cl.add(catalog, cl.space.index(new), n as i64);
+            cl.add(catalog, cl.space.index(old), old, -(n as i64));
+            cl.add(catalog, cl.space.index(new), new, n as i64);
         }
     }
 
@@ -574,31 +621,31 @@ impl TickLog {
         &mut self.counters[t]
     }
 
-    /// Records bytes of one download.
-    pub fn add_transfer(
-        &mut self,
-        start: u64,
-        bytes: u64,
-        full_equivalent: u64,
-        per_tick: u64,
-        rule: Rule,
-        release: ReleaseId,
-    ) {
-        self.bytes_by_rule[rule as usize].add(start, bytes, per_tick);
-        self.bytes_by_release[release.index()].add(start, bytes, per_tick);
-        self.full_equivalent_by_release[release.index()].add(start, full_equivalent, per_tick);
-        self.release_started[release.index()] += 1;
+    /// Records the bytes of `n` downloads alike.
+    pub fn add_transfer(&mut self, transfer: &Transfer, n: u64) {
+        let &Transfer {
+            start,
+            bytes,
+            full_equivalent,
+            per_tick,
+            rule,
+            release,
+        } = transfer;
+        self.bytes_by_rule[rule as usize].add(start, bytes, per_tick, n);
+        self.bytes_by_release[release.index()].add(start, bytes, per_tick, n);
+        self.full_equivalent_by_release[release.index()].add(start, full_equivalent, per_tick, n);
+        self.release_started[release.index()] += n;
     }
 
-    /// Records a download or install outcome of `release` at tick `t` (`kind`: 0
+    /// Records `n` download or install outcomes of `release` at tick `t` (`kind`: 0
     /// download completed, 1 download failed, 2 install succeeded, 3 install failed).
-    pub fn release_event(&mut self, t: u64, release: ReleaseId, kind: usize) {
+    pub fn release_event(&mut self, t: u64, release: ReleaseId, kind: usize, n: u64) {
         let per_tick = &mut self.release_events[release.index()];
         let t = t as usize;
         if per_tick.len() <= t {
             per_tick.resize(t + 1, [0; 4]);
         }
-        per_tick[t][kind] += 1;
+        per_tick[t][kind] += n;
     }
 
     /// Totals per release (indexed by release id) over the recorded ticks: a download
@@ -631,7 +678,7 @@ impl TickLog {
 
     /// An install of `version` by a device of stored cohort `cohort` lands at tick `t`
     /// (its download ends then); the device reports it at a later poll.
-    pub fn install_lands(&mut self, t: u64, cohort: CohortId, version: VersionId) {
+    pub fn install_lands(&mut self, t: u64, cohort: CohortId, version: VersionId, n: u64) {
         if self.reach.is_none() {
             return;
         }
@@ -640,12 +687,12 @@ impl TickLog {
             self.landing.resize_with(t + 1, Vec::new);
         }
         let cell = self.cell(cohort, version);
-        self.landing[t].push(cell as u32);
+        self.landing[t].push((cell as u32, n));
     }
 
-    /// A device of stored cohort `cohort` reported (or retired before reporting) an
+    /// `n` devices of stored cohort `cohort` reported (or retired before reporting) an
     /// install of `version` that had landed.
-    pub fn install_reported(&mut self, cohort: CohortId, version: VersionId) {
+    pub fn install_reported(&mut self, cohort: CohortId, version: VersionId, n: u64) {
         if self.reach.is_none() {
             return;
         }
@@ -653,7 +700,7 @@ impl TickLog {
         if self.unreported.len() <= cell {
             self.unreported.resize(cell + 1, 0);
         }
-        self.unreported[cell] -= 1;
+        self.unreported[cell] -= n as i64;
     }
 
     /// Closes tick `t` under `catalog`: adds `counters` and snapshots the version
@@ -675,12 +722,12 @@ impl TickLog {
         }
         if let (Some(reach), Some(cl)) = (&mut self.reach, &self.classes) {
             if let Some(cells) = self.landing.get_mut(t as usize) {
-                for cell in std::mem::take(cells) {
+                for (cell, n) in std::mem::take(cells) {
                     let cell = cell as usize;
                     if self.unreported.len() <= cell {
                         self.unreported.resize(cell + 1, 0);
                     }
-                    self.unreported[cell] += 1;
+                    self.unreported[cell] += n as i64;
                 }
             }
             reach.observe(
@@ -784,9 +831,19 @@ mod tests {
     #[test]
     fn spread_places_every_byte() {
         let mut s = Spread::default();
-        s.add(2, 250, 100); // ticks 2, 3 full, 50 at tick 4
-        s.add(3, 40, 0); // all at tick 3
-        s.add(0, 100, 100); // exactly one tick
+        s.add(2, 250, 100, 1); // ticks 2, 3 full, 50 at tick 4
+        s.add(3, 40, 0, 1); // all at tick 3
+        s.add(0, 100, 100, 1); // exactly one tick
         assert_eq!(s.per_tick(6), [100, 0, 100, 140, 50, 0]);
+        // n downloads alike are n times one, whichever way they are spread.
+        let mut once = Spread::default();
+        let mut times = Spread::default();
+        for (start, bytes, per_tick) in [(2, 250, 100), (3, 40, 0), (0, 100, 100), (1, 7, 3)] {
+            for _ in 0..5 {
+                once.add(start, bytes, per_tick, 1);
+            }
+            times.add(start, bytes, per_tick, 5);
+        }
+        assert_eq!(times.per_tick(8), once.per_tick(8));
     }
 }
