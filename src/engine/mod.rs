@@ -100,6 +100,9 @@ pub struct Engine<'s> {
     record_series: bool,
     /// Rollout policies in progress (R35–R39); `None` when the model has none.
     policy: Option<crate::policy::Runtime>,
+    /// Whether blocks fold their outputs before the merge ([`step::Tick::fold`]);
+    /// always, but for the test that compares the two.
+    fold: bool,
 }
 
 impl<'s> Engine<'s> {
@@ -144,6 +147,7 @@ impl<'s> Engine<'s> {
                 .policies
                 .any()
                 .then(|| crate::policy::Runtime::new(&model.policies)),
+            fold: true,
         };
         if let Some(b) = &model.behaviour {
             engine.schedule_first_polls(b);
@@ -428,6 +432,7 @@ impl<'s> Engine<'s> {
                 behaviour,
                 rng: rng::Stream::new(self.model.seed),
                 t,
+                fold: self.fold && policy_tick.is_none(),
                 policy: policy_tick.as_ref(),
             };
             step::process(
@@ -632,6 +637,39 @@ release = "2.0.0"
 cohort = "default"
 rollout_percent = 40
 "#;
+
+    /// Blocks fold their reports and downloads before the merge: the series are
+    /// those of merging them one by one, on a run with failed, resumed and
+    /// completed downloads, failed installs, retirements and arrivals over two blocks.
+    #[test]
+    fn folded_block_outputs_record_what_unfolded_ones_do() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rollout.toml");
+        let options = LoadOptions {
+            devices: Some(70_000),
+            ..LoadOptions::default()
+        };
+        let sc = Scenario::load(&path, &options).unwrap();
+        let run = |fold: bool| {
+            let mut engine = Engine::new(&sc, true);
+            engine.fold = fold;
+            engine.advance_to(240, |_| {}).unwrap();
+            let series = engine.finish().1;
+            let totals = series.release_totals();
+            assert!(totals
+                .iter()
+                .any(|r| r.downloads_failed > 0 && r.installs_failed > 0));
+            (
+                series.ticks(),
+                series.bytes_by_rule(),
+                series.bytes_by_release(),
+                totals,
+                series.at_final().map(<[Vec<u64>]>::to_vec),
+                format!("{:?}", series.reach()),
+            )
+        };
+        assert!(sc.initial.fleet.len() > BLOCK);
+        assert!(run(true) == run(false));
+    }
 
     #[test]
     fn without_removes_the_devices_of_the_second_list() {

@@ -270,6 +270,8 @@ pub struct Tick<'a> {
     pub t: u64,
     /// R38/R39 policies, if the scenario has any.
     pub policy: Option<&'a PolicyTick<'a>>,
+    /// Whether blocks fold their outputs ([`coalesce`]): never with policies.
+    pub fold: bool,
 }
 
 /// Processes the wakes of tick `t` in every block, in parallel; each block updates its
@@ -302,7 +304,8 @@ pub fn process(
                 wake_one(tick, base, hot, versions, block, wake, out);
             }
             block.recycle(wakes);
-            if tick.policy.is_none() {
+            if tick.fold {
+                debug_assert!(tick.policy.is_none());
                 coalesce(out);
             }
         });
@@ -521,8 +524,13 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
             transfer: Transfer {
                 start: t,
                 bytes: sent,
-                full_equivalent: decider
-                    .full_equivalent(catalog, release_id, pd.hardware, size, sent),
+                full_equivalent: decider.full_equivalent(
+                    catalog,
+                    release_id,
+                    pd.hardware,
+                    size,
+                    sent,
+                ),
                 per_tick,
                 rule,
                 release: release_id,
@@ -562,8 +570,13 @@ fn start(tick: &Tick<'_>, block: &mut Block, out: &mut BlockOut, pd: &Pending) {
         transfer: Transfer {
             start: t,
             bytes: remaining,
-            full_equivalent: decider
-                .full_equivalent(catalog, release_id, pd.hardware, size, remaining),
+            full_equivalent: decider.full_equivalent(
+                catalog,
+                release_id,
+                pd.hardware,
+                size,
+                remaining,
+            ),
             per_tick,
             rule,
             release: release_id,
