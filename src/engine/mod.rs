@@ -371,6 +371,7 @@ impl<'s> Engine<'s> {
         // not a report built per device).
         let results: Vec<(hashbrown::HashMap<u64, u64>, Vec<u32>)> = parts
             .into_par_iter()
+            .with_max_len(1)
             .map(|(chunk, words, base)| {
                 let mut flipped: hashbrown::HashMap<u64, u64> = Default::default();
                 let mut cold = Vec::new();
@@ -507,6 +508,8 @@ impl<'s> Engine<'s> {
         ticks
             .par_chunks_mut(BLOCK)
             .zip(self.calendar.par_iter_mut())
+            // A block a task, as in a tick (`step::process`).
+            .with_max_len(1)
             .for_each(|(ticks, block)| {
                 for w in block.unsynced() {
                     if w.seen != i32::MIN {

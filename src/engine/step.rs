@@ -290,6 +290,10 @@ pub fn process(
         .zip(versions.par_chunks_mut(BLOCK))
         .zip(outs.par_iter_mut())
         .enumerate()
+        // One block a task: a block is a fraction of a millisecond, and rayon's own
+        // split left a quarter of the blocks in one piece, which one thread ran while
+        // the other waited (docs/performance.md).
+        .with_max_len(1)
         .for_each(|(b, (((block, hot), versions), out))| {
             out.now = Counters::default();
             let wakes = block.take(tick.t);
