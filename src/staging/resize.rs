@@ -29,7 +29,7 @@ use rand::Rng;
 
 use crate::catalog::Percent;
 use crate::fleet::{CohortBits, Fleet, COUNT_CHUNK};
-use crate::ids::{CohortId, DeviceIdx};
+use crate::ids::CohortId;
 
 /// A random read costs about this many sequential ones: probing runs when its expected
 /// reads, weighted so, cost less than the pass it saves ([`probing_pays`]).
@@ -104,18 +104,24 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
         *slot = rng.gen_range(0..rows);
         fleet.prefetch_for_staging(*slot, cohort);
     }
-    let mut left = k;
+    // The rows chosen are flipped at the end, at once (`Fleet::set_staged_rows`, in
+    // parallel, where one by one each flip read the row's key and override columns for
+    // the change log, two cache misses, on the thread that draws); meanwhile a row
+    // drawn again is not eligible again.
+    let mut chosen: hashbrown::HashSet<u32> = hashbrown::HashSet::with_capacity(k as usize);
     let mut next = 0;
-    while left > 0 {
+    while (chosen.len() as u64) < k {
         let i = ahead[next];
         ahead[next] = rng.gen_range(0..rows);
         fleet.prefetch_for_staging(ahead[next], cohort);
         next = (next + 1) % AHEAD;
         if eligible(fleet, i, cohort, grow) {
-            fleet.set_staged(DeviceIdx(i as u32), grow);
-            left -= 1;
+            chosen.insert(i as u32);
         }
     }
+    let mut rows: Vec<u32> = chosen.into_iter().collect();
+    rows.sort_unstable();
+    fleet.set_staged_rows(&rows, grow);
 }
 
 /// Flips `k` of the `eligible_count` eligible devices: those at `k` positions drawn
@@ -294,6 +300,7 @@ fn find(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::DeviceIdx;
     use crate::staging::tests::{fleet, staged_in};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
@@ -370,6 +377,42 @@ mod tests {
                     assert_eq!(by_bits.len(), k);
                 }
             }
+        }
+    }
+
+    /// Probing flips, at once at the end, the rows one draw at a time flips: the first
+    /// `k` distinct eligible rows drawn (a row drawn again is not flipped twice).
+    #[test]
+    fn r19_probing_flips_the_first_eligible_rows_drawn() {
+        use rand::Rng;
+        const ROWS: usize = 5000;
+        let mut base = fleet(ROWS, 3);
+        for i in (0..ROWS as u32).step_by(2) {
+            base.set_staged(DeviceIdx(i), true);
+        }
+        let cohort = CohortId(1);
+        for (grow, k) in [(true, 40), (false, 25), (true, 600)] {
+            let mut rng = ChaCha8Rng::seed_from_u64(k);
+            let mut want: Vec<usize> = Vec::new();
+            while want.len() < k as usize {
+                let i = rng.gen_range(0..ROWS);
+                if base.resize_eligible(i, cohort, grow) && !want.contains(&i) {
+                    want.push(i);
+                }
+            }
+            want.sort_unstable();
+            let mut probed = base.clone();
+            flip_by_probing(
+                &mut probed,
+                cohort,
+                grow,
+                k,
+                &mut ChaCha8Rng::seed_from_u64(k),
+            );
+            let flipped: Vec<usize> = (0..ROWS)
+                .filter(|&i| probed.staged(DeviceIdx(i as u32)) != base.staged(DeviceIdx(i as u32)))
+                .collect();
+            assert_eq!(flipped, want, "grow {grow}, k {k}");
         }
     }
 
