@@ -113,7 +113,17 @@ pub struct Block {
     /// scheduled at a time, so its entry is there from the push of that wake to the
     /// [`Block::carry`] of it.
     aside: hashbrown::HashMap<u16, Carry>,
+    /// The ring as it was at the last [`MARKS`] [`Block::mark`]s, oldest first: the
+    /// mark's tick and, per slot, the tick its bucket held and the bucket's length.
+    /// Buckets only grow at their end until taken, so the wakes pushed since a mark
+    /// are each bucket's tail past its marked length, or the whole bucket if it holds
+    /// another tick now ([`Block::pushed_since`]).
+    marks: std::collections::VecDeque<(u64, Vec<(u64, u32)>)>,
 }
+
+/// How many marks a block keeps: selections by last seen look back at most this many
+/// ticks before falling back to the copy of every wake.
+pub const MARKS: usize = 16;
 
 impl Block {
     /// An empty calendar whose ring has `ring_len` slots (see [`ring_size`]).
@@ -127,7 +137,47 @@ impl Block {
             spare: Vec::new(),
             synced: Vec::new(),
             aside: hashbrown::HashMap::new(),
+            marks: std::collections::VecDeque::new(),
         }
+    }
+
+    /// Notes where every bucket ends at tick `t` (ticks marked in increasing order), so
+    /// that [`Block::pushed_since`] can tell the wakes pushed from then on.
+    pub fn mark(&mut self, t: u64) {
+        let mut ends = if self.marks.len() == MARKS {
+            self.marks.pop_front().expect("full").1
+        } else {
+            Vec::new()
+        };
+        ends.clear();
+        ends.extend(
+            self.ring
+                .iter()
+                .zip(&self.ticks)
+                .map(|(bucket, &tick)| (tick, bucket.len() as u32)),
+        );
+        self.marks.push_back((t, ends));
+    }
+
+    /// Every wake pushed since the latest mark at or before tick `t`, and possibly some
+    /// pushed before it (every far wake); `None` if no kept mark is that old.
+    pub fn pushed_since(&self, t: u64) -> Option<impl Iterator<Item = &Wake>> {
+        let (_, ends) = self.marks.iter().rev().find(|(at, _)| *at <= t)?;
+        let ring = self
+            .ring
+            .iter()
+            .enumerate()
+            .flat_map(move |(slot, bucket)| {
+                // A slot the ring had no room for at the mark, or holding another tick
+                // now, has only wakes pushed since.
+                let from = match ends.get(slot) {
+                    Some(&(tick, len)) if tick == self.ticks[slot] => len as usize,
+                    _ => 0,
+                };
+                &bucket[from.min(bucket.len())..]
+            });
+        let far = self.far.values().flat_map(|(wakes, _)| wakes);
+        Some(ring.chain(far))
     }
 
     /// Schedules a wake at tick `t` of the device at `off` in the block, last seen at
@@ -179,6 +229,9 @@ impl Block {
         let mut wakes = match self.ring.get_mut(slot) {
             Some(bucket) if !bucket.is_empty() && self.ticks[slot] == t => {
                 self.synced[slot] = 0;
+                // The slot holds no tick until its next push: a mark of the taken
+                // bucket never matches the slot's next one (`pushed_since`).
+                self.ticks[slot] = u64::MAX;
                 std::mem::take(bucket)
             }
             _ => Vec::new(),

@@ -27,7 +27,7 @@ use crate::ids::DeviceIdx;
 use crate::model::Model;
 use crate::resolver::Rule;
 use crate::rng;
-use crate::timeline::{EventError, State};
+use crate::timeline::{Event, EventError, State};
 
 /// Bytes of state the engine touches per poll of a device: its hot word and its
 /// calendar entry (the fleet's columns are read only for devices with a project key or
@@ -59,6 +59,19 @@ fn without(all: &[u32], some: &[u32]) -> Vec<u32> {
             some.peek() != Some(&&i)
         })
         .collect()
+}
+
+/// The filter and direction of a stage or unstage of the most recently seen devices
+/// with a limit (R21), the selections [`Engine::recently_seen`] answers.
+fn recent_first(event: &Event) -> Option<(&crate::staging::Filter, bool)> {
+    use crate::staging::{Order, Selection};
+    match &event.action {
+        crate::timeline::Action::Stage {
+            selection: Selection::Filter(f),
+            staged,
+        } if f.order == Order::LastSeenDesc && f.limit.is_some() => Some((f, *staged)),
+        _ => None,
+    }
 }
 
 /// A fleet's packed last-seen tick as a wake carries it.
@@ -103,6 +116,14 @@ pub struct Engine<'s> {
     /// Whether blocks fold their outputs before the merge ([`step::Tick::fold`]);
     /// always, but for the test that compares the two.
     fold: bool,
+    /// Whether the calendars mark where their buckets end at each tick, for the
+    /// timeline's selections of the most recently seen devices
+    /// ([`Engine::recently_seen`]).
+    marked: bool,
+    /// Selections [`Engine::recently_seen`] answered, and those it left to the copy of
+    /// every wake (for the test that checks both happen).
+    #[cfg(test)]
+    recent_answers: (usize, usize),
 }
 
 impl<'s> Engine<'s> {
@@ -148,9 +169,18 @@ impl<'s> Engine<'s> {
                 .any()
                 .then(|| crate::policy::Runtime::new(&model.policies)),
             fold: true,
+            marked: model.events.iter().any(|e| recent_first(e).is_some()),
+            #[cfg(test)]
+            recent_answers: (0, 0),
         };
         if let Some(b) = &model.behaviour {
             engine.schedule_first_polls(b);
+        }
+        if engine.marked {
+            // Tick 0's mark; each later tick's is made by the tick before it (`step`).
+            for block in &mut engine.calendar {
+                block.mark(0);
+            }
         }
         engine
     }
@@ -219,13 +249,22 @@ impl<'s> Engine<'s> {
             if event.at > t {
                 break;
             }
-            if event.reads_last_seen() {
+            let picked = self.recently_seen(event, t);
+            #[cfg(test)]
+            if recent_first(event).is_some() {
+                let (answered, copied) = &mut self.recent_answers;
+                *if picked.is_some() { answered } else { copied } += 1;
+            }
+            if picked.is_none() && event.reads_last_seen() {
                 // Bulk staging may order devices by when they were last seen (R21):
                 // bring the fleet's column up to date from the calendar (a pass over
                 // every wake), only for the events that read it.
                 self.sync_last_seen();
             }
-            match self.state.apply(event, model.seed) {
+            match self
+                .state
+                .apply(picked.as_ref().unwrap_or(event), model.seed)
+            {
                 Ok(()) => {}
                 // An event on an activation a gate pulled is skipped (R37).
                 Err(_)
@@ -364,6 +403,7 @@ impl<'s> Engine<'s> {
     fn staged_flips(&mut self, devices: &[u32]) -> Vec<u32> {
         use rayon::prelude::*;
         const CHUNK: usize = 1 << 13;
+        const AHEAD: usize = 16;
         let (fleet, catalog) = (&self.state.fleet, &self.state.catalog);
         // Each chunk of devices with the words it covers.
         let parts = crate::row_runs::row_runs(devices, &mut self.hot, CHUNK);
@@ -375,7 +415,13 @@ impl<'s> Engine<'s> {
             .map(|(chunk, words, base)| {
                 let mut flipped: hashbrown::HashMap<u64, u64> = Default::default();
                 let mut cold = Vec::new();
-                for &i in chunk {
+                for (n, &i) in chunk.iter().enumerate() {
+                    // Scattered words and flags, fetched `AHEAD` devices early so that
+                    // their misses overlap.
+                    if let Some(&a) = chunk.get(n + AHEAD) {
+                        crate::prefetch::prefetch(words.as_ptr().wrapping_add(a as usize - base));
+                        fleet.prefetch_staged(a as usize);
+                    }
                     let h = &mut words[i as usize - base];
                     if h.is_cold() {
                         cold.push(i);
@@ -434,6 +480,7 @@ impl<'s> Engine<'s> {
                 rng: rng::Stream::new(self.model.seed),
                 t,
                 fold: self.fold && policy_tick.is_none(),
+                mark: self.marked,
                 policy: policy_tick.as_ref(),
             };
             step::process(
@@ -495,6 +542,67 @@ impl<'s> Engine<'s> {
         self.series.releases_added(catalog.releases().count());
         self.state.catalog = catalog;
         self.series.catalog_changed(&self.state.catalog);
+    }
+
+    /// A stage or unstage of the `limit` most recently seen devices (R21), answered
+    /// without the copy of every wake's last-seen tick ([`Engine::sync_last_seen`],
+    /// memory-bound: a selection every day of a 10M-device run copied about 10M wakes
+    /// each time): the ticks of the devices that woke in the last tick, or the last
+    /// few, are copied, and [`staging::recently_seen`](crate::staging::recently_seen)
+    /// tells whether those settle the answer. Returned as the same event naming the
+    /// devices it picks; `None` (then the full copy runs) when the calendars keep no
+    /// marks, the event is another kind, or the last [`calendar::MARKS`] ticks do not
+    /// settle it.
+    fn recently_seen(&mut self, event: &Event, t: u64) -> Option<Event> {
+        use crate::staging::Selection;
+        use crate::timeline::Action;
+        if !self.marked {
+            return None;
+        }
+        let (filter, staged) = recent_first(event)?;
+        for back in [1, 4, calendar::MARKS as u64 - 1] {
+            let floor = t.checked_sub(back)?;
+            if !self.copy_seen_since(floor) {
+                return None;
+            }
+            let picked = crate::staging::recently_seen(&mut self.state.fleet, filter, floor as i64);
+            if let Some(devices) = picked {
+                return Some(Event {
+                    action: Action::Stage {
+                        selection: Selection::Ids(devices),
+                        staged,
+                    },
+                    ..event.clone()
+                });
+            }
+        }
+        None
+    }
+
+    /// Copies into the fleet the last-seen ticks of the wakes pushed since tick
+    /// `floor`'s mark, so that every device seen at or after `floor` has its tick there
+    /// (a device seen at a tick pushes its next wake in that tick, and its later wakes
+    /// carry the same tick or a later one); the others' ticks may be older than theirs.
+    /// `false` if a block keeps no mark that old.
+    fn copy_seen_since(&mut self, floor: u64) -> bool {
+        use rayon::prelude::*;
+        let ticks = self.state.fleet.last_seen_ticks_mut();
+        ticks
+            .par_chunks_mut(BLOCK)
+            .zip(self.calendar.par_iter())
+            .with_max_len(1)
+            .map(|(ticks, block)| {
+                let Some(wakes) = block.pushed_since(floor) else {
+                    return false;
+                };
+                for w in wakes {
+                    if w.seen != i32::MIN {
+                        ticks[w.off()] = w.seen;
+                    }
+                }
+                true
+            })
+            .reduce(|| true, |a, b| a && b)
     }
 
     /// Copies every scheduled device's last-seen tick into the fleet: from the wakes
@@ -672,6 +780,59 @@ rollout_percent = 40
         };
         assert!(sc.initial.fleet.len() > BLOCK);
         assert!(run(true) == run(false));
+    }
+
+    /// R21: selections of the most recently seen devices with a limit pick the same
+    /// devices from the ticks of the last few ticks' wakes as from every wake's, in
+    /// small and large cohorts, for small limits and limits too large for a short look
+    /// back, among staged and unstaged devices, with and without a hardware filter.
+    #[test]
+    fn r21_recently_seen_selections_pick_what_the_copy_of_every_wake_picks() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rollout.toml");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        let cohorts = ["beta", "production", "default"];
+        for k in 0..60u64 {
+            let limit = [1, 40, 300, 2_000, 9_000][(k % 5) as usize];
+            let cohort = cohorts[(k % 3) as usize];
+            let stage = k % 4 != 3;
+            let hardware = if k % 2 == 0 {
+                "hardware_version = \"evt\"\n"
+            } else {
+                ""
+            };
+            text += &format!(
+                "\n[[events]]\nat = \"{}h\"\naction = \"{}\"\ncohort = \"{cohort}\"\nstaged = {}\n{hardware}limit = {limit}\norder = \"last_seen_desc\"\n",
+                3 + k * 11,
+                if stage { "stage" } else { "unstage" },
+                !stage,
+            );
+        }
+        let options = LoadOptions {
+            devices: Some(30_000),
+            ..LoadOptions::default()
+        };
+        let sc = Scenario::from_text(&path, &text, &options).unwrap();
+        let run = |marked: bool| {
+            let mut engine = Engine::new(&sc, true);
+            assert!(engine.marked, "the timeline has selections to answer");
+            engine.marked = marked;
+            engine.advance_to(700, |_| {}).unwrap();
+            let answers = engine.recent_answers;
+            let (state, series) = engine.finish();
+            let staged: Vec<bool> = (0..state.fleet.len() as u32)
+                .map(|i| state.fleet.staged(DeviceIdx(i)))
+                .collect();
+            (answers, staged, series.ticks())
+        };
+        let (answers, staged, ticks) = run(true);
+        let (all_copied, staged_copied, ticks_copied) = run(false);
+        assert!(
+            answers.0 > 10 && answers.1 > 0,
+            "both ways taken: {answers:?}"
+        );
+        assert_eq!(all_copied, (0, 60));
+        assert!(staged == staged_copied, "the same devices staged");
+        assert!(ticks == ticks_copied, "the same simulation");
     }
 
     #[test]

@@ -272,6 +272,10 @@ pub struct Tick<'a> {
     pub policy: Option<&'a PolicyTick<'a>>,
     /// Whether blocks fold their outputs ([`coalesce`]): never with policies.
     pub fold: bool,
+    /// Whether each block marks its calendar for the next tick once it is done
+    /// ([`Block::mark`]; in the block's own task, not one after another at the start
+    /// of the next tick).
+    pub mark: bool,
 }
 
 /// Processes the wakes of tick `t` in every block, in parallel; each block updates its
@@ -308,6 +312,11 @@ pub fn process(
                 wake_one(tick, base, hot, versions, block, wake, out);
             }
             block.recycle(wakes);
+            if tick.mark {
+                // Before `admit` and the next tick's arrivals push more: a mark earlier
+                // than the tick's start only adds wakes to look at.
+                block.mark(tick.t + 1);
+            }
             if tick.fold {
                 debug_assert!(tick.policy.is_none());
                 coalesce(out);

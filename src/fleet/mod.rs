@@ -454,6 +454,26 @@ impl Fleet {
         crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
     }
 
+    /// Hints the CPU to bring what a bulk selection's filter reads of row `i` into
+    /// cache (presence, cohort, staged flag, hardware and software versions); any `i`,
+    /// no effect on results.
+    #[inline]
+    pub(crate) fn prefetch_row(&self, i: usize) {
+        use crate::prefetch::prefetch;
+        prefetch(self.present.as_ptr().wrapping_add(i));
+        prefetch(self.cohort.as_ptr().wrapping_add(i));
+        prefetch(self.staged.as_ptr().wrapping_add(i));
+        prefetch(self.hardware.as_ptr().wrapping_add(i));
+        prefetch(self.version.as_ptr().wrapping_add(i));
+    }
+
+    /// Hints the CPU to bring row `i`'s staged flag into cache; any `i`, no effect on
+    /// results.
+    #[inline]
+    pub(crate) fn prefetch_staged(&self, i: usize) {
+        crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
+    }
+
     /// Sets a device's staged flag.
     pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
         self.logged_staged(idx);
@@ -471,8 +491,10 @@ impl Fleet {
     /// reports read in parallel over runs of rows (a ramp step's ordered pass flips a
     /// hundred thousand devices, each flag and report a cache miss of its own).
     pub fn set_staged_rows(&mut self, rows: &[u32], staged: bool) {
+        use crate::prefetch::prefetch;
         use rayon::prelude::*;
         const RUN: usize = 1 << 13;
+        const AHEAD: usize = 16;
         // Each run of rows with the flags it covers.
         let parts = crate::row_runs::row_runs(rows, &mut self.staged, RUN);
         let logging = self.changes.is_some();
@@ -485,7 +507,19 @@ impl Fleet {
             .into_par_iter()
             .map(|(run, flags, base)| {
                 let (mut counted, mut keyed) = (Vec::new(), Vec::new());
-                for &i in run {
+                for (n, &i) in run.iter().enumerate() {
+                    // The rows are scattered: each read is a miss of its own, fetched
+                    // `AHEAD` rows early so that they overlap.
+                    if let Some(&a) = run.get(n + AHEAD) {
+                        let a = a as usize;
+                        prefetch(flags.as_ptr().wrapping_add(a - base));
+                        prefetch(present.as_ptr().wrapping_add(a));
+                        prefetch(cohort.as_ptr().wrapping_add(a));
+                        if logging {
+                            prefetch(key.as_ptr().wrapping_add(a));
+                            prefetch(over.as_ptr().wrapping_add(a));
+                        }
+                    }
                     let flag = &mut flags[i as usize - base];
                     if logging && (key[i as usize] != NO_KEY || over[i as usize] != NO_OVERRIDE) {
                         keyed.push((i, *flag));
@@ -600,6 +634,49 @@ impl Fleet {
                 })
             })
             .collect()
+    }
+
+    /// The first `limit` devices that [`Fleet::members_matching`] lists, found in fleet
+    /// order and stopping there: through the cohort's bitsets when it has them, 64 rows
+    /// a word (a bulk stage in fleet order walks past every row its earlier stages
+    /// flipped, and a word holds a whole run of them), else row by row.
+    pub fn first_members_matching(
+        &mut self,
+        cohort: CohortId,
+        staged: Option<bool>,
+        limit: usize,
+        keep: impl Fn(&Fleet, usize) -> bool,
+    ) -> Vec<DeviceIdx> {
+        if self.cohort_bits(cohort).is_none() {
+            let fleet: &Fleet = self;
+            return fleet
+                .members(cohort)
+                .filter(|d| staged.is_none_or(|s| fleet.staged[d.index()] == s))
+                .filter(|d| keep(fleet, d.index()))
+                .take(limit)
+                .collect();
+        }
+        let fleet: &Fleet = self;
+        let bits = fleet
+            .counts
+            .as_ref()
+            .and_then(|c| c.bits.get(cohort))
+            .expect("built above");
+        let mut out = Vec::new();
+        for w in 0..fleet.len().div_ceil(64) {
+            let mut word = bits.word(w, staged);
+            while word != 0 && out.len() < limit {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                if keep(fleet, i) {
+                    out.push(DeviceIdx(i as u32));
+                }
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out
     }
 
     /// `f(fleet, rows)` with `rows` the rows of `cohort` (present or not) in increasing

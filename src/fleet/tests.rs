@@ -412,7 +412,8 @@ fn staged_rows_at_once_equal_one_by_one() {
 }
 
 /// A selection's matches from the cohorts' bitsets (the first eight cohorts) and from
-/// the row lists (the rest) equal a filter over every row, for every staged filter,
+/// the row lists (the rest) equal a filter over every row, for every staged filter, and
+/// so do their first devices up to a limit (`first_members_matching`),
 /// after random stagings, moves, arrivals and retirements, and rows added in bulk.
 #[test]
 fn members_matching_equals_a_filter_over_every_row() {
@@ -450,6 +451,11 @@ fn members_matching_equals_a_filter_over_every_row() {
                     .collect();
                 let got = f.members_matching(cohort, staged, keep);
                 assert_eq!(got, want, "step {step}, cohort {k}, staged {staged:?}");
+                for limit in [0, 1, 7, 64, 200, usize::MAX] {
+                    let first = f.first_members_matching(cohort, staged, limit, keep);
+                    let n = limit.min(want.len());
+                    assert_eq!(first, want[..n], "first {limit}, step {step}, cohort {k}");
+                }
             }
         }
     }

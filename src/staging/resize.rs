@@ -35,6 +35,14 @@ use crate::ids::CohortId;
 /// reads, weighted so, cost less than the pass it saves ([`probing_pays`]).
 pub const PROBE_RATIO: u64 = 32;
 
+/// How many times cheaper a resize's ordered pass is over a cohort's bitsets than over
+/// its rows, as [`probing_pays`] weighs it: at 10M rows the pass over the bitsets cost
+/// about 1.3 ms (both threads) and a probe about 18 ns, so probing pays up to about
+/// 70,000 probes, a 128th of the rows, where against a pass over rows it paid up to a
+/// 32nd (measured 2026-12-02; a ramp step of a few percent of a large cohort now takes
+/// the pass).
+const BITS_PASS: u64 = 4;
+
 /// Whether drawing `k` of `eligible` devices by probing a fleet of `rows` rows (about
 /// `k × rows / eligible` random reads) costs less than one pass over `pass` rows (every
 /// row for a resize; the cohort's members for a bulk selection, whose pass reads just
@@ -75,9 +83,13 @@ pub fn resize_staged(
     // probes less often, was slower).
     let rows = fleet.len() as u64;
     // The cohort's bitsets, if it may have them, make both ways cheaper (the same
-    // devices either way).
-    fleet.cohort_bits(cohort);
-    if probing_pays(rows, rows, k, eligible) {
+    // devices either way), the pass most: it counts 64 rows a word.
+    let pass = if fleet.cohort_bits(cohort).is_some() {
+        rows / BITS_PASS
+    } else {
+        rows
+    };
+    if probing_pays(rows, pass, k, eligible) {
         flip_by_probing(fleet, cohort, grow, k, rng);
     } else {
         flip_in_one_pass(fleet, cohort, grow, k, eligible, rng);
@@ -98,10 +110,10 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
     // order, and so the devices flipped, are those of drawing one at a time; the draws
     // left over at the end are the only difference, and `rng` is this resize's own.
     const AHEAD: usize = 16;
-    let rows = fleet.len();
+    let rows32 = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
     let mut ahead = [0usize; AHEAD];
     for slot in &mut ahead {
-        *slot = rng.gen_range(0..rows);
+        *slot = super::sample::below(rng, rows32) as usize;
         fleet.prefetch_for_staging(*slot, cohort);
     }
     // The rows chosen are flipped at the end, at once (`Fleet::set_staged_rows`, in
@@ -112,7 +124,7 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
     let mut next = 0;
     while (chosen.len() as u64) < k {
         let i = ahead[next];
-        ahead[next] = rng.gen_range(0..rows);
+        ahead[next] = super::sample::below(rng, rows32) as usize;
         fleet.prefetch_for_staging(ahead[next], cohort);
         next = (next + 1) % AHEAD;
         if eligible(fleet, i, cohort, grow) {
@@ -384,7 +396,6 @@ mod tests {
     /// `k` distinct eligible rows drawn (a row drawn again is not flipped twice).
     #[test]
     fn r19_probing_flips_the_first_eligible_rows_drawn() {
-        use rand::Rng;
         const ROWS: usize = 5000;
         let mut base = fleet(ROWS, 3);
         for i in (0..ROWS as u32).step_by(2) {
@@ -395,7 +406,7 @@ mod tests {
             let mut rng = ChaCha8Rng::seed_from_u64(k);
             let mut want: Vec<usize> = Vec::new();
             while want.len() < k as usize {
-                let i = rng.gen_range(0..ROWS);
+                let i = crate::staging::sample::below(&mut rng, ROWS as u32) as usize;
                 if base.resize_eligible(i, cohort, grow) && !want.contains(&i) {
                     want.push(i);
                 }

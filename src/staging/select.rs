@@ -3,7 +3,8 @@
 //! A filter with a limit is the common bulk action ("stage 5,000 unstaged pvt devices of
 //! beta"), and its cost should not be the fleet's size:
 //!
-//! - in the fleet's order, the walk stops at the limit;
+//! - in the fleet's order, the walk stops at the limit, and reads the cohort's bitsets
+//!   where it has them, 64 rows a word;
 //! - in a random order, rows are probed at random (as a staged resize does,
 //!   `resize.rs`) while that costs less than a pass over the cohort's rows (the cohort is
 //!   large against the limit and a large part of the fleet); a probe budget bounds the
@@ -35,7 +36,9 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
         return Vec::new();
     }
     match filter.order {
-        Order::File => matches(fleet, filter).take(limit).collect(),
+        Order::File => fleet.first_members_matching(filter.cohort, filter.staged, limit, |f, i| {
+            keeps(f, filter, DeviceIdx(i as u32))
+        }),
         Order::Random if filter.limit.is_some() => {
             let (members, staged) = fleet.cohort_counts(filter.cohort);
             let most = match filter.staged {
@@ -64,37 +67,64 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
             all
         }
         Order::LastSeenDesc | Order::LastSeenAsc => {
-            use rayon::prelude::*;
-            let desc = filter.order == Order::LastSeenDesc;
-            // Never-seen devices last in both orders; ties in fleet order (the index).
-            // Each match's key is read once, in fleet order, and ordered with it (a key
-            // read per comparison was a random read of the last-seen column each); each
-            // chunk of matches keeps only its own first `limit`, in parallel, so the
-            // last ordering sees a few times `limit` of them, not every match.
-            let all: Vec<DeviceIdx> = all_matches(fleet, filter);
-            let view: &Fleet = fleet;
-            let mut keyed: Vec<(u64, u32)> = all
-                .par_chunks(1 << 16)
-                .flat_map_iter(|chunk| {
-                    let mut keyed: Vec<(u64, u32)> = chunk
-                        .iter()
-                        .map(|&d| (last_seen_key(view.last_seen(d), desc), d.0))
-                        .collect();
-                    if keyed.len() > limit {
-                        keyed.select_nth_unstable(limit);
-                        keyed.truncate(limit);
-                    }
-                    keyed
-                })
+            by_last_seen(fleet, filter, limit, filter.order == Order::LastSeenDesc)
+                .into_iter()
+                .map(|(_, d)| DeviceIdx(d))
+                .collect()
+        }
+    }
+}
+
+/// The first `limit` matches by last seen (most recently first if `desc`), each with
+/// its [`last_seen_key`], in order.
+fn by_last_seen(fleet: &mut Fleet, filter: &Filter, limit: usize, desc: bool) -> Vec<(u64, u32)> {
+    use rayon::prelude::*;
+    // Never-seen devices last in both orders; ties in fleet order (the index). Each
+    // match's key is read once, in fleet order, and ordered with it (a key read per
+    // comparison was a random read of the last-seen column each); each chunk of
+    // matches keeps only its own first `limit`, in parallel, so the last ordering sees
+    // a few times `limit` of them, not every match.
+    let all: Vec<DeviceIdx> = all_matches(fleet, filter);
+    let view: &Fleet = fleet;
+    let mut keyed: Vec<(u64, u32)> = all
+        .par_chunks(1 << 16)
+        .flat_map_iter(|chunk| {
+            let mut keyed: Vec<(u64, u32)> = chunk
+                .iter()
+                .map(|&d| (last_seen_key(view.last_seen(d), desc), d.0))
                 .collect();
             if keyed.len() > limit {
                 keyed.select_nth_unstable(limit);
                 keyed.truncate(limit);
             }
-            keyed.sort_unstable();
-            keyed.into_iter().map(|(_, d)| DeviceIdx(d)).collect()
-        }
+            keyed
+        })
+        .collect();
+    if keyed.len() > limit {
+        keyed.select_nth_unstable(limit);
+        keyed.truncate(limit);
     }
+    keyed.sort_unstable();
+    keyed
+}
+
+/// What a "most recently seen first" selection with a limit picks (as [`select`]
+/// does), from a fleet whose last-seen ticks are exact for every device seen at or
+/// after `floor`, while a device seen before may have an older tick: `None` when the
+/// answer cannot be told from that, that is unless the filter matches at least `limit`
+/// devices and the `limit` most recent were all seen at or after `floor`. Then every
+/// device left out was seen before the last one picked (or exactly then and later in
+/// the fleet), stale tick or not. The engine uses it to look at the ticks of the
+/// devices that polled in the last few ticks instead of copying every device's.
+pub fn recently_seen(fleet: &mut Fleet, filter: &Filter, floor: i64) -> Option<Vec<DeviceIdx>> {
+    let limit = filter.limit?;
+    if filter.order != Order::LastSeenDesc {
+        return None;
+    }
+    let keyed = by_last_seen(fleet, filter, limit, true);
+    let bound = last_seen_key(Some(floor), true);
+    (keyed.len() == limit && keyed.iter().all(|&(k, _)| k <= bound))
+        .then(|| keyed.into_iter().map(|(_, d)| DeviceIdx(d)).collect())
 }
 
 /// A number that orders last-seen ticks as R21's last-seen order does: most (or, not
@@ -133,25 +163,24 @@ fn passes(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
         && filter.staged.is_none_or(|s| fleet.staged(d) == s)
 }
 
-/// Every matching device, in fleet order.
-fn matches<'a>(fleet: &'a Fleet, filter: &'a Filter) -> impl Iterator<Item = DeviceIdx> + 'a {
-    fleet
-        .members(filter.cohort)
-        .filter(move |&d| passes(fleet, filter, d))
-}
-
-/// Every matching device, in fleet order, found in parallel (the same list as
-/// [`matches`]): presence, cohort and staged flag from the cohort's bitsets where it
+/// Every matching device (every one [`passes`] accepts), in fleet order, found in
+/// parallel: presence, cohort and staged flag from the cohort's bitsets where it
 /// has them, the columns read for the other filters only.
 fn all_matches(fleet: &mut Fleet, filter: &Filter) -> Vec<DeviceIdx> {
     fleet.members_matching(filter.cohort, filter.staged, |f, i| {
-        let d = DeviceIdx(i as u32);
-        filter.hardware.is_none_or(|h| f.hardware(d) == h)
-            && filter
-                .versions
-                .as_ref()
-                .is_none_or(|vs| vs.contains(&f.version(d)))
+        keeps(f, filter, DeviceIdx(i as u32))
     })
+}
+
+/// Whether a present member of the filter's cohort with the filter's staged flag
+/// passes the filter's other parts (hardware and software versions).
+#[inline]
+fn keeps(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
+    filter.hardware.is_none_or(|h| fleet.hardware(d) == h)
+        && filter
+            .versions
+            .as_ref()
+            .is_none_or(|vs| vs.contains(&fleet.version(d)))
 }
 
 /// `limit` distinct matches drawn by uniform probes of the fleet's rows, or `None` when
@@ -164,16 +193,30 @@ fn probe(
     members: u64,
     rng: &mut impl Rng,
 ) -> Option<Vec<DeviceIdx>> {
-    let rows = fleet.len();
+    let rows = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
     let mut budget = (members / PROBE_RATIO) as usize + 64;
     let mut picked = Vec::with_capacity(limit);
     let mut seen = HashSet::with_capacity(limit);
+    // Rows are drawn AHEAD probes before they are read and their columns fetched
+    // meanwhile, as a resize's probes are: the rows read, in order, are those drawn one
+    // at a time, and the AHEAD draws left over are the only difference (a draw that
+    // runs out of budget goes on from the stream after them).
+    const AHEAD: usize = 16;
+    let mut ahead = [0u32; AHEAD];
+    for slot in &mut ahead {
+        *slot = super::sample::below(rng, rows);
+        fleet.prefetch_row(*slot as usize);
+    }
+    let mut next = 0;
     while picked.len() < limit {
         if budget == 0 {
             return None;
         }
         budget -= 1;
-        let d = DeviceIdx(rng.gen_range(0..rows) as u32);
+        let d = DeviceIdx(ahead[next]);
+        ahead[next] = super::sample::below(rng, rows);
+        fleet.prefetch_row(ahead[next] as usize);
+        next = (next + 1) % AHEAD;
         if passes(fleet, filter, d) && seen.insert(d.0) {
             picked.push(d);
         }
