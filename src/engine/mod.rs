@@ -74,6 +74,16 @@ fn recent_first(event: &Event) -> Option<(&crate::staging::Filter, bool)> {
     }
 }
 
+/// Writes the last-seen tick of each of a block's `wakes` (of devices seen at all) into
+/// the block's slice of the fleet's column.
+fn copy_ticks<'w>(ticks: &mut [i32], wakes: impl Iterator<Item = &'w Wake>) {
+    for w in wakes {
+        if w.seen != i32::MIN {
+            ticks[w.off()] = w.seen;
+        }
+    }
+}
+
 /// A fleet's packed last-seen tick as a wake carries it.
 fn seen_of(fleet: &crate::fleet::Fleet, d: DeviceIdx) -> i32 {
     fleet
@@ -595,11 +605,7 @@ impl<'s> Engine<'s> {
                 let Some(wakes) = block.pushed_since(floor) else {
                     return false;
                 };
-                for w in wakes {
-                    if w.seen != i32::MIN {
-                        ticks[w.off()] = w.seen;
-                    }
-                }
+                copy_ticks(ticks, wakes);
                 true
             })
             .reduce(|| true, |a, b| a && b)
@@ -619,11 +625,7 @@ impl<'s> Engine<'s> {
             // A block a task, as in a tick (`step::process`).
             .with_max_len(1)
             .for_each(|(ticks, block)| {
-                for w in block.unsynced() {
-                    if w.seen != i32::MIN {
-                        ticks[w.off()] = w.seen;
-                    }
-                }
+                copy_ticks(ticks, block.unsynced());
                 // Debug builds (the tests) check the copy against one from every wake.
                 debug_assert!(
                     block

@@ -611,11 +611,7 @@ impl Fleet {
             });
         }
         let fleet: &Fleet = self;
-        let bits = fleet
-            .counts
-            .as_ref()
-            .and_then(|c| c.bits.get(cohort))
-            .expect("built above");
+        let bits = fleet.built_bits(cohort);
         let keep = &keep;
         (0..fleet.len().div_ceil(64))
             .into_par_iter()
@@ -634,6 +630,14 @@ impl Fleet {
                 })
             })
             .collect()
+    }
+
+    /// `cohort`'s bitsets, which [`Fleet::cohort_bits`] has just built.
+    fn built_bits(&self, cohort: CohortId) -> CohortBits<'_> {
+        self.counts
+            .as_ref()
+            .and_then(|c| c.bits.get(cohort))
+            .expect("built by cohort_bits")
     }
 
     /// The first `limit` devices that [`Fleet::members_matching`] lists, found in fleet
@@ -657,11 +661,7 @@ impl Fleet {
                 .collect();
         }
         let fleet: &Fleet = self;
-        let bits = fleet
-            .counts
-            .as_ref()
-            .and_then(|c| c.bits.get(cohort))
-            .expect("built above");
+        let bits = fleet.built_bits(cohort);
         let mut out = Vec::new();
         for w in 0..fleet.len().div_ceil(64) {
             let mut word = bits.word(w, staged);
