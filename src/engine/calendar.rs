@@ -405,6 +405,45 @@ mod tests {
         }
     }
 
+    /// `pushed_since` gives every wake pushed since the chosen mark, whatever slot holds
+    /// it: a bucket's tail, a bucket taken and filled again for a later tick (whole),
+    /// a slot first used after the mark (whole), and every far wake; `None` before the
+    /// oldest mark kept.
+    #[test]
+    fn pushed_since_gives_the_wakes_pushed_after_a_mark() {
+        let mut b = Block::new(4);
+        let offs = |b: &Block, t: u64| -> Option<Vec<usize>> {
+            let mut v: Vec<usize> = b.pushed_since(t)?.map(Wake::off).collect();
+            v.sort_unstable();
+            Some(v)
+        };
+        b.push(1, 1, 0, Carry::Nothing);
+        b.push(2, 2, 0, Carry::Nothing);
+        b.mark(1);
+        assert_eq!(offs(&b, 0), None, "no mark that old");
+        assert_eq!(offs(&b, 1), Some(vec![]));
+        b.push(1, 3, 0, Carry::Nothing); // a tail
+        b.push(3, 4, 0, Carry::Nothing); // a slot first used
+        b.push(6, 5, 0, Carry::Nothing); // far: slot 2 holds tick 2
+        assert_eq!(offs(&b, 1), Some(vec![3, 4, 5]));
+        b.mark(2);
+        let taken = b.take(1);
+        b.recycle(taken);
+        b.push(5, 6, 0, Carry::Nothing); // slot 1 again, for tick 5
+        assert_eq!(offs(&b, 2), Some(vec![5, 6]), "the far wake, and slot 1's");
+        assert_eq!(offs(&b, 1), Some(vec![4, 5, 6]), "3 was taken with tick 1");
+        assert_eq!(
+            offs(&b, 9),
+            Some(vec![5, 6]),
+            "the latest mark at or before"
+        );
+        for t in 3..3 + MARKS as u64 {
+            b.mark(t);
+        }
+        assert_eq!(offs(&b, 2), None, "forgotten");
+        assert_eq!(offs(&b, 3), Some(vec![5]), "only far wakes since");
+    }
+
     /// `unsynced` gives each wake pushed once, between pushes and takes, whatever
     /// slot, ring reuse or overflow holds it.
     #[test]
