@@ -616,20 +616,31 @@ impl Fleet {
         (0..fleet.len().div_ceil(64))
             .into_par_iter()
             .with_min_len(1 << 10)
-            .flat_map_iter(|w| {
-                let mut word = bits.word(w, staged);
-                std::iter::from_fn(move || {
-                    while word != 0 {
-                        let i = w * 64 + word.trailing_zeros() as usize;
-                        word &= word - 1;
-                        if keep(fleet, i) {
-                            return Some(DeviceIdx(i as u32));
-                        }
-                    }
-                    None
-                })
-            })
+            .flat_map_iter(|w| fleet.word_matches(bits, w, staged, keep))
             .collect()
+    }
+
+    /// The devices of bitset word `w` (rows `64 w..64 w + 64`) that are present
+    /// members with the staged flag `staged` (any if `None`) and that `keep` keeps, in
+    /// order.
+    fn word_matches<'f>(
+        &'f self,
+        bits: CohortBits<'f>,
+        w: usize,
+        staged: Option<bool>,
+        keep: &'f impl Fn(&Fleet, usize) -> bool,
+    ) -> impl Iterator<Item = DeviceIdx> + 'f {
+        let mut word = bits.word(w, staged);
+        std::iter::from_fn(move || {
+            while word != 0 {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                if keep(self, i) {
+                    return Some(DeviceIdx(i as u32));
+                }
+            }
+            None
+        })
     }
 
     /// `cohort`'s bitsets, which [`Fleet::cohort_bits`] has just built.
@@ -662,21 +673,10 @@ impl Fleet {
         }
         let fleet: &Fleet = self;
         let bits = fleet.built_bits(cohort);
-        let mut out = Vec::new();
-        for w in 0..fleet.len().div_ceil(64) {
-            let mut word = bits.word(w, staged);
-            while word != 0 && out.len() < limit {
-                let i = w * 64 + word.trailing_zeros() as usize;
-                word &= word - 1;
-                if keep(fleet, i) {
-                    out.push(DeviceIdx(i as u32));
-                }
-            }
-            if out.len() >= limit {
-                break;
-            }
-        }
-        out
+        (0..fleet.len().div_ceil(64))
+            .flat_map(|w| fleet.word_matches(bits, w, staged, &keep))
+            .take(limit)
+            .collect()
     }
 
     /// `f(fleet, rows)` with `rows` the rows of `cohort` (present or not) in increasing

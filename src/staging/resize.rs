@@ -105,32 +105,27 @@ fn eligible(fleet: &Fleet, i: usize, cohort: CohortId, grow: bool) -> bool {
 }
 
 fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng: &mut impl Rng) {
-    // Rows are drawn AHEAD probes before they are read, and their cache lines fetched
-    // meanwhile, so that the misses of a 10M-row fleet overlap. The rows read, in
-    // order, and so the devices flipped, are those of drawing one at a time; the draws
-    // left over at the end are the only difference, and `rng` is this resize's own.
-    const AHEAD: usize = 16;
+    // Rows are drawn ahead of their reads, and their cache lines fetched meanwhile
+    // (`sample::rows_ahead`), so that the misses of a 10M-row fleet overlap. The rows
+    // read, in order, and so the devices flipped, are those of drawing one at a time;
+    // the draws left over at the end are the only difference, and `rng` is this
+    // resize's own.
     let rows32 = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
-    let mut ahead = [0usize; AHEAD];
-    for slot in &mut ahead {
-        *slot = super::sample::below(rng, rows32) as usize;
-        fleet.prefetch_for_staging(*slot, cohort);
-    }
+    let view: &Fleet = fleet;
+    let mut probes =
+        super::sample::rows_ahead(rng, rows32, |i| view.prefetch_for_staging(i, cohort));
     // The rows chosen are flipped at the end, at once (`Fleet::set_staged_rows`, in
     // parallel, where one by one each flip read the row's key and override columns for
     // the change log, two cache misses, on the thread that draws); meanwhile a row
     // drawn again is not eligible again.
     let mut chosen: hashbrown::HashSet<u32> = hashbrown::HashSet::with_capacity(k as usize);
-    let mut next = 0;
     while (chosen.len() as u64) < k {
-        let i = ahead[next];
-        ahead[next] = super::sample::below(rng, rows32) as usize;
-        fleet.prefetch_for_staging(ahead[next], cohort);
-        next = (next + 1) % AHEAD;
-        if eligible(fleet, i, cohort, grow) {
+        let i = probes.next().expect("endless");
+        if eligible(view, i, cohort, grow) {
             chosen.insert(i as u32);
         }
     }
+    drop(probes);
     let mut rows: Vec<u32> = chosen.into_iter().collect();
     rows.sort_unstable();
     fleet.set_staged_rows(&rows, grow);

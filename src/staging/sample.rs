@@ -91,6 +91,33 @@ pub fn below(rng: &mut impl RngCore, n: u32) -> u32 {
     (m >> 32) as u32
 }
 
+/// Uniform rows of a fleet of `rows` rows ([`below`] each), drawn [`AHEAD`] ahead of
+/// the one returned, each handed to `fetch` (a prefetch) when drawn: a prober's random
+/// reads of a large fleet then overlap. The rows come in the order drawn, so a prober
+/// reads the same rows as drawing one at a time; only the `AHEAD` draws made last are
+/// never returned.
+pub(super) fn rows_ahead<'r, R: RngCore>(
+    rng: &'r mut R,
+    rows: u32,
+    fetch: impl Fn(usize) + 'r,
+) -> impl Iterator<Item = usize> + 'r {
+    let mut ahead = [0usize; AHEAD];
+    for slot in &mut ahead {
+        *slot = below(rng, rows) as usize;
+        fetch(*slot);
+    }
+    let mut next = 0;
+    std::iter::from_fn(move || {
+        let row = std::mem::replace(&mut ahead[next], below(rng, rows) as usize);
+        fetch(ahead[next]);
+        next = (next + 1) % AHEAD;
+        Some(row)
+    })
+}
+
+/// How far ahead [`rows_ahead`] draws.
+const AHEAD: usize = 16;
+
 /// A uniformly random choice of `amount` distinct indices in `0..length`, in
 /// increasing order (`amount` is clamped to `length`).
 ///

@@ -155,11 +155,7 @@ pub fn set_staged(fleet: &mut Fleet, selection: &Selection, staged: bool, rng: &
 fn passes(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
     fleet.is_present(d)
         && fleet.cohort(d) == filter.cohort
-        && filter.hardware.is_none_or(|h| fleet.hardware(d) == h)
-        && filter
-            .versions
-            .as_ref()
-            .is_none_or(|vs| vs.contains(&fleet.version(d)))
+        && keeps(fleet, filter, d)
         && filter.staged.is_none_or(|s| fleet.staged(d) == s)
 }
 
@@ -194,34 +190,23 @@ fn probe(
     rng: &mut impl Rng,
 ) -> Option<Vec<DeviceIdx>> {
     let rows = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
-    let mut budget = (members / PROBE_RATIO) as usize + 64;
+    let budget = (members / PROBE_RATIO) as usize + 64;
     let mut picked = Vec::with_capacity(limit);
     let mut seen = HashSet::with_capacity(limit);
-    // Rows are drawn AHEAD probes before they are read and their columns fetched
-    // meanwhile, as a resize's probes are: the rows read, in order, are those drawn one
-    // at a time, and the AHEAD draws left over are the only difference (a draw that
-    // runs out of budget goes on from the stream after them).
-    const AHEAD: usize = 16;
-    let mut ahead = [0u32; AHEAD];
-    for slot in &mut ahead {
-        *slot = super::sample::below(rng, rows);
-        fleet.prefetch_row(*slot as usize);
-    }
-    let mut next = 0;
-    while picked.len() < limit {
-        if budget == 0 {
-            return None;
-        }
-        budget -= 1;
-        let d = DeviceIdx(ahead[next]);
-        ahead[next] = super::sample::below(rng, rows);
-        fleet.prefetch_row(ahead[next] as usize);
-        next = (next + 1) % AHEAD;
+    // Rows are drawn ahead of their reads and their columns fetched meanwhile, as a
+    // resize's probes are (`sample::rows_ahead`): the rows read, in order, are those
+    // drawn one at a time, and the draws left over are the only difference (a draw
+    // that runs out of budget goes on from the stream after them).
+    for d in super::sample::rows_ahead(rng, rows, |i| fleet.prefetch_row(i)).take(budget) {
+        let d = DeviceIdx(d as u32);
         if passes(fleet, filter, d) && seen.insert(d.0) {
             picked.push(d);
+            if picked.len() == limit {
+                return Some(picked);
+            }
         }
     }
-    Some(picked)
+    None
 }
 
 #[cfg(test)]
