@@ -160,23 +160,21 @@ impl Block {
     }
 
     /// Every wake pushed since the latest mark at or before tick `t`, and possibly some
-    /// pushed before it (every far wake); `None` if no kept mark is that old.
-    pub fn pushed_since(&self, t: u64) -> Option<impl Iterator<Item = &Wake>> {
+    /// pushed before it (every far wake), in runs (a bucket's tail, a bucket, a far
+    /// bucket) so that a caller's loop over them stays tight; `None` if no kept mark is
+    /// that old.
+    pub fn pushed_since(&self, t: u64) -> Option<impl Iterator<Item = &[Wake]>> {
         let (_, ends) = self.marks.iter().rev().find(|(at, _)| *at <= t)?;
-        let ring = self
-            .ring
-            .iter()
-            .enumerate()
-            .flat_map(move |(slot, bucket)| {
-                // A slot the ring had no room for at the mark, or holding another tick
-                // now, has only wakes pushed since.
-                let from = match ends.get(slot) {
-                    Some(&(tick, len)) if tick == self.ticks[slot] => len as usize,
-                    _ => 0,
-                };
-                &bucket[from.min(bucket.len())..]
-            });
-        let far = self.far.values().flat_map(|(wakes, _)| wakes);
+        let ring = self.ring.iter().enumerate().map(move |(slot, bucket)| {
+            // A slot the ring had no room for at the mark, or holding another tick
+            // now, has only wakes pushed since.
+            let from = match ends.get(slot) {
+                Some(&(tick, len)) if tick == self.ticks[slot] => len as usize,
+                _ => 0,
+            };
+            &bucket[from.min(bucket.len())..]
+        });
+        let far = self.far.values().map(|(wakes, _)| wakes.as_slice());
         Some(ring.chain(far))
     }
 
@@ -413,7 +411,7 @@ mod tests {
     fn pushed_since_gives_the_wakes_pushed_after_a_mark() {
         let mut b = Block::new(4);
         let offs = |b: &Block, t: u64| -> Option<Vec<usize>> {
-            let mut v: Vec<usize> = b.pushed_since(t)?.map(Wake::off).collect();
+            let mut v: Vec<usize> = b.pushed_since(t)?.flatten().map(Wake::off).collect();
             v.sort_unstable();
             Some(v)
         };

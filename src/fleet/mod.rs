@@ -441,6 +441,12 @@ impl Fleet {
         }
     }
 
+    /// `cohort`'s bitsets if it has them (see [`Fleet::cohort_bits`], which builds
+    /// them where it may).
+    pub fn bits_if_built(&self, cohort: CohortId) -> Option<CohortBits<'_>> {
+        self.counts.as_ref().and_then(|c| c.bits.get(cohort))
+    }
+
     /// Hints the CPU to bring into cache what [`Fleet::resize_eligible`] reads of row
     /// `i`; any `i`, no effect on results.
     #[inline]

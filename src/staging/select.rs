@@ -108,23 +108,137 @@ fn by_last_seen(fleet: &mut Fleet, filter: &Filter, limit: usize, desc: bool) ->
     keyed
 }
 
-/// What a "most recently seen first" selection with a limit picks (as [`select`]
-/// does), from a fleet whose last-seen ticks are exact for every device seen at or
-/// after `floor`, while a device seen before may have an older tick: `None` when the
-/// answer cannot be told from that, that is unless the filter matches at least `limit`
-/// devices and the `limit` most recent were all seen at or after `floor`. Then every
-/// device left out was seen before the last one picked (or exactly then and later in
-/// the fleet), stale tick or not. The engine uses it to look at the ticks of the
-/// devices that polled in the last few ticks instead of copying every device's.
-pub fn recently_seen(fleet: &mut Fleet, filter: &Filter, floor: i64) -> Option<Vec<DeviceIdx>> {
-    let limit = filter.limit?;
-    if filter.order != Order::LastSeenDesc {
-        return None;
+/// The devices one part of the fleet's rows offers to [`recently_seen`]: `(tick last
+/// seen, row)` of every match seen at or after the floor, the rows of each part below
+/// those of the next (in no order within a part).
+pub type SeenParts = Vec<Vec<(i32, u32)>>;
+
+/// A filter's test of one row, ready to ask of many: the cohort's bitsets (or its
+/// columns) looked up once, not per row.
+pub struct RowTest<'a> {
+    fleet: &'a Fleet,
+    filter: &'a Filter,
+    bits: Option<crate::fleet::CohortBits<'a>>,
+}
+
+impl RowTest<'_> {
+    /// Whether row `i` passes the filter (as [`passes`] says).
+    #[inline]
+    pub fn passes(&self, i: usize) -> bool {
+        let member = match self.bits {
+            Some(bits) => bits.word(i / 64, self.filter.staged) >> (i % 64) & 1 != 0,
+            None => passes_membership(self.fleet, self.filter, DeviceIdx(i as u32)),
+        };
+        member && keeps(self.fleet, self.filter, DeviceIdx(i as u32))
     }
-    let keyed = by_last_seen(fleet, filter, limit, true);
-    let bound = last_seen_key(Some(floor), true);
-    (keyed.len() == limit && keyed.iter().all(|&(k, _)| k <= bound))
-        .then(|| keyed.into_iter().map(|(_, d)| DeviceIdx(d)).collect())
+}
+
+/// What a "most recently seen first" selection with a limit picks (as [`select`]
+/// does), told only the matches seen at or after some floor: `seen_since(test)` lists
+/// them, part by part, given the filter's test of a row (`None` if it cannot).
+/// [`Recent::Short`] when the answer cannot be told from them, that is when fewer than
+/// `limit` devices match since the floor; otherwise every device left out was seen
+/// before the last one picked (or exactly then and later in the fleet). The engine
+/// uses it with the devices whose wakes were pushed in the last few ticks instead of
+/// every device's last-seen tick.
+///
+/// The pick is the first `limit` by tick (most recent first), then row: the matches
+/// are counted per tick, in parallel, to find the last tick picked from; that tick's
+/// devices are taken in row order, part by part; only the `limit` picked are sorted.
+pub fn recently_seen(
+    fleet: &mut Fleet,
+    filter: &Filter,
+    seen_since: impl FnOnce(&RowTest<'_>) -> Option<SeenParts>,
+) -> Recent {
+    use rayon::prelude::*;
+    let Some(limit) = filter.limit else {
+        return Recent::Unknown;
+    };
+    if filter.order != Order::LastSeenDesc {
+        return Recent::Unknown;
+    }
+    // Built if the cohort may have them, so that the test reads one bit a row.
+    fleet.cohort_bits(filter.cohort);
+    let fleet: &Fleet = fleet;
+    let test = RowTest {
+        fleet,
+        filter,
+        bits: fleet.bits_if_built(filter.cohort),
+    };
+    let Some(parts) = seen_since(&test) else {
+        return Recent::Unknown;
+    };
+    let total: usize = parts.iter().map(Vec::len).sum();
+    if total < limit {
+        return Recent::Short(total);
+    }
+    // Matches per tick, most recent first.
+    let mut per_tick: Vec<(i32, usize)> = parts
+        .par_iter()
+        .map(|part| {
+            let mut counts: Vec<(i32, usize)> = Vec::new();
+            for &(t, _) in part {
+                match counts.iter_mut().find(|(at, _)| *at == t) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((t, 1)),
+                }
+            }
+            counts
+        })
+        .reduce(Vec::new, |mut a, b| {
+            for (t, n) in b {
+                match a.iter_mut().find(|(at, _)| *at == t) {
+                    Some((_, m)) => *m += n,
+                    None => a.push((t, n)),
+                }
+            }
+            a
+        });
+    per_tick.sort_unstable_by_key(|&(t, _)| std::cmp::Reverse(t));
+    // The last tick picked from, and how many of its devices are.
+    let mut above = 0;
+    let (last, mut need) = per_tick
+        .iter()
+        .find_map(|&(t, n)| {
+            if above + n >= limit {
+                Some((t, limit - above))
+            } else {
+                above += n;
+                None
+            }
+        })
+        .expect("at least limit matches");
+    let mut picked: Vec<(i32, u32)> = parts
+        .par_iter()
+        .flat_map_iter(|part| part.iter().copied().filter(|&(t, _)| t > last))
+        .collect();
+    for part in &parts {
+        if need == 0 {
+            break;
+        }
+        let mut at_last: Vec<(i32, u32)> =
+            part.iter().copied().filter(|&(t, _)| t == last).collect();
+        if at_last.len() > need {
+            at_last.select_nth_unstable_by_key(need, |&(_, i)| i);
+            at_last.truncate(need);
+        }
+        need -= at_last.len();
+        picked.extend(at_last);
+    }
+    picked.sort_unstable_by_key(|&(t, i)| (std::cmp::Reverse(t), i));
+    Recent::Picked(picked.into_iter().map(|(_, i)| DeviceIdx(i)).collect())
+}
+
+/// What [`recently_seen`] tells.
+#[derive(Debug)]
+pub enum Recent {
+    /// The devices the selection picks, in its order.
+    Picked(Vec<DeviceIdx>),
+    /// Only this many devices match since the floor, fewer than the limit: a floor
+    /// further back may settle it.
+    Short(usize),
+    /// Not a selection it answers, or its caller could not list the devices.
+    Unknown,
 }
 
 /// A number that orders last-seen ticks as R21's last-seen order does: most (or, not
@@ -153,9 +267,14 @@ pub fn set_staged(fleet: &mut Fleet, selection: &Selection, staged: bool, rng: &
 /// Whether a device passes every part of the filter.
 #[inline]
 fn passes(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
+    passes_membership(fleet, filter, d) && keeps(fleet, filter, d)
+}
+
+/// Whether a device is a present member of the filter's cohort with its staged flag.
+#[inline]
+fn passes_membership(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
     fleet.is_present(d)
         && fleet.cohort(d) == filter.cohort
-        && keeps(fleet, filter, d)
         && filter.staged.is_none_or(|s| fleet.staged(d) == s)
 }
 
@@ -216,6 +335,54 @@ mod tests {
     use crate::staging::tests::fleet;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    /// R21: from the matches seen since a floor, the pick is the first `limit` by
+    /// tick (most recent first), then row, ties at the last tick picked taken in row
+    /// order across parts; fewer matches than the limit are too few to tell.
+    #[test]
+    fn r21_recently_seen_picks_the_most_recent_then_the_first_rows() {
+        use rand::Rng;
+        let mut f = fleet(10, 1);
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        for round in 0..200 {
+            // Parts of increasing rows, a few ticks, many ties.
+            let mut parts: SeenParts = Vec::new();
+            let mut row = 0u32;
+            for _ in 0..rng.gen_range(1..6) {
+                let mut part: Vec<(i32, u32)> = (0..rng.gen_range(0..40))
+                    .map(|_| {
+                        row += rng.gen_range(1..4);
+                        (rng.gen_range(100..104), row)
+                    })
+                    .collect();
+                part.reverse();
+                parts.push(part);
+            }
+            let total: usize = parts.iter().map(Vec::len).sum();
+            let limit = rng.gen_range(1..total.max(1) + 5);
+            let filter = Filter {
+                cohort: CohortId(0),
+                hardware: None,
+                versions: None,
+                staged: None,
+                limit: Some(limit),
+                order: Order::LastSeenDesc,
+            };
+            let mut want: Vec<(i32, u32)> = parts.iter().flatten().copied().collect();
+            want.sort_unstable_by_key(|&(t, i)| (std::cmp::Reverse(t), i));
+            let found = recently_seen(&mut f, &filter, |_| Some(parts.clone()));
+            match found {
+                Recent::Picked(devices) => {
+                    assert!(limit <= total, "round {round}");
+                    let want: Vec<DeviceIdx> =
+                        want[..limit].iter().map(|&(_, i)| DeviceIdx(i)).collect();
+                    assert_eq!(devices, want, "round {round}");
+                }
+                Recent::Short(n) => assert!(n == total && total < limit, "round {round}"),
+                Recent::Unknown => panic!("round {round}: a selection it answers"),
+            }
+        }
+    }
 
     #[test]
     fn r21_last_seen_keys_order_as_the_rule_does() {
