@@ -435,7 +435,7 @@ impl Fleet {
     /// cohort's bitsets when it has them ([`Fleet::cohort_bits`]), else from the columns.
     #[inline]
     pub(crate) fn resize_eligible(&self, i: usize, cohort: CohortId, grow: bool) -> bool {
-        match self.counts.as_ref().and_then(|c| c.bits.get(cohort)) {
+        match self.bits_if_built(cohort) {
             Some(bits) => bits.eligible(i, grow),
             None => self.present[i] && self.cohort[i] == cohort && self.staged[i] != grow,
         }
@@ -443,6 +443,7 @@ impl Fleet {
 
     /// `cohort`'s bitsets if it has them (see [`Fleet::cohort_bits`], which builds
     /// them where it may).
+    #[inline]
     pub fn bits_if_built(&self, cohort: CohortId) -> Option<CohortBits<'_>> {
         self.counts.as_ref().and_then(|c| c.bits.get(cohort))
     }
@@ -451,7 +452,7 @@ impl Fleet {
     /// `i`; any `i`, no effect on results.
     #[inline]
     pub(crate) fn prefetch_for_staging(&self, i: usize, cohort: CohortId) {
-        if let Some(bits) = self.counts.as_ref().and_then(|c| c.bits.get(cohort)) {
+        if let Some(bits) = self.bits_if_built(cohort) {
             bits.prefetch(i);
             return;
         }
@@ -651,10 +652,7 @@ impl Fleet {
 
     /// `cohort`'s bitsets, which [`Fleet::cohort_bits`] has just built.
     fn built_bits(&self, cohort: CohortId) -> CohortBits<'_> {
-        self.counts
-            .as_ref()
-            .and_then(|c| c.bits.get(cohort))
-            .expect("built by cohort_bits")
+        self.bits_if_built(cohort).expect("built by cohort_bits")
     }
 
     /// The first `limit` devices that [`Fleet::members_matching`] lists, found in fleet
