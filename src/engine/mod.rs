@@ -94,7 +94,6 @@ fn seen_since(
     test: &crate::staging::RowTest<'_>,
 ) -> Option<crate::staging::SeenParts> {
     use rayon::prelude::*;
-    let floor = i64::try_from(floor).unwrap_or(i64::MAX);
     calendar
         .par_iter()
         .enumerate()
@@ -102,10 +101,10 @@ fn seen_since(
         .map(|(b, block)| {
             let base = b * BLOCK;
             let mut part: Vec<(i32, u32)> = Vec::new();
-            for run in block.pushed_since(floor as u64)? {
+            for run in block.pushed_since(floor)? {
                 for w in run {
                     let row = base + w.off();
-                    if i64::from(w.seen) >= floor && test.passes(row) {
+                    if i64::from(w.seen) >= floor as i64 && test.passes(row) {
                         part.push((w.seen, row as u32));
                     }
                 }

@@ -65,6 +65,13 @@ impl<'a> CohortBits<'a> {
         }
     }
 
+    /// Whether row `i` is a present member whose staged flag is `staged` (any if
+    /// `None`), as [`CohortBits::word`] says of its word.
+    #[inline]
+    pub fn has(&self, i: usize, staged: Option<bool>) -> bool {
+        self.word(i / 64, staged) >> (i % 64) & 1 != 0
+    }
+
     /// Whether row `i` is one a resize growing (or shrinking) may flip.
     #[inline]
     pub fn eligible(&self, i: usize, grow: bool) -> bool {

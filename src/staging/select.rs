@@ -126,7 +126,7 @@ impl RowTest<'_> {
     #[inline]
     pub fn passes(&self, i: usize) -> bool {
         let member = match self.bits {
-            Some(bits) => bits.word(i / 64, self.filter.staged) >> (i % 64) & 1 != 0,
+            Some(bits) => bits.has(i, self.filter.staged),
             None => passes_membership(self.fleet, self.filter, DeviceIdx(i as u32)),
         };
         member && keeps(self.fleet, self.filter, DeviceIdx(i as u32))
