@@ -454,7 +454,7 @@ impl<'s> Engine<'s> {
     fn staged_flips(&mut self, devices: &[u32]) -> Vec<u32> {
         use rayon::prelude::*;
         const CHUNK: usize = 1 << 13;
-        const AHEAD: usize = 16;
+        const AHEAD: usize = 48;
         let (fleet, catalog) = (&self.state.fleet, &self.state.catalog);
         // Each chunk of devices with the words it covers.
         let parts = crate::row_runs::row_runs(devices, &mut self.hot, CHUNK);

@@ -130,34 +130,40 @@ impl Classes {
                 .map(|c| c.index() * per_cohort..(c.index() + 1) * per_cohort)
                 .collect()
         };
-        let changed: Vec<usize> = runs
-            .into_iter()
-            .flatten()
-            .filter(|&class| {
-                !keys_move || {
-                    let report = self.space.report(catalog, class);
-                    let cohort = crate::resolver::reference::effective_cohort(catalog, &report);
-                    cohorts.contains(&cohort)
-                }
-            })
+        // The cohorts' classes, and of those the occupied ones: a cohort has tens of
+        // thousands of classes (versions × hardware × staged × overrides), of which a
+        // few hundred hold devices, and only those have totals to move.
+        let space = self.space;
+        let in_changed = |class: usize| {
+            !keys_move || {
+                let report = space.report(catalog, class);
+                let cohort = crate::resolver::reference::effective_cohort(catalog, &report);
+                cohorts.contains(&cohort)
+            }
+        };
+        let occupied: Vec<usize> = runs
+            .iter()
+            .flat_map(|run| run.clone())
+            .filter(|&class| self.counts[class] > 0 && in_changed(class))
             .collect();
-        // Three passes, since a walk under the new catalog caches the answers of other
+        // Three steps, since a walk under the new catalog caches the answers of other
         // classes of its cohort (`final_of`): take back what every occupied class added
-        // under the old answers, forget them all, then add under the new ones.
-        for &class in &changed {
-            let n = self.counts[class] as i64;
-            if n > 0 {
-                self.add_totals(catalog, class, -n);
+        // under the old answers, forget the answers of every class changed, then add
+        // under the new ones.
+        for &class in &occupied {
+            self.add_totals(catalog, class, -(self.counts[class] as i64));
+        }
+        for run in &runs {
+            if keys_move {
+                for class in run.clone().filter(|&c| in_changed(c)) {
+                    self.final_cache[class] = UNKNOWN;
+                }
+            } else {
+                self.final_cache[run.clone()].fill(UNKNOWN);
             }
         }
-        for &class in &changed {
-            self.final_cache[class] = UNKNOWN;
-        }
-        for &class in &changed {
-            let n = self.counts[class] as i64;
-            if n > 0 {
-                self.add_totals(catalog, class, n);
-            }
+        for &class in &occupied {
+            self.add_totals(catalog, class, self.counts[class] as i64);
         }
         #[cfg(debug_assertions)]
         {

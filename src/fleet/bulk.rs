@@ -254,6 +254,7 @@ impl Fleet {
         }
         fill_zeroed(&mut self.profile, n);
         debug_assert_eq!(self.profile.len(), before + n);
+        self.keyed = None;
         self.count_rows(before);
         Ok(())
     }

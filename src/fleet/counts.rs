@@ -12,6 +12,7 @@ use crate::ids::CohortId;
 
 /// Rows per chunk of the per-chunk counts.
 pub const CHUNK: usize = 1 << 16;
+const _: () = assert!(CHUNK % 64 == 0, "chunks are whole bitset words");
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct Counts {
@@ -107,6 +108,21 @@ impl Counts {
         let t = &mut self.totals[k][1];
         *t = t.wrapping_add_signed(delta);
         let c = &mut self.chunks[k][row / CHUNK][1];
+        *c = c.wrapping_add_signed(delta as i32);
+    }
+
+    /// The present members of `cohort` at the set bits of `bits`, rows `64 w..64 w +
+    /// 64`, became staged (or unstaged): [`Counts::set_staged`] for each, at once.
+    #[inline]
+    pub(super) fn set_staged_word(&mut self, cohort: CohortId, w: usize, bits: u64, staged: bool) {
+        self.bits.set_staged_word(cohort, w, bits, staged);
+        let n = i64::from(bits.count_ones());
+        let delta = if staged { n } else { -n };
+        let k = cohort.index();
+        let t = &mut self.totals[k][1];
+        *t = t.wrapping_add_signed(delta);
+        // A word's rows lie in one chunk: chunks are whole words.
+        let c = &mut self.chunks[k][w * 64 / CHUNK][1];
         *c = c.wrapping_add_signed(delta as i32);
     }
 

@@ -161,6 +161,22 @@ impl MemberBits {
         }
     }
 
+    /// The present members of `cohort` at the set bits of `bits` in word `w` became
+    /// staged (or unstaged).
+    #[inline]
+    pub(super) fn set_staged_word(&mut self, cohort: CohortId, w: usize, bits: u64, staged: bool) {
+        if let Some(Some(pair)) = self.cohorts.get_mut(cohort.index()) {
+            if pair.staged.len() <= w {
+                pair.staged.resize(w + 1, 0);
+            }
+            if staged {
+                pair.staged[w] |= bits;
+            } else {
+                pair.staged[w] &= !bits;
+            }
+        }
+    }
+
     /// The present member at `row` of `cohort` became staged (or unstaged).
     #[inline]
     pub(super) fn set_staged(&mut self, cohort: CohortId, row: usize, staged: bool) {

@@ -128,6 +128,12 @@ pub struct Fleet {
     /// Each cohort's rows, built by the first pass that asks for one cohort's
     /// ([`Fleet::members_where`]), then kept up to date.
     cohort_rows: Option<cohort_rows::CohortRows>,
+    /// The rows with a project key or a release override, bit `i % 64` of word
+    /// `i / 64`: built by the first logged [`Fleet::set_staged_rows`], then kept up to
+    /// date by the override setter, and dropped when rows are added. A ramp step logs
+    /// the old reports of exactly these rows, and reading one bit of this, where it
+    /// read a key and an override column, saves two cache misses a flipped device.
+    keyed: Option<Vec<u64>>,
 }
 
 impl Fleet {
@@ -168,6 +174,7 @@ impl Fleet {
         }
         self.release_override
             .push(pack_override(r.release_override));
+        self.keyed = None;
         self.last_seen.push(last_seen);
         self.profile.push(0);
         Ok(idx)
@@ -292,8 +299,15 @@ impl Fleet {
     pub fn take_changes(&mut self) -> Option<Changes> {
         let mut changes = self.changes.take()?;
         // A stable sort, for it finds runs: a ramp step's ordered pass logs its devices
-        // in increasing order, so a tick's log is mostly a few sorted runs.
-        changes.devices.sort();
+        // in increasing order, so a tick's log is mostly a few sorted runs. A long log
+        // (a tick of ramp steps logs millions) is sorted on every thread: rayon's merge
+        // sort, runs found in each part.
+        if changes.devices.len() >= 1 << 16 {
+            use rayon::slice::ParallelSliceMut;
+            changes.devices.par_sort();
+        } else {
+            changes.devices.sort();
+        }
         changes.devices.dedup();
         changes.others.sort_unstable();
         changes.others.dedup();
@@ -461,6 +475,18 @@ impl Fleet {
         crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
     }
 
+    /// Hints the CPU to bring row `i`'s hardware and software version into cache, as
+    /// asked; any `i`, no effect on results.
+    #[inline]
+    pub(crate) fn prefetch_versions(&self, i: usize, hardware: bool, version: bool) {
+        if hardware {
+            crate::prefetch::prefetch(self.hardware.as_ptr().wrapping_add(i));
+        }
+        if version {
+            crate::prefetch::prefetch(self.version.as_ptr().wrapping_add(i));
+        }
+    }
+
     /// Hints the CPU to bring what a bulk selection's filter reads of row `i` into
     /// cache (presence, cohort, staged flag, hardware and software versions); any `i`,
     /// no effect on results.
@@ -495,57 +521,98 @@ impl Fleet {
 
     /// Sets the staged flag of `rows` (increasing, each once) to `staged`: what
     /// [`Fleet::set_staged`] does for each, with the flags written and the log's old
-    /// reports read in parallel over runs of rows (a ramp step's ordered pass flips a
-    /// hundred thousand devices, each flag and report a cache miss of its own).
+    /// reports read in parallel over runs of rows (a ramp step's ordered pass flips
+    /// hundreds of thousands of devices). The counts and bitsets take the flips a
+    /// bitset word at a time: a run hands back, per word and cohort, the bits of the
+    /// rows whose counted flag changed, where it used to hand back every such row to be
+    /// counted one by one on one thread.
     pub fn set_staged_rows(&mut self, rows: &[u32], staged: bool) {
+        self.flip_rows(rows, staged, None);
+    }
+
+    /// [`Fleet::set_staged_rows`] for rows that are all present members of `cohort`
+    /// whose flag is not `staged` (a staged resize's choice, R19): no row's presence,
+    /// cohort or flag is read, only its flag written, so that a flip in a 10M-device
+    /// fleet costs the one cache line of its flag (and, when logging, a bit of
+    /// [`Fleet::keyed`]), where reading the columns too cost three more.
+    pub(crate) fn flip_members(&mut self, cohort: CohortId, rows: &[u32], staged: bool) {
+        debug_assert!(
+            rows.iter().all(|&i| {
+                let i = i as usize;
+                self.present[i] && self.cohort[i] == cohort && self.staged[i] != staged
+            }),
+            "flipped rows are present members of the cohort with the other flag"
+        );
+        self.flip_rows(rows, staged, Some(cohort));
+    }
+
+    /// [`Fleet::set_staged_rows`], or [`Fleet::flip_members`] with `members`.
+    fn flip_rows(&mut self, rows: &[u32], staged: bool, members: Option<CohortId>) {
         use crate::prefetch::prefetch;
         use rayon::prelude::*;
         const RUN: usize = 1 << 13;
-        const AHEAD: usize = 16;
+        const AHEAD: usize = 48;
+        let logging = self.changes.is_some();
+        if logging && self.keyed.is_none() {
+            self.keyed = Some(keyed_rows(&self.project_key, &self.release_override));
+        }
         // Each run of rows with the flags it covers.
         let parts = crate::row_runs::row_runs(rows, &mut self.staged, RUN);
-        let logging = self.changes.is_some();
-        let (present, key, over) = (&self.present, &self.project_key, &self.release_override);
-        let cohort = &self.cohort;
-        // Per run: the rows whose counted flag changes, with their cohorts, and the
+        let keyed = self.keyed.as_deref().filter(|_| logging);
+        let (present, cohort) = (&self.present, &self.cohort);
+        // Per run: per bitset word and cohort, the bits of the rows whose counted flag
+        // changes (a word and cohort may come again after another cohort's rows); the
         // keyed rows' old flags.
-        type Run = (Vec<(u32, CohortId)>, Vec<(u32, bool)>);
+        type Run = (Vec<(u32, CohortId, u64)>, Vec<(u32, bool)>);
         let results: Vec<Run> = parts
             .into_par_iter()
             .map(|(run, flags, base)| {
-                let (mut counted, mut keyed) = (Vec::new(), Vec::new());
+                let (mut changed, mut was) = (Vec::<(u32, CohortId, u64)>::new(), Vec::new());
+                // Rows closer than a cache line's worth of flags apart read every line
+                // in order, which the hardware fetches ahead by itself; rows further
+                // apart are each a miss of their own, fetched `AHEAD` rows early so that
+                // they overlap.
+                let span = run.last().map_or(0, |&l| l as usize + 1 - base);
+                let scattered = span >= 64 * run.len();
                 for (n, &i) in run.iter().enumerate() {
-                    // The rows are scattered: each read is a miss of its own, fetched
-                    // `AHEAD` rows early so that they overlap.
-                    if let Some(&a) = run.get(n + AHEAD) {
-                        let a = a as usize;
-                        prefetch(flags.as_ptr().wrapping_add(a - base));
-                        prefetch(present.as_ptr().wrapping_add(a));
-                        prefetch(cohort.as_ptr().wrapping_add(a));
-                        if logging {
-                            prefetch(key.as_ptr().wrapping_add(a));
-                            prefetch(over.as_ptr().wrapping_add(a));
+                    if scattered {
+                        if let Some(&a) = run.get(n + AHEAD) {
+                            let a = a as usize;
+                            prefetch(flags.as_ptr().wrapping_add(a - base));
+                            if members.is_none() {
+                                prefetch(present.as_ptr().wrapping_add(a));
+                                prefetch(cohort.as_ptr().wrapping_add(a));
+                            }
                         }
                     }
-                    let flag = &mut flags[i as usize - base];
-                    if logging && (key[i as usize] != NO_KEY || over[i as usize] != NO_OVERRIDE) {
-                        keyed.push((i, *flag));
+                    let i = i as usize;
+                    let flag = &mut flags[i - base];
+                    if keyed.is_some_and(|k| k[i / 64] >> (i % 64) & 1 != 0) {
+                        was.push((i as u32, *flag));
                     }
-                    if *flag != staged && present[i as usize] {
-                        counted.push((i, cohort[i as usize]));
+                    let counted = match members {
+                        Some(c) => Some(c),
+                        None => (*flag != staged && present[i]).then(|| cohort[i]),
+                    };
+                    if let Some(c) = counted {
+                        let (w, bit) = ((i / 64) as u32, 1u64 << (i % 64));
+                        match changed.last_mut() {
+                            Some((lw, lc, bits)) if *lw == w && *lc == c => *bits |= bit,
+                            _ => changed.push((w, c, bit)),
+                        }
                     }
                     *flag = staged;
                 }
-                (counted, keyed)
+                (changed, was)
             })
             .collect();
-        for (counted, keyed) in results {
+        for (changed, was) in results {
             if let Some(counts) = &mut self.counts {
-                for (i, c) in counted {
-                    counts.set_staged(c, i as usize, staged);
+                for (w, c, bits) in changed {
+                    counts.set_staged_word(c, w as usize, bits, staged);
                 }
             }
-            for (i, was) in keyed {
+            for (i, was) in was {
                 let report = DeviceReport {
                     staged: was,
                     ..self.report(DeviceIdx(i))
@@ -563,7 +630,16 @@ impl Fleet {
     /// Sets or clears a device's release override (R7 checked by the caller).
     pub fn set_release_override(&mut self, idx: DeviceIdx, release: Option<ReleaseId>) {
         self.logged(idx);
-        self.release_override[idx.index()] = pack_override(release);
+        let i = idx.index();
+        self.release_override[i] = pack_override(release);
+        if let Some(keyed) = &mut self.keyed {
+            let bit = 1u64 << (i % 64);
+            if self.project_key[i] != NO_KEY || release.is_some() {
+                keyed[i / 64] |= bit;
+            } else {
+                keyed[i / 64] &= !bit;
+            }
+        }
     }
 
     /// Records that a device was seen at `tick`.
@@ -741,4 +817,18 @@ impl Fleet {
             .filter(|&&o| o == pack_override(Some(release)))
             .count()
     }
+}
+
+/// [`Fleet::keyed`] of these columns: the rows whose key or override is set, 64 rows a
+/// word, in parallel.
+fn keyed_rows(key: &[u16], over: &[u32]) -> Vec<u64> {
+    use rayon::prelude::*;
+    key.par_chunks(64)
+        .zip(over.par_chunks(64))
+        .map(|(k, o)| {
+            k.iter().zip(o).enumerate().fold(0u64, |w, (b, (&k, &o))| {
+                w | u64::from(k != NO_KEY || o != NO_OVERRIDE) << b
+            })
+        })
+        .collect()
 }

@@ -357,7 +357,9 @@ fn kept_chunk_counts_equal_a_recount() {
 
 /// Flipping sorted rows at once does what flipping them one by one does: the flags,
 /// the kept counts and bitsets, and the change log with its keyed devices' first
-/// reports, over several chunks of rows, with absent and keyed rows among them.
+/// reports, over several chunks of rows, with absent and keyed rows among them, and
+/// overrides set and cleared between rounds (the fleet's bits of keyed rows kept up to
+/// date); any rows (`set_staged_rows`), or a cohort's eligible ones (`flip_members`).
 #[test]
 fn staged_rows_at_once_equal_one_by_one() {
     use rand::{Rng, SeedableRng};
@@ -375,15 +377,32 @@ fn staged_rows_at_once_equal_one_by_one() {
         one_by_one.cohort_bits(CohortId(c));
     }
     let mut at_once = one_by_one.clone();
-    for round in 0..4 {
+    for round in 0..8 {
+        if round > 0 {
+            for _ in 0..300 {
+                let d = DeviceIdx(rng.gen_range(0..n as u32));
+                let over = rng.gen_bool(0.5).then_some(crate::ids::ReleaseId(2));
+                one_by_one.set_release_override(d, over);
+                at_once.set_release_override(d, over);
+            }
+        }
         one_by_one.log_changes();
         at_once.log_changes();
         let staged = round % 2 == 0;
-        let rows: Vec<u32> = (0..n as u32).filter(|_| rng.gen_bool(0.3)).collect();
+        let cohort = CohortId(round % 3);
+        let members_only = round >= 4;
+        let rows: Vec<u32> = (0..n as u32)
+            .filter(|&i| !members_only || at_once.resize_eligible(i as usize, cohort, staged))
+            .filter(|_| rng.gen_bool(0.3))
+            .collect();
         for &i in &rows {
             one_by_one.set_staged(DeviceIdx(i), staged);
         }
-        at_once.set_staged_rows(&rows, staged);
+        if members_only {
+            at_once.flip_members(cohort, &rows, staged);
+        } else {
+            at_once.set_staged_rows(&rows, staged);
+        }
         let (a, b) = (
             one_by_one.take_changes().unwrap(),
             at_once.take_changes().unwrap(),

@@ -128,7 +128,7 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
     drop(probes);
     let mut rows: Vec<u32> = chosen.into_iter().collect();
     rows.sort_unstable();
-    fleet.set_staged_rows(&rows, grow);
+    fleet.flip_members(cohort, &rows, grow);
 }
 
 /// Flips `k` of the `eligible_count` eligible devices: those at `k` positions drawn
@@ -169,7 +169,7 @@ fn flip_in_one_pass(
             })
     };
     debug_assert_eq!(chosen.len() as u64, k, "every position found");
-    fleet.set_staged_rows(&chosen, grow);
+    fleet.flip_members(cohort, &chosen, grow);
 }
 
 /// The rows at `positions` (sorted) among the `eligible` rows of a fleet of `n_rows`

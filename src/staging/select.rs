@@ -48,6 +48,10 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
             };
             // The other way is a pass over the cohort's kept rows.
             if probing_pays(fleet.len() as u64, members, limit as u64, most) {
+                // Built if the cohort may have them: a probe then reads a bit for
+                // presence, cohort and staged flag (two 1.25 MB bitsets at 10M rows,
+                // mostly cached), and the columns only of members.
+                fleet.cohort_bits(filter.cohort);
                 if let Some(picked) = probe(fleet, filter, limit, members, rng) {
                     return picked;
                 }
@@ -121,15 +125,39 @@ pub struct RowTest<'a> {
     bits: Option<crate::fleet::CohortBits<'a>>,
 }
 
-impl RowTest<'_> {
+impl<'a> RowTest<'a> {
+    /// The test of `filter`, from the cohort's bitsets if the fleet has them built.
+    fn new(fleet: &'a Fleet, filter: &'a Filter) -> RowTest<'a> {
+        RowTest {
+            fleet,
+            filter,
+            bits: fleet.bits_if_built(filter.cohort),
+        }
+    }
+
+    /// Hints the CPU to bring what [`RowTest::passes`] reads of row `i` into cache;
+    /// any `i`, no effect on results.
+    #[inline]
+    fn prefetch(&self, i: usize) {
+        match self.bits {
+            Some(bits) => {
+                bits.prefetch(i);
+                let f = self.filter;
+                self.fleet
+                    .prefetch_versions(i, f.hardware.is_some(), f.versions.is_some());
+            }
+            None => self.fleet.prefetch_row(i),
+        }
+    }
+
     /// Whether row `i` passes the filter (as [`passes`] says).
     #[inline]
     pub fn passes(&self, i: usize) -> bool {
-        let member = match self.bits {
-            Some(bits) => bits.has(i, self.filter.staged),
-            None => passes_membership(self.fleet, self.filter, DeviceIdx(i as u32)),
-        };
-        member && keeps(self.fleet, self.filter, DeviceIdx(i as u32))
+        let d = DeviceIdx(i as u32);
+        match self.bits {
+            Some(bits) => bits.has(i, self.filter.staged) && keeps(self.fleet, self.filter, d),
+            None => passes(self.fleet, self.filter, d),
+        }
     }
 }
 
@@ -160,11 +188,7 @@ pub fn recently_seen(
     // Built if the cohort may have them, so that the test reads one bit a row.
     fleet.cohort_bits(filter.cohort);
     let fleet: &Fleet = fleet;
-    let test = RowTest {
-        fleet,
-        filter,
-        bits: fleet.bits_if_built(filter.cohort),
-    };
+    let test = RowTest::new(fleet, filter);
     let Some(parts) = seen_since(&test) else {
         return Recent::Unknown;
     };
@@ -312,13 +336,14 @@ fn probe(
     let budget = (members / PROBE_RATIO) as usize + 64;
     let mut picked = Vec::with_capacity(limit);
     let mut seen = HashSet::with_capacity(limit);
+    let test = RowTest::new(fleet, filter);
     // Rows are drawn ahead of their reads and their columns fetched meanwhile, as a
     // resize's probes are (`sample::rows_ahead`): the rows read, in order, are those
     // drawn one at a time, and the draws left over are the only difference (a draw
     // that runs out of budget goes on from the stream after them).
-    for d in super::sample::rows_ahead(rng, rows, |i| fleet.prefetch_row(i)).take(budget) {
-        let d = DeviceIdx(d as u32);
-        if passes(fleet, filter, d) && seen.insert(d.0) {
+    for d in super::sample::rows_ahead(rng, rows, |i| test.prefetch(i)).take(budget) {
+        if test.passes(d) && seen.insert(d as u32) {
+            let d = DeviceIdx(d as u32);
             picked.push(d);
             if picked.len() == limit {
                 return Some(picked);
@@ -491,6 +516,65 @@ mod tests {
                 };
                 let got = select(&mut f, &Selection::Filter(sel), &mut rng);
                 assert_eq!(got, want[..limit], "{order:?} limit {limit}");
+            }
+        }
+    }
+
+    /// R21: a random selection's probes pick the same devices, in the same order,
+    /// whether they test rows on the cohort's bitsets or on the columns, over random
+    /// staged flags, versions, absent devices and filters (a probe that runs out of
+    /// budget too).
+    #[test]
+    fn r21_probes_on_bitsets_pick_what_probes_on_columns_pick() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        for round in 0..60 {
+            let n = rng.gen_range(1..3000);
+            let mut columns = fleet(n, 3);
+            for i in 0..n {
+                let d = DeviceIdx(i as u32);
+                columns.set_staged(d, rng.gen_bool(0.4));
+                columns.set_version(d, crate::ids::VersionId(rng.gen_range(0..3)));
+                if rng.gen_bool(0.05) {
+                    columns.set_present(d, false);
+                }
+            }
+            let mut bits = columns.clone();
+            assert!(bits.cohort_bits(CohortId(1)).is_some());
+            assert!(columns.bits_if_built(CohortId(1)).is_none());
+            let f = Filter {
+                cohort: CohortId(1),
+                hardware: rng.gen_bool(0.5).then_some(HardwareId(1)),
+                versions: rng
+                    .gen_bool(0.5)
+                    .then(|| vec![crate::ids::VersionId(rng.gen_range(0..3))]),
+                staged: [None, Some(true), Some(false)][rng.gen_range(0..3)],
+                limit: None,
+                order: Order::Random,
+            };
+            let limit = rng.gen_range(1..60);
+            let members = columns.cohort_counts(CohortId(1)).0;
+            let seed = rng.gen();
+            let on_columns = probe(
+                &columns,
+                &f,
+                limit,
+                members,
+                &mut ChaCha8Rng::seed_from_u64(seed),
+            );
+            let on_bits = probe(
+                &bits,
+                &f,
+                limit,
+                members,
+                &mut ChaCha8Rng::seed_from_u64(seed),
+            );
+            assert_eq!(on_bits, on_columns, "round {round}");
+            for d in on_bits.iter().flatten() {
+                assert!(
+                    passes(&columns, &f, *d),
+                    "round {round}: {d:?} fails the filter"
+                );
             }
         }
     }
