@@ -114,7 +114,7 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
     let view: &Fleet = fleet;
     let mut probes =
         super::sample::rows_ahead(rng, rows32, |i| view.prefetch_for_staging(i, cohort));
-    // The rows chosen are flipped at the end, at once (`Fleet::set_staged_rows`, in
+    // The rows chosen are flipped at the end, at once (`Fleet::flip_members`, in
     // parallel, where one by one each flip read the row's key and override columns for
     // the change log, two cache misses, on the thread that draws); meanwhile a row
     // drawn again is not eligible again.
