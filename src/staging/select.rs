@@ -555,20 +555,16 @@ mod tests {
             let limit = rng.gen_range(1..60);
             let members = columns.cohort_counts(CohortId(1)).0;
             let seed = rng.gen();
-            let on_columns = probe(
-                &columns,
-                &f,
-                limit,
-                members,
-                &mut ChaCha8Rng::seed_from_u64(seed),
-            );
-            let on_bits = probe(
-                &bits,
-                &f,
-                limit,
-                members,
-                &mut ChaCha8Rng::seed_from_u64(seed),
-            );
+            let probe_on = |fleet: &Fleet| {
+                probe(
+                    fleet,
+                    &f,
+                    limit,
+                    members,
+                    &mut ChaCha8Rng::seed_from_u64(seed),
+                )
+            };
+            let (on_columns, on_bits) = (probe_on(&columns), probe_on(&bits));
             assert_eq!(on_bits, on_columns, "round {round}");
             for d in on_bits.iter().flatten() {
                 assert!(
