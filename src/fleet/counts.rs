@@ -102,13 +102,7 @@ impl Counts {
     /// The present member at `row` of `cohort` became staged (or unstaged).
     #[inline]
     pub(super) fn set_staged(&mut self, cohort: CohortId, row: usize, staged: bool) {
-        self.bits.set_staged(cohort, row, staged);
-        let delta = if staged { 1 } else { -1 };
-        let k = cohort.index();
-        let t = &mut self.totals[k][1];
-        *t = t.wrapping_add_signed(delta);
-        let c = &mut self.chunks[k][row / CHUNK][1];
-        *c = c.wrapping_add_signed(delta as i32);
+        self.set_staged_word(cohort, row / 64, 1u64 << (row % 64), staged);
     }
 
     /// The present members of `cohort` at the set bits of `bits`, rows `64 w..64 w +

@@ -88,15 +88,19 @@ impl<'a> CohortBits<'a> {
 
 #[inline]
 fn set(words: &mut Vec<u64>, row: usize, on: bool) {
-    let w = row / 64;
+    set_word(words, row / 64, 1u64 << (row % 64), on);
+}
+
+/// Sets (`on`) or clears the set bits of `bits` in word `w`.
+#[inline]
+fn set_word(words: &mut Vec<u64>, w: usize, bits: u64, on: bool) {
     if words.len() <= w {
         words.resize(w + 1, 0);
     }
-    let bit = 1u64 << (row % 64);
     if on {
-        words[w] |= bit;
+        words[w] |= bits;
     } else {
-        words[w] &= !bit;
+        words[w] &= !bits;
     }
 }
 
@@ -166,22 +170,7 @@ impl MemberBits {
     #[inline]
     pub(super) fn set_staged_word(&mut self, cohort: CohortId, w: usize, bits: u64, staged: bool) {
         if let Some(Some(pair)) = self.cohorts.get_mut(cohort.index()) {
-            if pair.staged.len() <= w {
-                pair.staged.resize(w + 1, 0);
-            }
-            if staged {
-                pair.staged[w] |= bits;
-            } else {
-                pair.staged[w] &= !bits;
-            }
-        }
-    }
-
-    /// The present member at `row` of `cohort` became staged (or unstaged).
-    #[inline]
-    pub(super) fn set_staged(&mut self, cohort: CohortId, row: usize, staged: bool) {
-        if let Some(Some(pair)) = self.cohorts.get_mut(cohort.index()) {
-            set(&mut pair.staged, row, staged);
+            set_word(&mut pair.staged, w, bits, staged);
         }
     }
 }
@@ -207,7 +196,7 @@ mod tests {
         assert!(!b.eligible(4000, true), "rows past the end are not members");
         bits.member(CohortId(1), 1, false, false);
         bits.member(CohortId(1), 640, true, true);
-        bits.set_staged(CohortId(1), 4, true);
+        bits.set_staged_word(CohortId(1), 0, 1 << 4, true);
         let b = bits
             .get_or_build(CohortId(1), &column, &present, &staged)
             .unwrap();
