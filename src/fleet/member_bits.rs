@@ -86,8 +86,9 @@ impl<'a> CohortBits<'a> {
     }
 }
 
+/// Sets (`on`) or clears bit `row % 64` of word `row / 64`, growing `words` to hold it.
 #[inline]
-fn set(words: &mut Vec<u64>, row: usize, on: bool) {
+pub(super) fn set(words: &mut Vec<u64>, row: usize, on: bool) {
     set_word(words, row / 64, 1u64 << (row % 64), on);
 }
 

@@ -334,9 +334,8 @@ impl Fleet {
             return;
         }
         let i = idx.index();
-        let keyed = unpack_key(self.project_key[i]).is_some()
-            || unpack_override(self.release_override[i]).is_some();
-        let report = keyed.then(|| self.report(idx));
+        let report =
+            is_keyed(self.project_key[i], self.release_override[i]).then(|| self.report(idx));
         if let Some(log) = &mut self.changes {
             log.devices.push(idx.0);
             if let Some(report) = report {
@@ -633,12 +632,8 @@ impl Fleet {
         let i = idx.index();
         self.release_override[i] = pack_override(release);
         if let Some(keyed) = &mut self.keyed {
-            let bit = 1u64 << (i % 64);
-            if self.project_key[i] != NO_KEY || release.is_some() {
-                keyed[i / 64] |= bit;
-            } else {
-                keyed[i / 64] &= !bit;
-            }
+            let on = is_keyed(self.project_key[i], self.release_override[i]);
+            member_bits::set(keyed, i, on);
         }
     }
 
@@ -826,9 +821,17 @@ fn keyed_rows(key: &[u16], over: &[u32]) -> Vec<u64> {
     key.par_chunks(64)
         .zip(over.par_chunks(64))
         .map(|(k, o)| {
-            k.iter().zip(o).enumerate().fold(0u64, |w, (b, (&k, &o))| {
-                w | u64::from(k != NO_KEY || o != NO_OVERRIDE) << b
-            })
+            k.iter()
+                .zip(o)
+                .enumerate()
+                .fold(0u64, |w, (b, (&k, &o))| w | u64::from(is_keyed(k, o)) << b)
         })
         .collect()
+}
+
+/// Whether a row whose packed key and override cells are these has a project key or a
+/// release override: the rows whose reports the change log keeps ([`Changes`]).
+#[inline]
+fn is_keyed(key: u16, over: u32) -> bool {
+    key != NO_KEY || over != NO_OVERRIDE
 }
