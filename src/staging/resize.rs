@@ -11,21 +11,22 @@
 //!   yet flipped, so the `k` form a uniform choice. It costs about `k × rows / eligible`
 //!   random reads, nothing per untouched device: a ramp step of a few percent in a
 //!   10M-device fleet reads tens of thousands of rows, not ten million.
-//! - **One ordered pass** otherwise: draw `k` distinct positions among `0..eligible`,
-//!   in increasing order (`sample.rs`'s [`sorted_sample`](super::sample::sorted_sample),
-//!   a bitmap of the range), and walk the cohort in fleet order flipping the eligible
+//! - **One ordered pass** otherwise: draw `k` distinct positions among `0..eligible`
+//!   (`sample.rs`'s [`sample_bits`](super::sample::sample_bits), a bitmap of the range,
+//!   drawn on every thread), and walk the cohort in fleet order flipping the eligible
 //!   devices at those positions. The fleet's counts per chunk of rows say where each
 //!   position falls, so only chunks holding positions are read, each once and up to its
 //!   last position; and for the first few cohorts the walk counts the bits of the
-//!   cohort's bitsets (`fleet/member_bits.rs`), 64 rows a word, instead of reading rows.
+//!   cohort's bitsets (`fleet/member_bits.rs`), 64 rows a word, instead of reading rows,
+//!   and puts a word's chosen positions on its eligible bits in one step.
 //!
 //! Until 2026-11-30 every resize walked the cohort and sampled positions among the
 //! eligible devices, as one pass still does; probing changed which devices a seed
 //! stages for small resizes, not how many. On 2026-12-01 the pass's positions changed
-//! from rand's `sample`, sorted, to [`sorted_sample`](super::sample::sorted_sample):
-//! again other devices for a seed, the same counts (CHANGELOG.md).
+//! from rand's `sample`, sorted, to the rejection sampler that `sample_bits` runs in
+//! parallel: again other devices for a seed, the same counts (CHANGELOG.md).
 
-use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::catalog::Percent;
 use crate::fleet::{CohortBits, Fleet, COUNT_CHUNK};
@@ -62,7 +63,7 @@ pub fn resize_staged(
     fleet: &mut Fleet,
     cohort: CohortId,
     percent: Percent,
-    rng: &mut impl Rng,
+    rng: &mut ChaCha8Rng,
 ) -> usize {
     // Rollouts share the cohort's one staged set (R20): most activations find it the
     // right size already, and then touch no device.
@@ -104,7 +105,7 @@ fn eligible(fleet: &Fleet, i: usize, cohort: CohortId, grow: bool) -> bool {
     fleet.resize_eligible(i, cohort, grow)
 }
 
-fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng: &mut impl Rng) {
+fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng: &mut ChaCha8Rng) {
     // Rows are drawn ahead of their reads, and their cache lines fetched meanwhile
     // (`sample::rows_ahead`), so that the misses of a 10M-row fleet overlap. The rows
     // read, in order, and so the devices flipped, are those of drawing one at a time;
@@ -135,17 +136,17 @@ fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng:
 /// uniformly among the eligible devices in fleet order. The fleet's counts per chunk of
 /// rows say how many eligible devices each chunk holds, so the chunks where positions
 /// fall are read, in parallel, each up to its last position, and the others not at all:
-/// through the cohort's rows when the fleet keeps them (`Fleet::with_cohort_rows`),
-/// else every row of the chunk.
+/// the cohort's bitsets when it has them, else through the cohort's rows when the
+/// fleet keeps them (`Fleet::with_cohort_rows`), else every row of the chunk.
 fn flip_in_one_pass(
     fleet: &mut Fleet,
     cohort: CohortId,
     grow: bool,
     k: u64,
     eligible_count: u64,
-    rng: &mut impl Rng,
+    rng: &mut ChaCha8Rng,
 ) {
-    let positions = super::sample::sorted_sample(rng, eligible_count as usize, k as usize);
+    let ranks = super::sample::sample_bits(rng, eligible_count as usize, k as usize);
     let per_chunk: Vec<usize> = fleet
         .cohort_chunk_counts(cohort)
         .iter()
@@ -153,8 +154,9 @@ fn flip_in_one_pass(
         .collect();
     debug_assert_eq!(per_chunk.iter().sum::<usize>() as u64, eligible_count);
     let chosen = if let Some(bits) = fleet.cohort_bits(cohort) {
-        chosen_bits(bits, grow, &per_chunk, &positions)
+        chosen_bits(bits, grow, &per_chunk, &ranks)
     } else {
+        let positions = super::sample::ones(&ranks);
         fleet
             .with_cohort_rows(cohort, |view, rows| {
                 chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
@@ -184,9 +186,9 @@ fn chosen_rows(
 ) -> Vec<u32> {
     use rayon::prelude::*;
     let firsts = firsts(per_chunk);
-    (0..per_chunk.len())
+    let per_chunk_rows: Vec<Vec<u32>> = (0..per_chunk.len())
         .into_par_iter()
-        .flat_map_iter(|c| {
+        .map(|c| {
             let (first, wanted) = in_chunk(&firsts, per_chunk, positions, c);
             let rows = c * COUNT_CHUNK..((c + 1) * COUNT_CHUNK).min(n_rows);
             if wanted.is_empty() {
@@ -204,49 +206,159 @@ fn chosen_rows(
                 find(rows, first, wanted, &eligible)
             }
         })
-        .collect()
+        .collect();
+    per_chunk_rows.concat()
 }
 
-/// What [`chosen_rows`] finds, read from the cohort's bitsets: a chunk's eligible rows
-/// are counted 64 at a time, and a position is found in its word by skipping set bits.
-fn chosen_bits(
+/// What [`chosen_rows`] finds for the positions set in `ranks` (a bitmap of the
+/// eligible devices' positions), read from the cohort's bitsets: a chunk's eligible
+/// rows are counted 64 at a time, skipping the words before the next chosen position;
+/// a word holding some takes their bits of `ranks` (its `ones` positions from its
+/// first) and deposits them on its eligible bits: bit `r` of those on the word's
+/// eligible bit of rank `r`. The CPU's PDEP instruction does that in one step where
+/// it has one (BMI2), else each chosen bit is found by its rank ([`select_in_word`]).
+fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u64]) -> Vec<u32> {
+    use rayon::prelude::*;
+    let firsts = firsts(per_chunk);
+    #[cfg(target_arch = "x86_64")]
+    let bmi2 = std::arch::is_x86_feature_detected!("bmi2");
+    // Collected per chunk, then joined: collected at once from a `flat_map_iter`,
+    // through rayon's list of vectors, the rows cost about a third more.
+    let per_chunk_rows: Vec<Vec<u32>> = (0..per_chunk.len())
+        .into_par_iter()
+        .map(|c| {
+            let (first, end) = (firsts[c], firsts[c] + per_chunk[c]);
+            #[cfg(target_arch = "x86_64")]
+            if bmi2 {
+                // SAFETY: the CPU has BMI2, checked above.
+                return unsafe { chunk_picks_bmi2(bits, grow, ranks, c, first, end) };
+            }
+            // SAFETY: without BMI2's instructions.
+            unsafe { chunk_picks::<false>(bits, grow, ranks, c, first, end) }
+        })
+        .collect();
+    per_chunk_rows.concat()
+}
+
+/// [`chunk_picks`] compiled for CPUs with BMI2.
+///
+/// # Safety
+/// The CPU must have BMI2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2")]
+unsafe fn chunk_picks_bmi2(
     bits: CohortBits<'_>,
     grow: bool,
-    per_chunk: &[usize],
-    positions: &[usize],
+    ranks: &[u64],
+    c: usize,
+    first: usize,
+    end: usize,
 ) -> Vec<u32> {
-    use rayon::prelude::*;
+    // SAFETY: the caller's promise.
+    unsafe { chunk_picks::<true>(bits, grow, ranks, c, first, end) }
+}
+
+/// [`chosen_bits`] of chunk `c`, whose eligible rows hold positions `first..end`.
+///
+/// # Safety
+/// With `BMI2`, the CPU must have BMI2.
+#[inline(always)]
+unsafe fn chunk_picks<const BMI2: bool>(
+    bits: CohortBits<'_>,
+    grow: bool,
+    ranks: &[u64],
+    c: usize,
+    first: usize,
+    end: usize,
+) -> Vec<u32> {
     const WORDS: usize = COUNT_CHUNK / 64;
-    let firsts = firsts(per_chunk);
-    (0..per_chunk.len())
-        .into_par_iter()
-        .flat_map_iter(|c| {
-            let (first, wanted) = in_chunk(&firsts, per_chunk, positions, c);
-            let mut out = Vec::with_capacity(wanted.len());
-            let mut wanted = wanted.iter().peekable();
-            let mut position = first;
-            for w in c * WORDS..(c + 1) * WORDS {
-                let Some(&&want) = wanted.peek() else { break };
-                let word = bits.eligible_word(w, grow);
-                let ones = word.count_ones() as usize;
-                if want >= position + ones {
-                    position += ones;
-                    continue;
-                }
-                // Positions in this word, in order, each found by its rank.
-                while let Some(&&want) = wanted.peek() {
-                    if want >= position + ones {
-                        break;
-                    }
-                    let bit = select_in_word(word, (want - position) as u32);
-                    out.push((w * 64 + bit as usize) as u32);
-                    wanted.next();
-                }
-                position += ones;
-            }
-            out
-        })
-        .collect()
+    let mut position = first;
+    let mut want = next_one(ranks, position);
+    let mut out = Vec::new();
+    for w in c * WORDS..(c + 1) * WORDS {
+        if want >= end {
+            break;
+        }
+        let word = bits.eligible_word(w, grow);
+        let ones = word.count_ones() as usize;
+        if want >= position + ones {
+            position += ones;
+            continue;
+        }
+        let picked = bit_range(ranks, position, ones);
+        let mut rows = if BMI2 {
+            // SAFETY: the caller's promise.
+            unsafe { pdep(picked, word) }
+        } else {
+            deposit(picked, word)
+        };
+        while rows != 0 {
+            out.push((w * 64 + rows.trailing_zeros() as usize) as u32);
+            rows &= rows - 1;
+        }
+        position += ones;
+        want = next_one(ranks, position);
+    }
+    out
+}
+
+/// PDEP: bit `r` of `bits` on the set bit of rank `r` of `mask`.
+///
+/// # Safety
+/// The CPU must have BMI2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn pdep(bits: u64, mask: u64) -> u64 {
+    // SAFETY: the caller's promise.
+    unsafe { std::arch::x86_64::_pdep_u64(bits, mask) }
+}
+
+/// Stands for [`pdep`] where there is none; never called.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn pdep(bits: u64, mask: u64) -> u64 {
+    deposit(bits, mask)
+}
+
+/// What PDEP computes, one set bit of `bits` at a time.
+#[inline]
+fn deposit(bits: u64, mask: u64) -> u64 {
+    let (mut bits, mut out) = (bits, 0);
+    while bits != 0 {
+        out |= 1 << select_in_word(mask, bits.trailing_zeros());
+        bits &= bits - 1;
+    }
+    out
+}
+
+/// The first set bit of the bitmap `bits` at or after `from` (`usize::MAX` if none).
+#[inline]
+fn next_one(bits: &[u64], from: usize) -> usize {
+    let mut w = from / 64;
+    let Some(&first) = bits.get(w) else {
+        return usize::MAX;
+    };
+    let mut word = first & (u64::MAX << (from % 64));
+    while word == 0 {
+        w += 1;
+        match bits.get(w) {
+            Some(&next) => word = next,
+            None => return usize::MAX,
+        }
+    }
+    w * 64 + word.trailing_zeros() as usize
+}
+
+/// Bits `from..from + len` of the bitmap `bits` (`len` ≤ 64, and bits past the end
+/// read as clear), as the low bits of a word; the two words the range may cover are
+/// read and shifted as one, whether it crosses into the second or not.
+#[inline]
+fn bit_range(bits: &[u64], from: usize, len: usize) -> u64 {
+    let (w, shift) = (from / 64, from % 64);
+    let low = bits.get(w).copied().unwrap_or(0);
+    let high = bits.get(w + 1).copied().unwrap_or(0);
+    let pair = u128::from(low) | u128::from(high) << 64;
+    ((pair >> shift) & ((1u128 << len) - 1)) as u64
 }
 
 /// The index of the set bit of rank `r` (0 for the lowest) in `word`, which has more
@@ -422,12 +534,65 @@ mod tests {
                         view.is_present(d) && view.cohort(d) == cohort && view.staged(d) != grow
                     });
                     let bits = f.cohort_bits(cohort).expect("built");
-                    let by_bits = chosen_bits(bits, grow, &per_chunk, &positions);
+                    let mut ranks = vec![0u64; eligible.div_ceil(64)];
+                    for &p in &positions {
+                        ranks[p / 64] |= 1 << (p % 64);
+                    }
+                    let by_bits = chosen_bits(bits, grow, &per_chunk, &ranks);
                     assert_eq!(by_bits, by_pass, "cohort {c}, grow {grow}, {k} positions");
+                    let firsts = firsts(&per_chunk);
+                    let portable: Vec<u32> = (0..per_chunk.len())
+                        .flat_map(|c| {
+                            let (first, end) = (firsts[c], firsts[c] + per_chunk[c]);
+                            // SAFETY: without BMI2's instructions.
+                            unsafe { chunk_picks::<false>(bits, grow, &ranks, c, first, end) }
+                        })
+                        .collect();
+                    assert_eq!(portable, by_pass, "without PDEP");
                     assert_eq!(by_bits.len(), k);
                 }
             }
         }
+    }
+
+    /// `deposit` puts bit `r` of its bits on the set bit of rank `r` of the mask, as
+    /// PDEP does (compared with the instruction where the CPU has it).
+    #[test]
+    fn deposit_is_pdep() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for _ in 0..5000 {
+            let mask: u64 = rng.gen::<u64>() & rng.gen::<u64>();
+            let bits: u64 = rng.gen::<u64>() & ((1u128 << mask.count_ones()) - 1) as u64;
+            let by_rank = (0..64)
+                .filter(|&b| mask >> b & 1 == 1)
+                .enumerate()
+                .filter(|&(r, _)| bits >> r & 1 == 1)
+                .fold(0u64, |out, (_, b)| out | 1 << b);
+            assert_eq!(deposit(bits, mask), by_rank, "{bits:#x} on {mask:#x}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("bmi2") {
+                // SAFETY: the CPU has BMI2, checked just above.
+                assert_eq!(unsafe { pdep(bits, mask) }, by_rank);
+            }
+        }
+    }
+
+    /// Bits of any range of a bitmap, across word boundaries and past its end.
+    #[test]
+    fn bit_range_and_next_one_read_the_bitmap() {
+        let bits = [0x8000_0000_0000_0001u64, 0x3, 0];
+        assert_eq!(bit_range(&bits, 0, 1), 1);
+        assert_eq!(bit_range(&bits, 63, 3), 0b111);
+        assert_eq!(bit_range(&bits, 60, 0), 0);
+        assert_eq!(bit_range(&bits, 0, 64), bits[0]);
+        assert_eq!(bit_range(&bits, 65, 64), 1);
+        assert_eq!(bit_range(&bits, 150, 64), 0, "past the end");
+        assert_eq!(next_one(&bits, 0), 0);
+        assert_eq!(next_one(&bits, 1), 63);
+        assert_eq!(next_one(&bits, 64), 64);
+        assert_eq!(next_one(&bits, 66), usize::MAX);
+        assert_eq!(next_one(&bits, 1000), usize::MAX);
     }
 
     /// The set bit of each rank, in words of every density and at both ends.

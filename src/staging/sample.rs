@@ -10,12 +10,13 @@
 //! and the others, where a swap moved a value, in a hash map. For the other algorithms
 //! it calls rand's own.
 //!
-//! [`sorted_sample`] is what a staged resize's ordered pass uses: the same kind of
-//! choice, returned in increasing order, drawn into a bitmap of the range, with no hash
-//! map and no sort.
+//! [`sample_bits`] is what a staged resize's ordered pass draws: the same kind of
+//! choice, as a bitmap of the range, with no hash map and no sort, drawn on every
+//! thread; [`sorted_sample`] is its one-thread reference.
 
 use hashbrown::HashMap;
 use rand::{Rng, RngCore};
+use rand_chacha::ChaCha8Rng;
 
 /// Exactly `rand::seq::index::sample(rng, length, amount).into_vec()`, the same draws
 /// from `rng` included.
@@ -119,23 +120,22 @@ pub(super) fn rows_ahead<'r, R: RngCore>(
 const AHEAD: usize = 16;
 
 /// A uniformly random choice of `amount` distinct indices in `0..length`, in
-/// increasing order (`amount` is clamped to `length`).
+/// increasing order (`amount` is clamped to `length`): the plain, one-thread form of
+/// [`sample_bits`], which makes the same choice from the same draws and is what a
+/// resize runs. Kept as the reference the tests hold it to.
 ///
 /// Indices are drawn uniformly and kept when new (rejection), marked in a bitmap of
 /// the range, which is then read in order: every set of `amount` indices is equally
 /// likely, since each kept draw is uniform over the indices not yet kept. When
 /// `amount` is over half the range, the indices left out are drawn instead, so a draw
-/// is kept with probability at least one half. Costs about `amount` draws, each a bit
-/// of a bitmap of `length / 8` bytes (cache-resident for millions of candidates), and
-/// one read of the bitmap: for the shares a resize's ordered pass draws (at least a
-/// 32nd of the range), several times less than rand's `sample` and the sort after it.
+/// is kept with probability at least one half.
+#[cfg(test)]
 pub fn sorted_sample(rng: &mut impl RngCore, length: usize, amount: usize) -> Vec<usize> {
     let amount = amount.min(length);
     let left_out = amount > length / 2;
     let draws = if left_out { length - amount } else { amount };
     let mut bits = vec![0u64; length.div_ceil(64)];
     let mut kept = 0;
-    // A fleet's rows are 32-bit (`DeviceIdx`), and so are the positions among them.
     let length32 = u32::try_from(length).expect("positions among at most 2^32 rows");
     while kept < draws {
         let i = below(rng, length32) as usize;
@@ -145,19 +145,144 @@ pub fn sorted_sample(rng: &mut impl RngCore, length: usize, amount: usize) -> Ve
             kept += 1;
         }
     }
-    let mut out = Vec::with_capacity(amount);
+    if left_out {
+        invert(&mut bits, length);
+    }
+    let out = ones(&bits);
+    debug_assert_eq!(out.len(), amount);
+    out
+}
+
+/// The indices of the set bits of `bits`, in increasing order.
+pub fn ones(bits: &[u64]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(bits.iter().map(|w| w.count_ones() as usize).sum());
     for (w, &word) in bits.iter().enumerate() {
-        let mut word = if left_out { !word } else { word };
-        if w == bits.len() - 1 && length % 64 != 0 {
-            word &= (1u64 << (length % 64)) - 1;
-        }
+        let mut word = word;
         while word != 0 {
             out.push(w * 64 + word.trailing_zeros() as usize);
             word &= word - 1;
         }
     }
-    debug_assert_eq!(out.len(), amount);
     out
+}
+
+/// Flips the bits of `0..length` in `bits`, leaving those past `length` clear.
+fn invert(bits: &mut [u64], length: usize) {
+    for word in bits.iter_mut() {
+        *word = !*word;
+    }
+    if length % 64 != 0 {
+        if let Some(last) = bits.last_mut() {
+            *last &= (1u64 << (length % 64)) - 1;
+        }
+    }
+}
+
+/// A uniformly random choice of `amount` distinct indices in `0..length` (`amount`
+/// clamped to `length`), as a bitmap of the range (bit `i % 64` of word `i / 64` set
+/// for a chosen `i`; none past `length`): what a staged resize's ordered pass draws.
+/// Exactly [`sorted_sample`]'s choice, from the same words of `rng`'s stream, which it
+/// leaves where `sorted_sample` does, but drawn on every thread.
+///
+/// The rejection sampler keeps each new draw until it has kept `draws`. Whatever the
+/// next `draws - kept` draws are, every one of them is made (each keeps at most one
+/// index), so they can be drawn as one batch and marked in any order (marking is
+/// idempotent, and the number of new indices does not depend on the order); batches
+/// repeat until `draws` are kept, and the small ones at the end are drawn one by one.
+/// A batch is parallel twice over: ChaCha's words are a pure function of their place
+/// in the stream, and [`below`] accepts or redraws each word on its own, so ranges of
+/// words are drawn on separate threads; and the values are marked by ranges of the
+/// bitmap (`PART_BITS`), each on one thread, in cache, where one thread marked
+/// values all over a bitmap of up to a few megabytes. The cost is about `amount`
+/// draws, at most half the range, over the threads.
+pub fn sample_bits(rng: &mut ChaCha8Rng, length: usize, amount: usize) -> Vec<u64> {
+    let amount = amount.min(length);
+    let left_out = amount > length / 2;
+    let draws = if left_out { length - amount } else { amount };
+    let mut bits = vec![0u64; length.div_ceil(64)];
+    // A fleet's rows are 32-bit (`DeviceIdx`), and so are the positions among them.
+    let length32 = u32::try_from(length).expect("positions among at most 2^32 rows");
+    let mut kept = 0;
+    while draws - kept >= BATCH_MIN {
+        kept += draw_batch(rng, length32, draws - kept, &mut bits);
+    }
+    while kept < draws {
+        let i = below(rng, length32) as usize;
+        let (w, bit) = (i / 64, 1u64 << (i % 64));
+        if bits[w] & bit == 0 {
+            bits[w] |= bit;
+            kept += 1;
+        }
+    }
+    if left_out {
+        invert(&mut bits, length);
+    }
+    bits
+}
+
+/// Batches of fewer draws than this are drawn one by one: their threads' start-up
+/// would cost about what they save.
+const BATCH_MIN: usize = 1 << 15;
+
+/// The words of the stream a thread of a batch draws.
+const SEGMENT: usize = 1 << 16;
+
+/// The bits of the range a thread of a batch marks: 128 KB of bitmap, which stays in
+/// the core's cache while its values are marked.
+const PART_BITS: usize = 1 << 20;
+
+/// Makes the next `count` draws of [`below`]`(rng, n)` and marks them in `bits`;
+/// returns how many were new. `rng` is left after the last word drawn, as `count`
+/// calls of `below` leave it.
+fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> usize {
+    use rayon::prelude::*;
+    let start = rng.get_word_pos();
+    // `below`'s test: a word is redrawn when the low half of its product falls in the
+    // biased zone, whatever came before it.
+    let threshold = n.wrapping_neg() % n;
+    let parts = bits.len().div_ceil(PART_BITS / 64);
+    let view: &ChaCha8Rng = rng;
+    // Per range of `count` words: the values accepted, by the part of the bitmap
+    // they fall in.
+    let segments: Vec<Vec<Vec<u32>>> = (0..count.div_ceil(SEGMENT))
+        .into_par_iter()
+        .map(|s| {
+            let words = SEGMENT.min(count - s * SEGMENT);
+            let mut r = view.clone();
+            r.set_word_pos(start + (s * SEGMENT) as u128);
+            let mut out: Vec<Vec<u32>> = (0..parts)
+                .map(|_| Vec::with_capacity(words / parts + words / 64))
+                .collect();
+            for _ in 0..words {
+                let m = u64::from(r.next_u32()) * u64::from(n);
+                if m as u32 >= threshold {
+                    let v = (m >> 32) as u32;
+                    out[v as usize / PART_BITS].push(v);
+                }
+            }
+            out
+        })
+        .collect();
+    let accepted: usize = segments.iter().flatten().map(Vec::len).sum();
+    // The words redrawn leave that many draws to make, past the batch's words.
+    rng.set_word_pos(start + count as u128);
+    let extra: Vec<u32> = (accepted..count).map(|_| below(rng, n)).collect();
+    bits.par_chunks_mut(PART_BITS / 64)
+        .enumerate()
+        .map(|(p, part)| {
+            let base = p * PART_BITS;
+            let mut new = 0;
+            let in_part = segments.iter().flat_map(|s| &s[p]);
+            let extra = extra.iter().filter(|&&v| v as usize / PART_BITS == p);
+            for &v in in_part.chain(extra) {
+                let i = v as usize - base;
+                let (w, bit) = (i / 64, 1u64 << (i % 64));
+                new += usize::from(part[w] & bit == 0);
+                part[w] |= bit;
+            }
+            new
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -234,6 +359,50 @@ mod tests {
             vec![0, 1, 2, 3, 4],
             "clamped"
         );
+    }
+
+    /// The bitmap drawn on every thread is the one-thread sampler's choice, and leaves
+    /// the stream where it does: small amounts (drawn one by one), batches, the
+    /// indices left out, ranges of several parts of the bitmap, and draws that
+    /// `below` redraws (counted, so the case is known to be exercised).
+    #[test]
+    fn sample_bits_equals_sorted_sample() {
+        let mut redrawn = 0;
+        for (length, amount) in [
+            (0, 0),
+            (1, 1),
+            (100, 30),
+            (100, 70),
+            (70_000, 40_000),
+            (200_000, 50_000),
+            (200_000, 190_000),
+            (2_500_000, 2_000_000),
+            (3_000_000, 1_000_000),
+            (5_000_000, 100_000),
+        ] {
+            for seed in 0..2 {
+                let mut a = ChaCha8Rng::seed_from_u64(seed);
+                a.set_stream(7);
+                let mut b = a.clone();
+                let start = a.get_word_pos();
+                let want = sorted_sample(&mut a, length, amount);
+                let got = sample_bits(&mut b, length, amount);
+                assert_eq!(got.len(), length.div_ceil(64));
+                assert_eq!(ones(&got), want, "length {length}, amount {amount}");
+                assert_eq!(a.get_word_pos(), b.get_word_pos(), "same words drawn");
+                assert_eq!(a.next_u32(), b.next_u32());
+                if length > 0 {
+                    let n = length as u32;
+                    let threshold = n.wrapping_neg() % n;
+                    let mut r = ChaCha8Rng::seed_from_u64(seed);
+                    r.set_stream(7);
+                    redrawn += (start..b.get_word_pos() - 1)
+                        .filter(|_| ((u64::from(r.next_u32()) * u64::from(n)) as u32) < threshold)
+                        .count();
+                }
+            }
+        }
+        assert!(redrawn > 0, "some words redrawn");
     }
 
     /// Every index equally likely, drawing a small share and (through the indices left
