@@ -220,7 +220,7 @@ fn resolve_pass_10m(c: &mut Criterion) {
         started.elapsed()
     );
     println!(
-        "resolve_pass_10m: the fast path reads {} bytes per device of fleet columns and writes a {}-byte packed decision ({} bytes unpacked)",
+        "resolve_pass_10m: the fast path reads {:.3} bytes per device of fleet columns and writes a {}-byte packed decision ({} bytes unpacked)",
         column_bytes_per_device(&fleet),
         std::mem::size_of::<PackedDecision>(),
         std::mem::size_of::<Decision>()

@@ -123,8 +123,8 @@ impl ClassSpace {
         for (x, h) in out.iter_mut().zip(&cols.hardware[rows.clone()]) {
             *x = (*x + u32::from(h.0)) * 2;
         }
-        for (x, &s) in out.iter_mut().zip(&cols.staged[rows.clone()]) {
-            *x = (*x + u32::from(s)) * overrides;
+        for (x, i) in out.iter_mut().zip(rows.clone()) {
+            *x = (*x + u32::from(cols.staged.get(i))) * overrides;
         }
         for (x, &o) in out.iter_mut().zip(&cols.release_override[rows]) {
             *x += o;

@@ -25,6 +25,35 @@ pub(crate) fn row_runs<'r, 'c, T>(
     runs
 }
 
+/// `rows` (increasing) in runs of about `len` rows, each with the words of a bitset
+/// column (row `i` is bit `i % 64` of word `i / 64`) from the end of the run before to
+/// its own last row's, and that part's first word. A word is never split between two
+/// runs: a run takes every row of its last row's word. Row `i` of a run is bit
+/// `i % 64` of `slice[i / 64 - first]`.
+pub(crate) fn word_runs<'r, 'c>(
+    rows: &'r [u32],
+    words: &'c mut [u64],
+    len: usize,
+) -> Vec<(&'r [u32], &'c mut [u64], usize)> {
+    debug_assert!(rows.windows(2).all(|w| w[0] < w[1]), "rows increasing");
+    let mut runs = Vec::with_capacity(rows.len().div_ceil(len.max(1)));
+    let mut rest = words;
+    let (mut first, mut start) = (0usize, 0usize);
+    while start < rows.len() {
+        let mut end = (start + len.max(1)).min(rows.len());
+        let last = rows[end - 1] as usize / 64;
+        while end < rows.len() && rows[end] as usize / 64 == last {
+            end += 1;
+        }
+        let (mine, after) = std::mem::take(&mut rest).split_at_mut(last + 1 - first);
+        runs.push((&rows[start..end], mine, first));
+        rest = after;
+        first = last + 1;
+        start = end;
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +70,28 @@ mod tests {
             }
         }
         let marked: Vec<u32> = (0..20).filter(|&i| column[i as usize] == i + 100).collect();
+        assert_eq!(marked, rows);
+    }
+
+    #[test]
+    fn word_runs_keep_each_word_in_one_run() {
+        let mut words = vec![0u64; 5];
+        let rows = [0, 3, 63, 64, 65, 130, 200, 250, 319];
+        let runs = word_runs(&rows, &mut words, 2);
+        let cut: Vec<&[u32]> = runs.iter().map(|(run, _, _)| *run).collect();
+        assert_eq!(
+            cut,
+            [&[0, 3, 63][..], &[64, 65], &[130, 200, 250], &[319]],
+            "a run ends with its last row's word"
+        );
+        for (run, slice, first) in runs {
+            for &i in run {
+                slice[i as usize / 64 - first] |= 1 << (i % 64);
+            }
+        }
+        let marked: Vec<u32> = (0..320)
+            .filter(|&i| words[i as usize / 64] >> (i % 64) & 1 != 0)
+            .collect();
         assert_eq!(marked, rows);
     }
 }

@@ -241,8 +241,8 @@ impl Fleet {
             Some(keys) => extend_map(&mut self.project_key, &keys, |&k| pack_key(k)),
         }
         match columns.staged {
-            None => fill_zeroed(&mut self.staged, n),
-            Some(staged) => append(&mut self.staged, staged),
+            None => self.staged.extend_clear(n),
+            Some(staged) => self.staged.extend_from_bools(&staged),
         }
         match columns.release_override {
             None => fill_zeroed(&mut self.release_override, n),

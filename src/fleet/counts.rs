@@ -7,6 +7,7 @@
 //! bitsets of the cohorts that have them (`member_bits.rs`), which change exactly when
 //! these counts do.
 
+use super::flag_column::Flags;
 use super::member_bits::MemberBits;
 use crate::ids::CohortId;
 
@@ -31,17 +32,18 @@ impl Counts {
     /// a sequential pass would be a tenth of `otasim matrix` on it). Equal to adding
     /// every present row one by one, as [`Counts::add`] does: cohorts past the last one
     /// with a member, and chunks past a cohort's last member, are not listed.
-    pub(super) fn build(cohort: &[CohortId], present: &[bool], staged: &[bool]) -> Counts {
+    pub(super) fn build(cohort: &[CohortId], present: &[bool], staged: Flags<'_>) -> Counts {
         use rayon::prelude::*;
         // Per chunk: per cohort (up to the chunk's highest), members and staged ones.
         let per_chunk: Vec<Vec<[u32; 2]>> = cohort
             .par_chunks(CHUNK)
             .zip(present.par_chunks(CHUNK))
-            .zip(staged.par_chunks(CHUNK))
-            .map(|((cohort, present), staged)| {
+            .enumerate()
+            .map(|(j, (cohort, present))| {
                 let mut c: Vec<[u32; 2]> = Vec::new();
-                for ((&k, &p), &s) in cohort.iter().zip(present).zip(staged) {
+                for (r, (&k, &p)) in cohort.iter().zip(present).enumerate() {
                     if p {
+                        let s = staged.get(j * CHUNK + r);
                         let k = k.index();
                         if c.len() <= k {
                             c.resize(k + 1, [0, 0]);
@@ -120,6 +122,18 @@ impl Counts {
         *c = c.wrapping_add_signed(delta as i32);
     }
 
+    /// `n` present members of `cohort` in chunk `chunk` became staged (or unstaged),
+    /// their bits already flipped (through [`MemberBits::staged_words_mut`]): the
+    /// counts' share of [`Counts::set_staged_word`].
+    pub(super) fn add_staged(&mut self, cohort: CohortId, chunk: usize, n: u32, staged: bool) {
+        let delta = if staged { i64::from(n) } else { -i64::from(n) };
+        let k = cohort.index();
+        let t = &mut self.totals[k][1];
+        *t = t.wrapping_add_signed(delta);
+        let c = &mut self.chunks[k][chunk][1];
+        *c = c.wrapping_add_signed(delta as i32);
+    }
+
     /// `cohort`'s present members and staged members.
     pub(super) fn totals(&self, cohort: CohortId) -> (u64, u64) {
         self.totals
@@ -159,7 +173,8 @@ mod tests {
                 .map(|c| c.0 + 1 != cohorts.max(2) && rng.gen_bool(0.9))
                 .collect();
             let staged: Vec<bool> = (0..rows).map(|_| rng.gen_bool(0.3)).collect();
-            let built = Counts::build(&cohort, &present, &staged);
+            let flags = super::super::flag_column::FlagColumn::from_bools(&staged);
+            let built = Counts::build(&cohort, &present, flags.view());
             let mut added = Counts::default();
             for i in 0..rows {
                 if present[i] {

@@ -10,6 +10,7 @@
 //! cohort, so only the first [`MAX_COHORTS`] cohorts that ask get them; others keep the
 //! pass, which chooses the same devices.
 
+use super::flag_column::Flags;
 use crate::ids::CohortId;
 
 /// Most cohorts given bitsets: at most 2 × 8 bits (2 bytes) a device.
@@ -113,7 +114,7 @@ impl MemberBits {
         cohort: CohortId,
         column: &[CohortId],
         present: &[bool],
-        staged: &[bool],
+        staged: Flags<'_>,
     ) -> Option<CohortBits<'_>> {
         use rayon::prelude::*;
         let k = cohort.index();
@@ -132,7 +133,7 @@ impl MemberBits {
                     let bit = 1u64 << (i - rows.start);
                     (
                         m | if member { bit } else { 0 },
-                        s | if member && staged[i] { bit } else { 0 },
+                        s | if member && staged.get(i) { bit } else { 0 },
                     )
                 })
             };
@@ -166,6 +167,20 @@ impl MemberBits {
         }
     }
 
+    /// `cohort`'s staged bitset, at least `words` words long, to flip its members'
+    /// bits in place (by disjoint runs of words, in parallel); `None` if not built.
+    pub(super) fn staged_words_mut(
+        &mut self,
+        cohort: CohortId,
+        words: usize,
+    ) -> Option<&mut [u64]> {
+        let pair = self.cohorts.get_mut(cohort.index())?.as_mut()?;
+        if pair.staged.len() < words {
+            pair.staged.resize(words, 0);
+        }
+        Some(&mut pair.staged)
+    }
+
     /// The present members of `cohort` at the set bits of `bits` in word `w` became
     /// staged (or unstaged).
     #[inline]
@@ -184,10 +199,12 @@ mod tests {
     fn built_bits_follow_the_columns_and_later_changes() {
         let column: Vec<CohortId> = (0..300).map(|i| CohortId((i % 3) as u16)).collect();
         let present: Vec<bool> = (0..300).map(|i| i % 7 != 0).collect();
-        let staged: Vec<bool> = (0..300).map(|i| i % 5 == 0).collect();
+        let staged = super::super::flag_column::FlagColumn::from_bools(
+            &(0..300).map(|i| i % 5 == 0).collect::<Vec<bool>>(),
+        );
         let mut bits = MemberBits::default();
         let b = bits
-            .get_or_build(CohortId(1), &column, &present, &staged)
+            .get_or_build(CohortId(1), &column, &present, staged.view())
             .unwrap();
         for i in 0..300 {
             let member = i % 3 == 1 && i % 7 != 0;
@@ -199,7 +216,7 @@ mod tests {
         bits.member(CohortId(1), 640, true, true);
         bits.set_staged_word(CohortId(1), 0, 1 << 4, true);
         let b = bits
-            .get_or_build(CohortId(1), &column, &present, &staged)
+            .get_or_build(CohortId(1), &column, &present, staged.view())
             .unwrap();
         assert!(!b.eligible(1, true) && !b.eligible(1, false));
         assert!(b.eligible(640, false) && b.eligible(4, false));
@@ -210,16 +227,17 @@ mod tests {
         let n = MAX_COHORTS + 2;
         let column: Vec<CohortId> = (0..n).map(|i| CohortId(i as u16)).collect();
         let flags = vec![true; n];
+        let staged = super::super::flag_column::FlagColumn::from_bools(&flags);
         let mut bits = MemberBits::default();
         for c in 0..n {
             let got = bits
-                .get_or_build(CohortId(c as u16), &column, &flags, &flags)
+                .get_or_build(CohortId(c as u16), &column, &flags, staged.view())
                 .is_some();
             assert_eq!(got, c < MAX_COHORTS, "cohort {c}");
         }
         // A cohort that has bits keeps them.
         assert!(bits
-            .get_or_build(CohortId(0), &column, &flags, &flags)
+            .get_or_build(CohortId(0), &column, &flags, staged.view())
             .is_some());
     }
 }

@@ -11,6 +11,7 @@
 mod bulk;
 mod cohort_rows;
 mod counts;
+mod flag_column;
 mod hash;
 mod id_store;
 mod ids;
@@ -28,6 +29,7 @@ pub use ids::UnreadIds;
 pub(crate) use ids::{Digits, Synthetic};
 
 pub use counts::CHUNK as COUNT_CHUNK;
+pub use flag_column::Flags;
 use ids::Ids;
 pub use member_bits::CohortBits;
 pub use packing::Columns;
@@ -103,7 +105,8 @@ impl Changes {
 /// All devices, column by column; a device is its row index ([`DeviceIdx`]).
 ///
 /// Optional fields are packed with sentinels (not `Option`) so that the hot columns
-/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 1 + 4 + 4 + 1 = 23 bytes per device, plus the id.
+/// stay small: 2 + 2 + 4 + 2 + 2 + 1 + 4 + 4 + 1 = 22 bytes per device, and one bit
+/// (the staged flag, `flag_column.rs`), plus the id.
 #[derive(Clone, Default)]
 pub struct Fleet {
     ids: Ids,
@@ -113,7 +116,8 @@ pub struct Fleet {
     version: Vec<VersionId>,
     cohort: Vec<CohortId>,
     project_key: Vec<u16>,
-    staged: Vec<bool>,
+    /// One bit a device (`flag_column.rs`).
+    staged: flag_column::FlagColumn,
     release_override: Vec<u32>,
     last_seen: Vec<i32>,
     profile: Vec<u8>,
@@ -228,7 +232,7 @@ impl Fleet {
         self.logged(idx);
         let i = idx.index();
         if self.present[i] != present {
-            let (cohort, staged) = (self.cohort[i], self.staged[i]);
+            let (cohort, staged) = (self.cohort[i], self.staged.get(i));
             self.count(cohort, i, true, staged, if present { 1 } else { -1 });
         }
         self.present[i] = present;
@@ -246,8 +250,9 @@ impl Fleet {
     }
 
     fn counts(&mut self) -> &counts::Counts {
-        self.counts
-            .get_or_insert_with(|| counts::Counts::build(&self.cohort, &self.present, &self.staged))
+        self.counts.get_or_insert_with(|| {
+            counts::Counts::build(&self.cohort, &self.present, self.staged.view())
+        })
     }
 
     /// `cohort`'s present members and, of those, the staged ones (R19's N and the
@@ -271,7 +276,7 @@ impl Fleet {
         let counts = self.counts.as_mut().expect("counted above");
         counts
             .bits
-            .get_or_build(cohort, &self.cohort, &self.present, &self.staged)
+            .get_or_build(cohort, &self.cohort, &self.present, self.staged.view())
     }
 
     /// Brings the kept counts up to date with rows `first..` just added in bulk.
@@ -283,7 +288,7 @@ impl Fleet {
             return;
         }
         for i in first..self.cohort.len() {
-            let (c, p, s) = (self.cohort[i], self.present[i], self.staged[i]);
+            let (c, p, s) = (self.cohort[i], self.present[i], self.staged.get(i));
             self.count(c, i, p, s, 1);
         }
     }
@@ -364,7 +369,7 @@ impl Fleet {
             version: &[],
             cohort: &self.cohort,
             project_key: &self.project_key,
-            staged: &self.staged,
+            staged: self.staged.view(),
             release_override: &self.release_override,
         };
         (columns, &mut self.version)
@@ -378,7 +383,7 @@ impl Fleet {
             version: &self.version,
             cohort: &self.cohort,
             project_key: &self.project_key,
-            staged: &self.staged,
+            staged: self.staged.view(),
             release_override: &self.release_override,
         }
     }
@@ -411,7 +416,7 @@ impl Fleet {
 
     /// A device's staged flag (R10).
     pub fn staged(&self, idx: DeviceIdx) -> bool {
-        self.staged[idx.index()]
+        self.staged.get(idx.index())
     }
 
     /// A device's release override (R12).
@@ -450,7 +455,7 @@ impl Fleet {
     pub(crate) fn resize_eligible(&self, i: usize, cohort: CohortId, grow: bool) -> bool {
         match self.bits_if_built(cohort) {
             Some(bits) => bits.eligible(i, grow),
-            None => self.present[i] && self.cohort[i] == cohort && self.staged[i] != grow,
+            None => self.present[i] && self.cohort[i] == cohort && self.staged.get(i) != grow,
         }
     }
 
@@ -471,7 +476,7 @@ impl Fleet {
         }
         crate::prefetch::prefetch(self.present.as_ptr().wrapping_add(i));
         crate::prefetch::prefetch(self.cohort.as_ptr().wrapping_add(i));
-        crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
+        self.staged.prefetch(i);
     }
 
     /// Hints the CPU to bring row `i`'s hardware and software version into cache, as
@@ -494,7 +499,7 @@ impl Fleet {
         use crate::prefetch::prefetch;
         prefetch(self.present.as_ptr().wrapping_add(i));
         prefetch(self.cohort.as_ptr().wrapping_add(i));
-        prefetch(self.staged.as_ptr().wrapping_add(i));
+        self.staged.prefetch(i);
         prefetch(self.hardware.as_ptr().wrapping_add(i));
         prefetch(self.version.as_ptr().wrapping_add(i));
     }
@@ -503,19 +508,19 @@ impl Fleet {
     /// results.
     #[inline]
     pub(crate) fn prefetch_staged(&self, i: usize) {
-        crate::prefetch::prefetch(self.staged.as_ptr().wrapping_add(i));
+        self.staged.prefetch(i);
     }
 
     /// Sets a device's staged flag.
     pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
         self.logged_staged(idx);
         let i = idx.index();
-        if self.staged[i] != staged && self.present[i] {
+        if self.staged.get(i) != staged && self.present[i] {
             if let Some(counts) = &mut self.counts {
                 counts.set_staged(self.cohort[i], i, staged);
             }
         }
-        self.staged[i] = staged;
+        self.staged.set(i, staged);
     }
 
     /// Sets the staged flag of `rows` (increasing, each once) to `staged`: what
@@ -538,7 +543,7 @@ impl Fleet {
         debug_assert!(
             rows.iter().all(|&i| {
                 let i = i as usize;
-                self.present[i] && self.cohort[i] == cohort && self.staged[i] != staged
+                self.present[i] && self.cohort[i] == cohort && self.staged.get(i) != staged
             }),
             "flipped rows are present members of the cohort with the other flag"
         );
@@ -555,60 +560,92 @@ impl Fleet {
         if logging && self.keyed.is_none() {
             self.keyed = Some(keyed_rows(&self.project_key, &self.release_override));
         }
-        // Each run of rows with the flags it covers.
-        let parts = crate::row_runs::row_runs(rows, &mut self.staged, RUN);
+        // Each run of rows with the words of flags it covers.
+        let parts = crate::row_runs::word_runs(rows, self.staged.words_mut(), RUN);
+        let words = self.present.len().div_ceil(64);
+        // The members' own staged bitset, cut as the flags are: a resize's runs flip
+        // their bits there too, in parallel, and hand back counts per chunk only.
+        let mut rest = match (members, &mut self.counts) {
+            (Some(c), Some(counts)) => counts.bits.staged_words_mut(c, words),
+            _ => None,
+        };
+        let parts: Vec<_> = parts
+            .into_iter()
+            .map(|(run, flags, base)| {
+                // The runs' words follow one another from word 0.
+                let mine = rest.take().map(|words| {
+                    let (mine, after) = words.split_at_mut(flags.len());
+                    rest = Some(after);
+                    mine
+                });
+                (run, flags, base, mine)
+            })
+            .collect();
         let keyed = self.keyed.as_deref().filter(|_| logging);
         let (present, cohort) = (&self.present, &self.cohort);
         // Per run: per bitset word and cohort, the bits of the rows whose counted flag
-        // changes (a word and cohort may come again after another cohort's rows); the
-        // keyed rows' old flags.
-        type Run = (Vec<(u32, CohortId, u64)>, Vec<(u32, bool)>);
+        // changes (a word and cohort may come again after another cohort's rows), or
+        // for members, the rows flipped per chunk; the keyed rows' old flags.
+        type Run = (Vec<(u32, CohortId, u64)>, Vec<(u32, u32)>, Vec<(u32, bool)>);
         let results: Vec<Run> = parts
             .into_par_iter()
-            .map(|(run, flags, base)| {
-                let (mut changed, mut was) = (Vec::<(u32, CohortId, u64)>::new(), Vec::new());
-                // Rows closer than a cache line's worth of flags apart read every line
-                // in order, which the hardware fetches ahead by itself; rows further
-                // apart are each a miss of their own, fetched `AHEAD` rows early so that
-                // they overlap.
-                let span = run.last().map_or(0, |&l| l as usize + 1 - base);
-                let scattered = span >= 64 * run.len();
+            .map(|(run, flags, base, mut mine)| {
+                let mut changed = Vec::<(u32, CohortId, u64)>::new();
+                let (mut per_chunk, mut was) = (Vec::<(u32, u32)>::new(), Vec::new());
+                // The flags are bits, mostly in cache; any rows' presence and cohort,
+                // when they are read, are a miss each where rows are further apart
+                // than a cache line's worth, fetched `AHEAD` rows early so that they
+                // overlap.
+                let span = run.last().map_or(0, |&l| l as usize + 1 - 64 * base);
+                let scattered = members.is_none() && span >= 64 * run.len();
                 for (n, &i) in run.iter().enumerate() {
                     if scattered {
                         if let Some(&a) = run.get(n + AHEAD) {
-                            let a = a as usize;
-                            prefetch(flags.as_ptr().wrapping_add(a - base));
-                            if members.is_none() {
-                                prefetch(present.as_ptr().wrapping_add(a));
-                                prefetch(cohort.as_ptr().wrapping_add(a));
-                            }
+                            prefetch(present.as_ptr().wrapping_add(a as usize));
+                            prefetch(cohort.as_ptr().wrapping_add(a as usize));
                         }
                     }
                     let i = i as usize;
-                    let flag = &mut flags[i - base];
-                    if keyed.is_some_and(|k| k[i / 64] >> (i % 64) & 1 != 0) {
-                        was.push((i as u32, *flag));
+                    let (w, bit) = (i / 64, 1u64 << (i % 64));
+                    let word = &mut flags[w - base];
+                    let flag = *word & bit != 0;
+                    if keyed.is_some_and(|k| k[w] & bit != 0) {
+                        was.push((i as u32, flag));
                     }
-                    let counted = match members {
-                        Some(c) => Some(c),
-                        None => (*flag != staged && present[i]).then(|| cohort[i]),
-                    };
-                    if let Some(c) = counted {
-                        let (w, bit) = ((i / 64) as u32, 1u64 << (i % 64));
-                        match changed.last_mut() {
-                            Some((lw, lc, bits)) if *lw == w && *lc == c => *bits |= bit,
-                            _ => changed.push((w, c, bit)),
+                    if let Some(mine) = &mut mine {
+                        set_bit(&mut mine[w - base], bit, staged);
+                        let chunk = (i / COUNT_CHUNK) as u32;
+                        match per_chunk.last_mut() {
+                            Some((c, n)) if *c == chunk => *n += 1,
+                            _ => per_chunk.push((chunk, 1)),
+                        }
+                    } else {
+                        let counted = match members {
+                            Some(c) => Some(c),
+                            None => (flag != staged && present[i]).then(|| cohort[i]),
+                        };
+                        if let Some(c) = counted {
+                            let w = w as u32;
+                            match changed.last_mut() {
+                                Some((lw, lc, bits)) if *lw == w && *lc == c => *bits |= bit,
+                                _ => changed.push((w, c, bit)),
+                            }
                         }
                     }
-                    *flag = staged;
+                    set_bit(word, bit, staged);
                 }
-                (changed, was)
+                (changed, per_chunk, was)
             })
             .collect();
-        for (changed, was) in results {
+        for (changed, per_chunk, was) in results {
             if let Some(counts) = &mut self.counts {
                 for (w, c, bits) in changed {
                     counts.set_staged_word(c, w as usize, bits, staged);
+                }
+                if let Some(c) = members {
+                    for (chunk, n) in per_chunk {
+                        counts.add_staged(c, chunk as usize, n, staged);
+                    }
                 }
             }
             for (i, was) in was {
@@ -685,7 +722,7 @@ impl Fleet {
         use rayon::prelude::*;
         if self.cohort_bits(cohort).is_none() {
             return self.members_where(cohort, |f, i| {
-                staged.is_none_or(|s| f.staged[i] == s) && keep(f, i)
+                staged.is_none_or(|s| f.staged.get(i) == s) && keep(f, i)
             });
         }
         let fleet: &Fleet = self;
@@ -741,7 +778,7 @@ impl Fleet {
             let fleet: &Fleet = self;
             return fleet
                 .members(cohort)
-                .filter(|d| staged.is_none_or(|s| fleet.staged[d.index()] == s))
+                .filter(|d| staged.is_none_or(|s| fleet.staged.get(d.index()) == s))
                 .filter(|d| keep(fleet, d.index()))
                 .take(limit)
                 .collect();
@@ -783,11 +820,11 @@ impl Fleet {
         let i = idx.index();
         if self.cohort[i] != cohort {
             self.logged(idx);
-            let (old, present, staged) = (self.cohort[i], self.present[i], self.staged[i]);
+            let (old, present, staged) = (self.cohort[i], self.present[i], self.staged.get(i));
             self.count(old, i, present, staged, -1);
             self.count(cohort, i, present, false, 1);
             self.cohort[i] = cohort;
-            self.staged[i] = false;
+            self.staged.set(i, false);
             let rows = self.cohort.len();
             if let Some(lists) = &mut self.cohort_rows {
                 if !lists.moved(i as u32, old, cohort, rows) {
@@ -827,6 +864,16 @@ fn keyed_rows(key: &[u16], over: &[u32]) -> Vec<u64> {
                 .fold(0u64, |w, (b, (&k, &o))| w | u64::from(is_keyed(k, o)) << b)
         })
         .collect()
+}
+
+/// Sets (`on`) or clears the bits `bit` of `word`.
+#[inline]
+fn set_bit(word: &mut u64, bit: u64, on: bool) {
+    if on {
+        *word |= bit;
+    } else {
+        *word &= !bit;
+    }
 }
 
 /// Whether a row whose packed key and override cells are these has a project key or a

@@ -34,8 +34,8 @@ pub struct Columns<'a> {
     pub cohort: &'a [CohortId],
     /// Project key per device: 0 for none, key `k` as `k + 1` (`unpack_key`).
     pub project_key: &'a [u16],
-    /// Staged flag per device.
-    pub staged: &'a [bool],
+    /// Staged flag per device, one bit a device.
+    pub staged: super::Flags<'a>,
     /// Release override per device: 0 for none, release `r` as `r + 1`
     /// (`unpack_override`).
     pub release_override: &'a [u32],
@@ -76,7 +76,7 @@ impl<'a> Columns<'a> {
             hardware: &self.hardware[start..end],
             cohort: &self.cohort[start..end],
             project_key: &self.project_key[start..end],
-            staged: &self.staged[start..end],
+            staged: self.staged.range(start, end),
             release_override: &self.release_override[start..end],
         }
     }
@@ -96,7 +96,7 @@ impl<'a> Columns<'a> {
             hardware: self.hardware[i],
             project_key: unpack_key(self.project_key[i]),
             cohort: self.cohort[i],
-            staged: self.staged[i],
+            staged: self.staged.get(i),
             release_override: unpack_override(self.release_override[i]),
         }
     }

@@ -533,18 +533,18 @@ impl DecisionTable {
 }
 
 /// The number of bytes per device that the bulk passes read from the fleet's columns
-/// (the decisions they write not included).
-pub fn column_bytes_per_device(fleet: &Fleet) -> usize {
+/// (the decisions they write not included); the staged flag is one bit a device.
+pub fn column_bytes_per_device(fleet: &Fleet) -> f64 {
     fn width<T>(_: &[T]) -> usize {
         std::mem::size_of::<T>()
     }
     let c = fleet.columns();
-    width(c.version)
+    let bytes = width(c.version)
         + width(c.hardware)
         + width(c.cohort)
         + width(c.project_key)
-        + width(c.staged)
-        + width(c.release_override)
+        + width(c.release_override);
+    bytes as f64 + 1.0 / 8.0
 }
 
 /// R12, exactly as [`reference::resolve`] decides for a device with an override: the
@@ -623,7 +623,7 @@ fn fields(columns: &Columns<'_>, i: usize) -> DeviceFields {
         hardware: columns.hardware[i],
         cohort: columns.cohort[i],
         project_key: crate::fleet::unpack_key(columns.project_key[i]),
-        staged: columns.staged[i],
+        staged: columns.staged.get(i),
         release_override: crate::fleet::unpack_override(columns.release_override[i]),
     }
 }

@@ -45,7 +45,7 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write) -> Result<()> {
     } else {
         String::new()
     };
-    let n_staged = fleet.columns().staged.iter().filter(|&&s| s).count();
+    let n_staged = fleet.columns().staged.count_ones();
     let n_override = fleet.overrides().count();
     let events = match (scenario.events.first(), scenario.events.last()) {
         (Some(first), Some(last)) if first.at == last.at => format!(
