@@ -26,6 +26,8 @@
 //! from rand's `sample`, sorted, to the rejection sampler that `sample_bits` runs in
 //! parallel: again other devices for a seed, the same counts (CHANGELOG.md).
 
+use std::ops::Range;
+
 use rand_chacha::ChaCha8Rng;
 
 use crate::catalog::Percent;
@@ -227,14 +229,15 @@ fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u
     let per_chunk_rows: Vec<Vec<u32>> = (0..per_chunk.len())
         .into_par_iter()
         .map(|c| {
-            let (first, end) = (firsts[c], firsts[c] + per_chunk[c]);
+            let pass = Pass { bits, grow, ranks };
+            let positions = firsts[c]..firsts[c] + per_chunk[c];
             #[cfg(target_arch = "x86_64")]
             if bmi2 {
                 // SAFETY: the CPU has BMI2, checked above.
-                return unsafe { chunk_picks_bmi2(bits, grow, ranks, c, first, end) };
+                return unsafe { chunk_picks_bmi2(pass, c, positions) };
             }
             // SAFETY: without BMI2's instructions.
-            unsafe { chunk_picks::<false>(bits, grow, ranks, c, first, end) }
+            unsafe { chunk_picks::<false>(pass, c, positions) }
         })
         .collect();
     per_chunk_rows.concat()
@@ -246,32 +249,33 @@ fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u
 /// The CPU must have BMI2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi2")]
-unsafe fn chunk_picks_bmi2(
-    bits: CohortBits<'_>,
-    grow: bool,
-    ranks: &[u64],
-    c: usize,
-    first: usize,
-    end: usize,
-) -> Vec<u32> {
+unsafe fn chunk_picks_bmi2(pass: Pass<'_>, c: usize, positions: Range<usize>) -> Vec<u32> {
     // SAFETY: the caller's promise.
-    unsafe { chunk_picks::<true>(bits, grow, ranks, c, first, end) }
+    unsafe { chunk_picks::<true>(pass, c, positions) }
 }
 
-/// [`chosen_bits`] of chunk `c`, whose eligible rows hold positions `first..end`.
+/// What [`chosen_bits`] reads: the cohort's bitsets, the direction, and the bitmap of
+/// chosen positions.
+#[derive(Copy, Clone)]
+struct Pass<'a> {
+    bits: CohortBits<'a>,
+    grow: bool,
+    ranks: &'a [u64],
+}
+
+/// [`chosen_bits`] of chunk `c`, whose eligible rows hold `positions`.
 ///
 /// # Safety
 /// With `BMI2`, the CPU must have BMI2.
 #[inline(always)]
 unsafe fn chunk_picks<const BMI2: bool>(
-    bits: CohortBits<'_>,
-    grow: bool,
-    ranks: &[u64],
+    pass: Pass<'_>,
     c: usize,
-    first: usize,
-    end: usize,
+    positions: Range<usize>,
 ) -> Vec<u32> {
     const WORDS: usize = COUNT_CHUNK / 64;
+    let Pass { bits, grow, ranks } = pass;
+    let (first, end) = (positions.start, positions.end);
     let mut position = first;
     let mut want = next_one(ranks, position);
     let mut out = Vec::new();
@@ -543,9 +547,14 @@ mod tests {
                     let firsts = firsts(&per_chunk);
                     let portable: Vec<u32> = (0..per_chunk.len())
                         .flat_map(|c| {
-                            let (first, end) = (firsts[c], firsts[c] + per_chunk[c]);
+                            let pass = Pass {
+                                bits,
+                                grow,
+                                ranks: &ranks,
+                            };
+                            let positions = firsts[c]..firsts[c] + per_chunk[c];
                             // SAFETY: without BMI2's instructions.
-                            unsafe { chunk_picks::<false>(bits, grow, &ranks, c, first, end) }
+                            unsafe { chunk_picks::<false>(pass, c, positions) }
                         })
                         .collect();
                     assert_eq!(portable, by_pass, "without PDEP");

@@ -135,16 +135,8 @@ pub fn sorted_sample(rng: &mut impl RngCore, length: usize, amount: usize) -> Ve
     let left_out = amount > length / 2;
     let draws = if left_out { length - amount } else { amount };
     let mut bits = vec![0u64; length.div_ceil(64)];
-    let mut kept = 0;
     let length32 = u32::try_from(length).expect("positions among at most 2^32 rows");
-    while kept < draws {
-        let i = below(rng, length32) as usize;
-        let (w, bit) = (i / 64, 1u64 << (i % 64));
-        if bits[w] & bit == 0 {
-            bits[w] |= bit;
-            kept += 1;
-        }
-    }
+    draw_one_by_one(rng, length32, 0, draws, &mut bits);
     if left_out {
         invert(&mut bits, length);
     }
@@ -206,18 +198,25 @@ pub fn sample_bits(rng: &mut ChaCha8Rng, length: usize, amount: usize) -> Vec<u6
     while draws - kept >= BATCH_MIN {
         kept += draw_batch(rng, length32, draws - kept, &mut bits);
     }
+    draw_one_by_one(rng, length32, kept, draws, &mut bits);
+    if left_out {
+        invert(&mut bits, length);
+    }
+    bits
+}
+
+/// The rejection sampler's loop: draws below `n` until `draws` are marked in `bits`,
+/// `kept` of them already.
+fn draw_one_by_one(rng: &mut impl RngCore, n: u32, kept: usize, draws: usize, bits: &mut [u64]) {
+    let mut kept = kept;
     while kept < draws {
-        let i = below(rng, length32) as usize;
+        let i = below(rng, n) as usize;
         let (w, bit) = (i / 64, 1u64 << (i % 64));
         if bits[w] & bit == 0 {
             bits[w] |= bit;
             kept += 1;
         }
     }
-    if left_out {
-        invert(&mut bits, length);
-    }
-    bits
 }
 
 /// Batches of fewer draws than this are drawn one by one: their threads' start-up
