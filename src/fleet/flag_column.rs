@@ -42,12 +42,7 @@ impl FlagColumn {
     #[inline]
     pub(super) fn set(&mut self, i: usize, on: bool) {
         debug_assert!(i < self.len, "row {i} of {}", self.len);
-        let bit = 1u64 << (i % 64);
-        if on {
-            self.words[i / 64] |= bit;
-        } else {
-            self.words[i / 64] &= !bit;
-        }
+        set_bits(&mut self.words[i / 64], 1u64 << (i % 64), on);
     }
 
     /// Adds a row.
@@ -94,6 +89,17 @@ impl FlagColumn {
             start: 0,
             len: self.len,
         }
+    }
+}
+
+/// Sets (`on`) or clears the set bits of `bits` in `word`: what every bitset of the
+/// fleet's does to a word.
+#[inline]
+pub(super) fn set_bits(word: &mut u64, bits: u64, on: bool) {
+    if on {
+        *word |= bits;
+    } else {
+        *word &= !bits;
     }
 }
 

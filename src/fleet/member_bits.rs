@@ -99,11 +99,7 @@ fn set_word(words: &mut Vec<u64>, w: usize, bits: u64, on: bool) {
     if words.len() <= w {
         words.resize(w + 1, 0);
     }
-    if on {
-        words[w] |= bits;
-    } else {
-        words[w] &= !bits;
-    }
+    super::flag_column::set_bits(&mut words[w], bits, on);
 }
 
 impl MemberBits {

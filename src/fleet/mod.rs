@@ -12,6 +12,7 @@ mod bulk;
 mod cohort_rows;
 mod counts;
 mod flag_column;
+use flag_column::set_bits;
 mod hash;
 mod id_store;
 mod ids;
@@ -613,7 +614,7 @@ impl Fleet {
                         was.push((i as u32, flag));
                     }
                     if let Some(mine) = &mut mine {
-                        set_bit(&mut mine[w - base], bit, staged);
+                        set_bits(&mut mine[w - base], bit, staged);
                         let chunk = (i / COUNT_CHUNK) as u32;
                         match per_chunk.last_mut() {
                             Some((c, n)) if *c == chunk => *n += 1,
@@ -632,7 +633,7 @@ impl Fleet {
                             }
                         }
                     }
-                    set_bit(word, bit, staged);
+                    set_bits(word, bit, staged);
                 }
                 (changed, per_chunk, was)
             })
@@ -864,16 +865,6 @@ fn keyed_rows(key: &[u16], over: &[u32]) -> Vec<u64> {
                 .fold(0u64, |w, (b, (&k, &o))| w | u64::from(is_keyed(k, o)) << b)
         })
         .collect()
-}
-
-/// Sets (`on`) or clears the bits `bit` of `word`.
-#[inline]
-fn set_bit(word: &mut u64, bit: u64, on: bool) {
-    if on {
-        *word |= bit;
-    } else {
-        *word &= !bit;
-    }
 }
 
 /// Whether a row whose packed key and override cells are these has a project key or a
