@@ -5,7 +5,8 @@
 //! the file before any page is decoded ([`check_metadata`]): the row count (at most
 //! [`crate::limits::MAX_DEVICES`], and equal to the row groups' sum), every column
 //! chunk's byte range (inside the file), and the uncompressed sizes the chunks claim
-//! (bounded by the file's size). Second, any panic raised inside the Parquet
+//! (bounded by the file's size); and before polars decodes a table, every data page's
+//! value count against its row group's rows ([`check_pages`]). Second, any panic raised inside the Parquet
 //! layers (polars-parquet unwraps on some damaged Thrift, slices with damaged lengths,
 //! asserts on bitmaps) is caught here with [`std::panic::catch_unwind`], on this thread
 //! or propagated from a worker, and reported as `error: FILE: damaged Parquet file (…)`.
@@ -144,9 +145,125 @@ fn check_metadata(path: &Path) -> Result<(), ScenarioError> {
     Ok(())
 }
 
+/// Before polars decodes a table: every data page's value count, from its header, is
+/// at most its row group's rows (the columns of a fleet table are flat: a value a row).
+/// polars reserves memory for the count a page claims before it decodes a value, and a
+/// damaged count (2^61, found by the table fuzzer) aborted the whole process on the
+/// allocation, which no panic boundary catches. Reads the pages' headers only (the
+/// pages are slices of the file's bytes, not decompressed); a file that cannot be read
+/// this far is left to polars' own errors.
+pub(super) fn check_pages(path: &Path) -> Result<(), ScenarioError> {
+    use polars_parquet::parquet::page::CompressedPage;
+    use polars_parquet::parquet::read::get_page_iterator;
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(());
+    };
+    let bytes: polars_buffer::Buffer<u8> = bytes.into();
+    let Ok(meta) =
+        polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(bytes.as_slice()))
+    else {
+        return Ok(());
+    };
+    for (g, group) in meta.row_groups.iter().enumerate() {
+        let rows = group.num_rows();
+        for chunk in group.parquet_columns() {
+            let cursor = std::io::Cursor::new(bytes.clone());
+            let Ok(pages) = get_page_iterator(chunk, cursor, Vec::new(), MAX_PAGE) else {
+                continue;
+            };
+            for page in pages {
+                let page = match page {
+                    Ok(CompressedPage::Data(page)) => page,
+                    Ok(CompressedPage::Dict(_)) => continue,
+                    Err(_) => break,
+                };
+                if page.num_values() > rows {
+                    return Err(damaged(
+                        path,
+                        format!(
+                            "row group {g}: a page claims {} values for {rows} rows",
+                            page.num_values()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The largest page the check reads, as the direct reader's bound.
+const MAX_PAGE: usize = 1 << 31;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte range of the varint holding `num_values` in the Thrift page header at
+    /// `at` (a data page: fields of i32s, then the data page header, whose first field
+    /// is the count).
+    fn num_values_varint(bytes: &[u8], mut at: usize) -> std::ops::Range<usize> {
+        let mut id = 0;
+        loop {
+            let b = bytes[at];
+            at += 1;
+            id += b >> 4;
+            match (b & 0x0F, id) {
+                (5, _) => {
+                    while bytes[at] & 0x80 != 0 {
+                        at += 1;
+                    }
+                    at += 1;
+                }
+                (12, 5) => {
+                    assert_eq!(bytes[at], 0x15, "num_values first");
+                    let start = at + 1;
+                    let mut end = start;
+                    while bytes[end] & 0x80 != 0 {
+                        end += 1;
+                    }
+                    return start..end + 1;
+                }
+                (t, id) => panic!("field {id} of type {t} in a page header"),
+            }
+        }
+    }
+
+    /// A page whose header claims more values than its row group has rows is a
+    /// damaged file before polars reserves memory for them (the table fuzzer found a
+    /// count of 2^61, which aborted the process); the same file undamaged passes.
+    #[test]
+    fn a_page_claiming_more_values_than_rows_is_damaged() {
+        use polars::prelude::*;
+        let mut df = df!("n" => (0..200i64).collect::<Vec<_>>()).unwrap();
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .with_compression(ParquetCompression::Uncompressed)
+            .with_row_group_size(Some(70))
+            .finish(&mut df)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(check_pages(&path), Ok(()), "undamaged");
+        let meta = polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes))
+            .unwrap();
+        let chunk = &meta.row_groups[0].parquet_columns()[0];
+        let count = num_values_varint(&bytes, chunk.data_page_offset() as usize);
+        // polars cuts the 200 rows into two row groups of 100.
+        assert_eq!(count.len(), 2, "100 values: a two-byte varint");
+        // The largest even two-byte zigzag varint: 8,191, in the same bytes.
+        bytes[count.start] = 0xFE;
+        bytes[count.start + 1] = 0x7F;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(
+            check_pages(&path).unwrap_err().to_string(),
+            format!(
+                "{}: damaged Parquet file (row group 0: a page claims 8191 values for 100 rows)",
+                path.display()
+            )
+        );
+    }
 
     #[test]
     fn a_panic_inside_becomes_a_damaged_file_error() {

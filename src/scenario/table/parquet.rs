@@ -82,6 +82,7 @@ pub(super) fn read_parquet(
         }
     }
     let df = tables.frame(path, || {
+        super::guard::check_pages(path)?;
         reader.finish().map_err(|e| {
             table_error(
                 path,
