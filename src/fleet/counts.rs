@@ -112,14 +112,8 @@ impl Counts {
     #[inline]
     pub(super) fn set_staged_word(&mut self, cohort: CohortId, w: usize, bits: u64, staged: bool) {
         self.bits.set_staged_word(cohort, w, bits, staged);
-        let n = i64::from(bits.count_ones());
-        let delta = if staged { n } else { -n };
-        let k = cohort.index();
-        let t = &mut self.totals[k][1];
-        *t = t.wrapping_add_signed(delta);
         // A word's rows lie in one chunk: chunks are whole words.
-        let c = &mut self.chunks[k][w * 64 / CHUNK][1];
-        *c = c.wrapping_add_signed(delta as i32);
+        self.add_staged(cohort, w * 64 / CHUNK, bits.count_ones(), staged);
     }
 
     /// `n` present members of `cohort` in chunk `chunk` became staged (or unstaged),

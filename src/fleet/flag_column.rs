@@ -34,8 +34,7 @@ impl FlagColumn {
     /// Row `i`'s flag.
     #[inline]
     pub(super) fn get(&self, i: usize) -> bool {
-        debug_assert!(i < self.len, "row {i} of {}", self.len);
-        self.words[i / 64] >> (i % 64) & 1 != 0
+        self.view().get(i)
     }
 
     /// Sets row `i`'s flag.
