@@ -81,22 +81,30 @@ fn decide(
         }
     }
 
-    // R11: inapplicable releases are treated as if they did not exist.
-    for (id, release) in catalog.releases() {
-        if release.deleted || release.software_type != device.software_type {
-            continue;
-        }
-        if let Some(why) = inapplicable(catalog, id, release, cohort, device) {
-            trail.note(Step::Skipped(id, why));
-        }
-    }
+    // R11: inapplicable releases are treated as if they did not exist. Which apply is
+    // told once here, by release id, for every rule below to read.
+    let applies: Vec<bool> = catalog
+        .releases()
+        .map(|(id, release)| {
+            if release.deleted || release.software_type != device.software_type {
+                return false;
+            }
+            match inapplicable(catalog, id, release, cohort, device) {
+                Some(why) => {
+                    trail.note(Step::Skipped(id, why));
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
 
     // R13–R15 in the variant's order (R32; by default delta, must-pass-through, full):
     // the first that gives a release wins.
     let rules = Rules {
         catalog,
         device,
-        cohort,
+        applies: &applies,
         disabled: catalog.cohort(cohort).disable_version_checking,
     };
     let mut noted_disabled = false;
@@ -128,17 +136,16 @@ fn decide(
 struct Rules<'a> {
     catalog: &'a Catalog,
     device: &'a DeviceReport,
-    cohort: CohortId,
+    /// R11, by release id: applicable to the device in its effective cohort.
+    applies: &'a [bool],
     /// R17: version checking is disabled in the effective cohort.
     disabled: bool,
 }
 
 impl Rules<'_> {
     /// R11: applicable to the device (a: of its software type, live; b–d).
-    fn applicable(&self, id: ReleaseId, release: &Release) -> bool {
-        !release.deleted
-            && release.software_type == self.device.software_type
-            && inapplicable(self.catalog, id, release, self.cohort, self.device).is_none()
+    fn applicable(&self, id: ReleaseId) -> bool {
+        self.applies[id.index()]
     }
 
     /// Applicable Full releases: (id, version, must-pass-through).
@@ -149,7 +156,7 @@ impl Rules<'_> {
                 ReleaseKind::Full {
                     version,
                     must_pass_through,
-                } if self.applicable(id, release) => Some((id, version, must_pass_through)),
+                } if self.applicable(id) => Some((id, version, must_pass_through)),
                 _ => None,
             })
     }
@@ -159,7 +166,7 @@ impl Rules<'_> {
         let catalog = self.catalog;
         let mut delta: Option<ReleaseId> = None;
         for (id, release) in catalog.releases() {
-            if !self.applicable(id, release) {
+            if !self.applicable(id) {
                 continue;
             }
             if let ReleaseKind::Delta { from, to } = release.kind {
@@ -282,7 +289,7 @@ impl Rules<'_> {
         for (id, release) in self.catalog.releases() {
             if later.iter().any(|&r| self.owned_by(r, release))
                 && !tried.iter().any(|&r| self.owned_by(r, release))
-                && self.applicable(id, release)
+                && self.applicable(id)
             {
                 trail.note(Step::Skipped(id, Skip::Outranked));
             }
