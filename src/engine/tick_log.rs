@@ -17,6 +17,10 @@ use super::reach::{Cells, Reach, MAX_REACH_CELLS};
 struct Classes {
     space: ClassSpace,
     counts: Vec<u64>,
+    /// One bit a class, set while its count is not zero: a cohort has tens of
+    /// thousands of classes and a few hundred occupied, which a catalog change visits
+    /// by this bitset's words rather than by every count.
+    occupied: Vec<u64>,
     /// Per class: [`UNKNOWN`], [`CYCLE`] (the R24 walk cycles) or `v + 2` for final
     /// version `v`; under the catalog of `revision`.
     final_cache: Vec<u32>,
@@ -27,6 +31,38 @@ struct Classes {
     can_get: Vec<u64>,
     /// Per cell: of those, devices reporting it (at their final version).
     reported: Vec<u64>,
+    /// While [`Classes::catalog_changed`] walks: the first step of the walk of each
+    /// class it walks from, resolved beforehand on every thread, sorted by class.
+    ahead: Vec<(usize, Option<VersionId>)>,
+}
+
+/// The version a device reporting `report` installs next (R24's step): the To version
+/// of the release the resolver offers it, `None` when none is offered.
+fn next_version(catalog: &Catalog, report: &DeviceReport) -> Option<VersionId> {
+    let Decision { release, .. } = crate::resolver::resolve(catalog, report, &mut NoTrail);
+    release.map(|r| catalog.release(r).target())
+}
+
+/// The positions of the bits set in `bits` within `range`, in increasing order.
+fn ones_in(bits: &[u64], range: std::ops::Range<usize>) -> impl Iterator<Item = usize> + '_ {
+    let words = range.start / 64..range.end.div_ceil(64);
+    words.flat_map(move |w| {
+        let lo = range.start.saturating_sub(w * 64).min(64);
+        let hi = range.end.saturating_sub(w * 64).min(64);
+        // The word's bits from `lo` up to (not including) `hi`.
+        let keep = match hi - lo {
+            64 => u64::MAX,
+            width => ((1 << width) - 1) << lo,
+        };
+        let mut word = bits.get(w).copied().unwrap_or(0) & keep;
+        std::iter::from_fn(move || {
+            (word != 0).then(|| {
+                let i = word.trailing_zeros() as usize;
+                word &= word - 1;
+                w * 64 + i
+            })
+        })
+    })
 }
 
 /// `Classes::final_cache`: not computed yet.
@@ -44,11 +80,13 @@ impl Classes {
         let mut c = Classes {
             space,
             counts: vec![0; space.size()],
+            occupied: vec![0; space.size().div_ceil(64)],
             final_cache: vec![0; space.size()],
             revision: catalog.revision(),
             at_final: vec![0; catalog.cohorts().len()],
             can_get: vec![0; cells],
             reported: vec![0; cells],
+            ahead: Vec::new(),
         };
         c.reconverge(catalog);
         Some(c)
@@ -83,11 +121,14 @@ impl Classes {
             }
             self.final_cache[c] = ON_WALK;
             walked.push(c);
-            let Decision { release, .. } = crate::resolver::resolve(catalog, &report, &mut NoTrail);
-            let Some(release) = release else {
+            let next = match self.ahead.binary_search_by_key(&c, |&(k, _)| k) {
+                Ok(at) => self.ahead[at].1,
+                Err(_) => next_version(catalog, &report),
+            };
+            let Some(next) = next else {
                 break report.version.0 + 2;
             };
-            report.version = catalog.release(release).target();
+            report.version = next;
             c = self.space.index(&report);
         };
         for c in walked {
@@ -99,6 +140,11 @@ impl Classes {
     fn recount(&mut self, catalog: &Catalog, fleet: &Fleet) {
         let space = self.space;
         self.counts = count_present(fleet, space.size(), |d| space.index(&fleet.report(d)));
+        self.occupied = self
+            .counts
+            .chunks(64)
+            .map(|c| (c.iter().enumerate()).fold(0, |w, (i, &n)| w | u64::from(n > 0) << i))
+            .collect();
         self.reconverge(catalog);
     }
 
@@ -143,9 +189,17 @@ impl Classes {
         };
         let occupied: Vec<usize> = runs
             .iter()
-            .flat_map(|run| run.clone())
-            .filter(|&class| self.counts[class] > 0 && in_changed(class))
+            .flat_map(|run| ones_in(&self.occupied, run.clone()))
+            .filter(|&class| in_changed(class))
             .collect();
+        debug_assert!(occupied.is_sorted() && occupied.iter().all(|&c| self.counts[c] > 0));
+        debug_assert_eq!(
+            occupied.len(),
+            runs.iter()
+                .flat_map(|run| run.clone())
+                .filter(|&c| self.counts[c] > 0 && in_changed(c))
+                .count()
+        );
         // Three steps, since a walk under the new catalog caches the answers of other
         // classes of its cohort (`final_of`): take back what every occupied class added
         // under the old answers, forget the answers of every class changed, then add
@@ -162,9 +216,22 @@ impl Classes {
                 self.final_cache[run.clone()].fill(UNKNOWN);
             }
         }
+        // Most walks are a step or two through occupied classes: their steps are
+        // resolved first, in parallel (the walks, which share their answers, then
+        // run in order).
+        let space = self.space;
+        self.ahead = {
+            use rayon::prelude::*;
+            occupied
+                .par_iter()
+                .with_min_len(64)
+                .map(|&class| (class, next_version(catalog, &space.report(catalog, class))))
+                .collect()
+        };
         for &class in &occupied {
             self.add_totals(catalog, class, self.counts[class] as i64);
         }
+        self.ahead = Vec::new();
         #[cfg(debug_assertions)]
         {
             // Debug builds (the tests) check the partial update against a full one.
@@ -196,6 +263,12 @@ impl Classes {
     /// Adds `delta` devices of report `r` (of class `class`).
     fn add(&mut self, catalog: &Catalog, class: usize, r: &DeviceReport, delta: i64) {
         self.counts[class] = (self.counts[class] as i64 + delta) as u64;
+        let bit = 1 << (class % 64);
+        if self.counts[class] > 0 {
+            self.occupied[class / 64] |= bit;
+        } else {
+            self.occupied[class / 64] &= !bit;
+        }
         self.add_totals_of(catalog, class, r.cohort, r.version, delta);
     }
 
@@ -796,10 +869,25 @@ impl TickLog {
 
 #[cfg(test)]
 mod tests {
-    use super::{Classes, Spread};
+    use super::{ones_in, Classes, Spread};
     use crate::matrix::{final_version, Final};
     use crate::resolver::testkit;
     use rand::seq::SliceRandom;
+
+    /// `ones_in` gives the set bits of any range, word boundaries and empty ranges
+    /// included, as a bit-by-bit look does.
+    #[test]
+    fn ones_in_lists_the_bits_set_in_a_range() {
+        let bits = [0x8000_0000_0000_0001u64, u64::MAX, 0, 0b1010];
+        let set = |i: usize| bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1);
+        for start in [0, 1, 63, 64, 65, 127, 128, 190, 200, 256] {
+            for end in [start, start + 1, 64, 100, 128, 193, 195, 256, 300] {
+                let want: Vec<usize> = (start..end.max(start)).filter(|&i| set(i)).collect();
+                let got: Vec<usize> = ones_in(&bits, start..end.max(start)).collect();
+                assert_eq!(got, want, "{start}..{end}");
+            }
+        }
+    }
 
     /// R24 with walks cached per class (`Classes::final_of`) answers as the plain walk
     /// does, for every class of random catalogs, asked in random order (so walks stop
