@@ -156,10 +156,13 @@ pub struct Engine<'s> {
     /// Whether blocks fold their outputs before the merge ([`step::Tick::fold`]);
     /// always, but for the test that compares the two.
     fold: bool,
-    /// Whether the calendars mark where their buckets end at each tick, for the
-    /// timeline's selections of the most recently seen devices
-    /// ([`Engine::recently_seen`]).
+    /// Whether the calendars mark where their buckets end, for the timeline's
+    /// selections of the most recently seen devices ([`Engine::recently_seen`]).
     marked: bool,
+    /// The ticks of those selections, in order: a tick is marked only when one of
+    /// them looks back at it (at most [`calendar::MARKS`] - 1 ticks later), the marks
+    /// a selection reads being those of the ticks just before it.
+    recent_ticks: Vec<u64>,
     /// The latest tick a device of the starting fleet was last seen at (from its
     /// table), if any: such a device's wake was pushed before tick 0's mark, so
     /// [`Engine::recently_seen`] leaves floors at or before this tick to the full copy.
@@ -214,6 +217,12 @@ impl<'s> Engine<'s> {
                 .then(|| crate::policy::Runtime::new(&model.policies)),
             fold: true,
             marked: model.events.iter().any(|e| recent_first(e).is_some()),
+            recent_ticks: model
+                .events
+                .iter()
+                .filter(|e| recent_first(e).is_some())
+                .map(|e| e.at)
+                .collect(),
             seen_at_start: None,
             #[cfg(test)]
             recent_answers: (0, 0),
@@ -540,6 +549,7 @@ impl<'s> Engine<'s> {
                 caps: self.model.policies.has_caps(),
                 runtime,
             });
+            let mark = self.marked && self.looked_back_at(t + 1);
             let (columns, versions) = self.state.fleet.split_versions();
             let tick = step::Tick {
                 catalog: &self.state.catalog,
@@ -549,7 +559,7 @@ impl<'s> Engine<'s> {
                 rng: rng::Stream::new(self.model.seed),
                 t,
                 fold: self.fold && policy_tick.is_none(),
-                mark: self.marked,
+                mark,
                 policy: policy_tick.as_ref(),
             };
             step::process(
@@ -666,6 +676,18 @@ impl<'s> Engine<'s> {
                 Recent::Unknown => return None,
             }
         }
+    }
+
+    /// Whether a selection of the most recently seen devices may look back at tick
+    /// `m` (a floor of [`Engine::recently_seen`]): one at a tick in `m + 1 ..= m +
+    /// MARKS - 1`. Marking only those ticks keeps every floor a selection asks for
+    /// marked, so its answer and the wakes it reads are the same as with a mark at
+    /// every tick, and a timeline's other ticks do not copy their rings' ends.
+    fn looked_back_at(&self, m: u64) -> bool {
+        let next = self.recent_ticks.partition_point(|&at| at <= m);
+        self.recent_ticks
+            .get(next)
+            .is_some_and(|&at| at - m < calendar::MARKS as u64)
     }
 
     /// Copies every scheduled device's last-seen tick into the fleet: from the wakes
