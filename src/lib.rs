@@ -24,6 +24,7 @@ pub mod ids;
 pub mod limits;
 pub mod matrix;
 pub mod model;
+mod pages;
 pub mod plan;
 pub mod policy;
 mod prefetch;

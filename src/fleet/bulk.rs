@@ -248,6 +248,9 @@ impl Fleet {
             None => fill_zeroed(&mut self.release_override, n),
             Some(o) => extend_map(&mut self.release_override, &o, |r| pack_override(*r)),
         }
+        // Mostly zeros, written later at a few scattered rows (`set_release_override`):
+        // small pages, whatever the allocator advised when the column grew.
+        crate::pages::keep_small(&self.release_override);
         match columns.last_seen {
             None => fill(&mut self.last_seen, NEVER, n),
             Some(ls) => append(&mut self.last_seen, ls),
