@@ -305,13 +305,15 @@ impl Fleet {
     pub fn take_changes(&mut self) -> Option<Changes> {
         let mut changes = self.changes.take()?;
         // A stable sort, for it finds runs: a ramp step's ordered pass logs its devices
-        // in increasing order, so a tick's log is mostly a few sorted runs. A long log
-        // (a tick of ramp steps logs millions) is sorted on every thread: rayon's merge
-        // sort, runs found in each part.
-        if changes.devices.len() >= 1 << 16 {
+        // in increasing order, so a tick's log is mostly a few sorted runs, and most
+        // often one (a tick with one ramp step), which is left as it is: rayon's merge
+        // sort would still copy it through its buffer. A longer log (a tick of ramp
+        // steps logs millions) is sorted on every thread, runs found in each part.
+        let sorted = changes.devices.is_sorted();
+        if !sorted && changes.devices.len() >= 1 << 16 {
             use rayon::slice::ParallelSliceMut;
             changes.devices.par_sort();
-        } else {
+        } else if !sorted {
             changes.devices.sort();
         }
         changes.devices.dedup();
