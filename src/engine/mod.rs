@@ -171,6 +171,9 @@ pub struct Engine<'s> {
     /// every wake (for the test that checks both happen).
     #[cfg(test)]
     recent_answers: (usize, usize),
+    /// The furthest back a selection answered from the wakes looked (in ticks).
+    #[cfg(test)]
+    recent_looks: u64,
 }
 
 impl<'s> Engine<'s> {
@@ -226,6 +229,8 @@ impl<'s> Engine<'s> {
             seen_at_start: None,
             #[cfg(test)]
             recent_answers: (0, 0),
+            #[cfg(test)]
+            recent_looks: 0,
         };
         if let Some(b) = &model.behaviour {
             engine.schedule_first_polls(b);
@@ -652,13 +657,17 @@ impl<'s> Engine<'s> {
             });
             match found {
                 Recent::Picked(devices) => {
+                    #[cfg(test)]
+                    {
+                        self.recent_looks = self.recent_looks.max(back);
+                    }
                     return Some(Event {
                         action: Action::Stage {
                             selection: Selection::Ids(devices),
                             staged,
                         },
                         ..event.clone()
-                    })
+                    });
                 }
                 Recent::Short(n) => {
                     // Further back, far enough to hold `limit` matches at the rate of
@@ -912,19 +921,21 @@ rollout_percent = 40
                 assert!(engine.marked, "the timeline has selections to answer");
                 engine.marked = marked;
                 engine.advance_to(700, |_| {}).unwrap();
-                let answers = engine.recent_answers;
+                let answers = (engine.recent_answers, engine.recent_looks);
                 let (state, series) = engine.finish();
                 let staged: Vec<bool> = (0..state.fleet.len() as u32)
                     .map(|i| state.fleet.staged(DeviceIdx(i)))
                     .collect();
                 (answers, staged, series.ticks())
             };
-            let (answers, staged, ticks) = run(true);
-            let (all_copied, staged_copied, ticks_copied) = run(false);
+            let ((answers, looks), staged, ticks) = run(true);
+            let ((all_copied, _), staged_copied, ticks_copied) = run(false);
             assert!(
                 answers.0 > 10 && answers.1 > 0,
                 "both ways taken: {answers:?}"
             );
+            // Some answers needed a second look, several ticks back.
+            assert!(looks >= 3, "furthest look: {looks} ticks");
             assert_eq!(all_copied, (0, 60));
             assert!(
                 staged == staged_copied,
