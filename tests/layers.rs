@@ -22,6 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "dir_lock",
             "table_out",
             "prefetch",
+            "pages",
             "row_runs",
         ],
     ),
