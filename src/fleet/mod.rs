@@ -309,12 +309,13 @@ impl Fleet {
         // often one (a tick with one ramp step), which is left as it is: rayon's merge
         // sort would still copy it through its buffer. A longer log (a tick of ramp
         // steps logs millions) is sorted on every thread, runs found in each part.
-        let sorted = changes.devices.is_sorted();
-        if !sorted && changes.devices.len() >= 1 << 16 {
-            use rayon::slice::ParallelSliceMut;
-            changes.devices.par_sort();
-        } else if !sorted {
-            changes.devices.sort();
+        if !changes.devices.is_sorted() {
+            if changes.devices.len() >= 1 << 16 {
+                use rayon::slice::ParallelSliceMut;
+                changes.devices.par_sort();
+            } else {
+                changes.devices.sort();
+            }
         }
         changes.devices.dedup();
         changes.others.sort_unstable();
