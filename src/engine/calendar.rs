@@ -180,21 +180,51 @@ impl Block {
 
     /// Schedules a wake at tick `t` of the device at `off` in the block, last seen at
     /// `seen`, carrying `carry`.
-    #[inline]
+    ///
+    /// Inlined into the polls: most pushes land in a ring bucket that already holds
+    /// tick `t` and has room, so that case is a few instructions and the rest (a carry
+    /// kept aside, a far tick, a bucket's first wake or its growth) is out of line.
+    #[inline(always)]
     pub fn push(&mut self, t: u64, off: usize, seen: i32, carry: Carry) {
         debug_assert!(off < BLOCK);
         let tag = match carry {
             Carry::Nothing => TAG_NOTHING,
             Carry::Report(v) if v.0 < 1 << VALUE_BITS => TAG_REPORT | (v.0 << BLOCK_BITS),
-            _ => {
-                self.aside.insert(off as u16, carry);
-                TAG_ASIDE
-            }
+            _ => self.put_aside(off, carry),
         };
         let wake = Wake {
             head: tag | off as u32,
             seen,
         };
+        let slot = (t as usize) & (self.ring_len - 1);
+        if let (Some(bucket), Some(&tick)) = (self.ring.get_mut(slot), self.ticks.get(slot)) {
+            if tick == t && bucket.len() < bucket.capacity() {
+                bucket.push(wake);
+                // Pushes interleave over dozens of buckets, too many write streams for
+                // the hardware prefetcher: ask for the bucket's next cache line before
+                // it is needed.
+                let next = bucket.len() + LINE_AHEAD;
+                if next < bucket.capacity() {
+                    crate::prefetch::prefetch(bucket.as_ptr().wrapping_add(next));
+                }
+                return;
+            }
+        }
+        self.push_slow(t, wake);
+    }
+
+    /// Keeps a carry that does not fit in a wake in the block's map.
+    #[cold]
+    #[inline(never)]
+    fn put_aside(&mut self, off: usize, carry: Carry) -> u32 {
+        self.aside.insert(off as u16, carry);
+        TAG_ASIDE
+    }
+
+    /// [`Block::push`] of a wake to a far tick, to a bucket's first wake, or to a full
+    /// bucket.
+    #[inline(never)]
+    fn push_slow(&mut self, t: u64, wake: Wake) {
         if self.ring.is_empty() {
             self.ring.resize_with(self.ring_len, Vec::new);
             self.ticks.resize(self.ring_len, 0);
@@ -213,12 +243,6 @@ impl Block {
             }
         }
         bucket.push(wake);
-        // Pushes interleave over dozens of buckets, too many write streams for the
-        // hardware prefetcher: ask for the bucket's next cache line before it is needed.
-        let next = bucket.len() + LINE_AHEAD;
-        if next < bucket.capacity() {
-            crate::prefetch::prefetch(bucket.as_ptr().wrapping_add(next));
-        }
     }
 
     /// Removes and returns the wakes of tick `t`.

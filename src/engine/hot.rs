@@ -165,6 +165,14 @@ impl Hot {
         Hot(key & REPORT_BITS).plain_report(catalog)
     }
 
+    /// The version, hardware, cohort and staged flag of a device with no project key
+    /// and no release override (its class for the resolver), or `None` when the word
+    /// is cold.
+    #[inline]
+    pub fn plain_class(self) -> Option<(VersionId, HardwareId, CohortId, bool)> {
+        (!self.is_cold()).then(|| self.fields())
+    }
+
     /// The packed fields of a word that is not cold.
     #[inline]
     fn fields(self) -> (VersionId, HardwareId, CohortId, bool) {

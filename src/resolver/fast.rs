@@ -314,6 +314,45 @@ impl DecisionTable {
         matches!(self.storage, Storage::Dense(_))
     }
 
+    /// The answer already in a dense table for a device with no project key and no
+    /// release override whose version is interned for its software type (every device
+    /// of a fleet: an invariant), from its class alone: what [`DecisionTable::decide`]
+    /// would return for it, without building a report or passing its checks. `None`
+    /// when the table cannot tell without the catalog (hash-map storage, a class out
+    /// of range, or one not yet resolved): ask `decide`.
+    ///
+    /// The engine's polls ask this first: most of them are of such devices, and most
+    /// answers are "no update".
+    #[inline]
+    pub fn decide_plain(
+        &self,
+        version: VersionId,
+        hardware: HardwareId,
+        cohort: CohortId,
+        staged: bool,
+    ) -> Option<PackedDecision> {
+        let Storage::Dense(entries) = &self.storage else {
+            return None;
+        };
+        // Key slot 0 (no key) never overrides the cohort (`with_dense_limit`).
+        let in_range = (cohort.index() < self.n_cohorts)
+            & (version.index() < self.n_versions)
+            & (hardware.index() < self.n_hardware);
+        if !in_range {
+            return None;
+        }
+        let index = self.dense_index(Class {
+            cohort,
+            version,
+            hardware,
+            staged,
+        });
+        match entries[index].load(Ordering::Relaxed) {
+            UNKNOWN => None,
+            code => Some(PackedDecision(code)),
+        }
+    }
+
     /// The reference resolver's answer for `device`, [`reference::resolve`] with no trail.
     /// `catalog` must be the one the table was built for ([`DecisionTable::is_current`]).
     #[inline]

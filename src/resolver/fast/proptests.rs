@@ -60,6 +60,30 @@ fn check(
             describe(catalog, report, got),
         );
     }
+    let plain = report.project_key.is_none()
+        && report.release_override.is_none()
+        && report.software_type == catalog.version_software_type(report.version);
+    if plain {
+        // Asked after `decide`, so that the class is filled in a dense table.
+        let got = table.decide_plain(
+            report.version,
+            report.hardware,
+            report.cohort,
+            report.staged,
+        );
+        prop_assert!(
+            got.is_some() || !table.is_dense(),
+            "decide_plain cannot tell a resolved class"
+        );
+        if let Some(got) = got {
+            prop_assert!(
+                got.get() == expected,
+                "decide_plain disagrees with the reference\n  expected {}\n  got      {}",
+                describe(catalog, report, expected),
+                describe(catalog, report, got.get()),
+            );
+        }
+    }
     Ok(())
 }
 
