@@ -200,7 +200,24 @@ pub struct BlockOut {
     now: Counters,
     /// [`coalesce`]'s indexes into `reported` and `downloads`, kept for their memory.
     report_slots: hashbrown::HashMap<Reported, usize>,
+    /// [`BlockOut::fold_report`]'s indexes into `reported`, by report key and version.
+    key_slots: hashbrown::HashMap<(u64, VersionId), usize>,
     download_slots: hashbrown::HashMap<Download, usize>,
+}
+
+impl BlockOut {
+    /// Folds, as [`coalesce`] does, the report of version `v` by a device whose word
+    /// is not cold and whose report key ([`Hot::report_key`]) is `key`, at the poll:
+    /// the report is built once per key and version, not once per device.
+    #[inline]
+    fn fold_report(&mut self, catalog: &Catalog, key: u64, v: VersionId) {
+        let reported = &mut self.reported;
+        let slot = *self.key_slots.entry((key, v)).or_insert_with(|| {
+            reported.push((Hot::report_of_key(key, catalog), v, 0));
+            reported.len() - 1
+        });
+        reported[slot].2 += 1;
+    }
 }
 
 /// A poll that was offered an update and would start a download: everything needed
@@ -312,6 +329,7 @@ pub fn process(
         .with_max_len(1)
         .for_each(|(b, (((block, hot), versions), out))| {
             out.now = Counters::default();
+            out.key_slots.clear();
             let wakes = block.take(tick.t);
             let base = b * BLOCK;
             for (i, &wake) in wakes.iter().enumerate() {
@@ -432,8 +450,28 @@ fn wake_one(
     }
     out.now.polls += 1;
     let seen = i32::try_from(t).unwrap_or(i32::MAX);
-    // Most polls: a device with nothing to report, and no update for its class.
-    if matches!(carry, Carry::Nothing) && decider.no_update(*h) {
+    if let Carry::Report(v) = carry {
+        // R3: the device reports the version it installed.
+        out.now.reports += 1;
+        let version = match h.plain_class() {
+            Some((version, ..)) if tick.fold => {
+                out.fold_report(catalog, h.report_key(), v);
+                version
+            }
+            _ => {
+                let report = h.report(catalog, columns, base + off, || versions[off]);
+                out.changes.push(Change::Version(d, report, v));
+                report.version
+            }
+        };
+        if version != v {
+            h.set_version(v);
+            versions[off] = v;
+        }
+    }
+    // Most polls: no update for the device's class (a partial download it carries is
+    // then dropped, as below).
+    if decider.no_update(*h) {
         debug_assert_eq!(
             decider.decide(
                 catalog,
@@ -444,16 +482,7 @@ fn wake_one(
         block.push(next_poll(p, rng, id, t), off, seen, Carry::Nothing);
         return;
     }
-    let mut report = h.report(catalog, columns, base + off, || versions[off]);
-    if let Carry::Report(v) = carry {
-        out.now.reports += 1;
-        out.changes.push(Change::Version(d, report, v));
-        if report.version != v {
-            h.set_version(v);
-            versions[off] = v;
-            report.version = v;
-        }
-    }
+    let report = h.report(catalog, columns, base + off, || versions[off]);
     let decision = decider.decide(catalog, &report);
     let Some(release_id) = decision.release else {
         block.push(next_poll(p, rng, id, t), off, seen, Carry::Nothing);
