@@ -228,12 +228,20 @@ mod tests {
         assert_eq!(h.fields(), (VersionId(5), HardwareId(2), CohortId(3), true));
         h.set_version(VersionId(9));
         assert_eq!(h.fields(), (VersionId(9), HardwareId(2), CohortId(3), true));
+        assert_eq!(h.plain_class(), Some(h.fields()));
         assert_eq!(h.profile(), 7);
         h.set_version(VersionId(1 << 24));
         assert_ne!(
             h.0 & COLD,
             0,
             "a version too large to pack makes the word cold"
+        );
+        assert_eq!(h.plain_class(), None, "a cold word has no plain class");
+        let keyed = fleet.push(device(5, 2, Some(0))).unwrap();
+        assert_eq!(
+            Hot::of(&fleet, keyed).plain_class(),
+            None,
+            "a device with a project key is resolved from its report"
         );
         h.retire();
         assert!(!h.present());
