@@ -101,7 +101,13 @@ fn seen_since(
         .map(|(b, block)| {
             let base = b * BLOCK;
             let mut part: Vec<(i32, u32)> = Vec::new();
-            for run in block.pushed_since(floor)? {
+            let runs = block.pushed_since(floor)?;
+            if !test.may_pass_in(base..base + BLOCK) {
+                // No member of the filter's cohort here: a selection in a small cohort
+                // reads the few blocks that hold its members.
+                return Some(part);
+            }
+            for run in runs {
                 for w in run {
                     let row = base + w.off();
                     if i64::from(w.seen) >= floor as i64 && test.passes(row) {

@@ -22,7 +22,9 @@ use rand::Rng;
 
 use super::resize::{probing_pays, PROBE_RATIO};
 use super::{Filter, Order, Selection};
-use crate::fleet::Fleet;
+use std::ops::Range;
+
+use crate::fleet::{Fleet, COUNT_CHUNK};
 use crate::ids::DeviceIdx;
 
 /// The devices a selection picks, in its order. Random picks come in the order drawn.
@@ -123,6 +125,10 @@ pub struct RowTest<'a> {
     fleet: &'a Fleet,
     filter: &'a Filter,
     bits: Option<crate::fleet::CohortBits<'a>>,
+    /// Per chunk of [`COUNT_CHUNK`] rows: whether it holds a present member of the
+    /// filter's cohort with the filter's staged flag (chunks past the end hold none);
+    /// `None` when not counted (every chunk may then hold one).
+    chunks: Option<Vec<bool>>,
 }
 
 impl<'a> RowTest<'a> {
@@ -132,7 +138,41 @@ impl<'a> RowTest<'a> {
             fleet,
             filter,
             bits: fleet.bits_if_built(filter.cohort),
+            chunks: None,
         }
+    }
+
+    /// Adds what the fleet's counts per chunk of rows (`Fleet::cohort_chunk_counts` of
+    /// the filter's cohort) tell of where its members are, for [`RowTest::may_pass_in`].
+    fn with_chunk_counts(mut self, counts: &[[u32; 2]]) -> RowTest<'a> {
+        let staged = self.filter.staged;
+        self.chunks = Some(
+            counts
+                .iter()
+                .map(|&[members, staged_members]| match staged {
+                    None => members > 0,
+                    Some(true) => staged_members > 0,
+                    Some(false) => members > staged_members,
+                })
+                .collect(),
+        );
+        self
+    }
+
+    /// Whether any row of `rows` may pass: `false` only when the fleet's counts say no
+    /// row there is a present member of the filter's cohort with its staged flag, so
+    /// that a caller may skip reading them (a selection in a small cohort then reads
+    /// the few parts of the fleet where its members are).
+    pub fn may_pass_in(&self, rows: Range<usize>) -> bool {
+        let Some(chunks) = &self.chunks else {
+            return true;
+        };
+        if rows.is_empty() {
+            return false;
+        }
+        let first = rows.start / COUNT_CHUNK;
+        let end = ((rows.end - 1) / COUNT_CHUNK + 1).min(chunks.len());
+        first < end && chunks[first..end].iter().any(|&m| m)
     }
 
     /// Hints the CPU to bring what [`RowTest::passes`] reads of row `i` into cache;
@@ -187,8 +227,9 @@ pub fn recently_seen(
     }
     // Built if the cohort may have them, so that the test reads one bit a row.
     fleet.cohort_bits(filter.cohort);
+    let counts = fleet.cohort_chunk_counts(filter.cohort).to_vec();
     let fleet: &Fleet = fleet;
-    let test = RowTest::new(fleet, filter);
+    let test = RowTest::new(fleet, filter).with_chunk_counts(&counts);
     let Some(parts) = seen_since(&test) else {
         return Recent::Unknown;
     };
@@ -360,6 +401,65 @@ mod tests {
     use crate::staging::tests::fleet;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    /// A row range may pass when a row of it passes, and for ranges of whole chunks
+    /// exactly then: the counts per chunk, kept up to date through moves, stages and
+    /// departures, tell where a cohort's members with a staged flag are.
+    #[test]
+    fn may_pass_in_follows_the_members_per_chunk() {
+        use rand::Rng;
+        let n = 3 * COUNT_CHUNK + 100;
+        let mut f = fleet(n, 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        // Cohort 1 only in chunks 0 and 3 (the short last one), and sparse there.
+        for i in (0..n).filter(|i| i % 3 == 1) {
+            let keep = !(COUNT_CHUNK..3 * COUNT_CHUNK).contains(&i) && rng.gen_bool(0.01);
+            if !keep {
+                f.move_to(DeviceIdx(i as u32), CohortId(0));
+            }
+        }
+        for round in 0..6 {
+            for _ in 0..20 {
+                let d = DeviceIdx(rng.gen_range(0..n as u32));
+                match rng.gen_range(0..3) {
+                    0 => f.set_staged(d, !f.staged(d)),
+                    1 => f.set_present(d, !f.is_present(d)),
+                    _ => f.move_to(d, CohortId(rng.gen_range(0..3))),
+                }
+            }
+            for staged in [None, Some(true), Some(false)] {
+                let filter = Filter {
+                    cohort: CohortId(1),
+                    hardware: None,
+                    versions: None,
+                    staged,
+                    limit: Some(1),
+                    order: Order::LastSeenDesc,
+                };
+                let counts = f.cohort_chunk_counts(filter.cohort).to_vec();
+                let test = RowTest::new(&f, &filter).with_chunk_counts(&counts);
+                let any = |rows: Range<usize>| {
+                    rows.into_iter()
+                        .any(|i| passes_membership(&f, &filter, DeviceIdx(i as u32)))
+                };
+                for c in 0..5 {
+                    let rows = (c * COUNT_CHUNK).min(n)..((c + 1) * COUNT_CHUNK).min(n);
+                    assert_eq!(
+                        test.may_pass_in(rows.clone()),
+                        any(rows.clone()),
+                        "round {round}, {staged:?}, chunk {c}"
+                    );
+                }
+                for _ in 0..50 {
+                    let a = rng.gen_range(0..n + 10);
+                    let rows = a..rng.gen_range(a..n + 20);
+                    if any(rows.start.min(n)..rows.end.min(n)) {
+                        assert!(test.may_pass_in(rows.clone()), "{rows:?} {staged:?}");
+                    }
+                }
+            }
+        }
+    }
 
     /// R21: from the matches seen since a floor, the pick is the first `limit` by
     /// tick (most recent first), then row, ties at the last tick picked taken in row
