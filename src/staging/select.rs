@@ -16,14 +16,14 @@
 //!   orders just the first `limit`, with the fleet's order breaking ties as a stable sort
 //!   would.
 
+use std::ops::Range;
+
 use hashbrown::HashSet;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::resize::{probing_pays, PROBE_RATIO};
 use super::{Filter, Order, Selection};
-use std::ops::Range;
-
 use crate::fleet::{Fleet, COUNT_CHUNK};
 use crate::ids::DeviceIdx;
 
