@@ -335,22 +335,8 @@ impl DecisionTable {
             return None;
         };
         // Key slot 0 (no key) never overrides the cohort (`with_dense_limit`).
-        let in_range = (cohort.index() < self.n_cohorts)
-            & (version.index() < self.n_versions)
-            & (hardware.index() < self.n_hardware);
-        if !in_range {
-            return None;
-        }
-        let index = self.dense_index(Class {
-            cohort,
-            version,
-            hardware,
-            staged,
-        });
-        match entries[index].load(Ordering::Relaxed) {
-            UNKNOWN => None,
-            code => Some(PackedDecision(code)),
-        }
+        let class = self.class_in_range(cohort, version, hardware, staged)?;
+        Self::dense_entry(entries, self.dense_index(class))
     }
 
     /// The reference resolver's answer for `device`, [`reference::resolve`] with no trail.
@@ -492,15 +478,37 @@ impl DecisionTable {
         } else {
             CohortId(over)
         };
+        self.class_in_range(cohort, row.version, row.hardware, row.staged)
+    }
+
+    /// The class of these fields (the cohort already the effective one), if the
+    /// table has room for it.
+    #[inline(always)]
+    fn class_in_range(
+        &self,
+        cohort: CohortId,
+        version: VersionId,
+        hardware: HardwareId,
+        staged: bool,
+    ) -> Option<Class> {
         let in_range = (cohort.index() < self.n_cohorts)
-            & (row.version.index() < self.n_versions)
-            & (row.hardware.index() < self.n_hardware);
+            & (version.index() < self.n_versions)
+            & (hardware.index() < self.n_hardware);
         in_range.then_some(Class {
             cohort,
-            version: row.version,
-            hardware: row.hardware,
-            staged: row.staged,
+            version,
+            hardware,
+            staged,
         })
+    }
+
+    /// A dense table's entry at `index`, if resolved.
+    #[inline(always)]
+    fn dense_entry(entries: &[AtomicU32], index: usize) -> Option<PackedDecision> {
+        match entries[index].load(Ordering::Relaxed) {
+            UNKNOWN => None,
+            code => Some(PackedDecision(code)),
+        }
     }
 
     #[inline(always)]
@@ -516,10 +524,8 @@ impl DecisionTable {
         match &self.storage {
             Storage::Dense(entries) => {
                 let index = self.dense_index(class);
-                match entries[index].load(Ordering::Relaxed) {
-                    UNKNOWN => self.fill_dense(catalog, entries, index, class),
-                    code => PackedDecision(code),
-                }
+                Self::dense_entry(entries, index)
+                    .unwrap_or_else(|| self.fill_dense(catalog, entries, index, class))
             }
             Storage::Sparse(shards) => Self::lookup_sparse(catalog, shards, class),
         }

@@ -43,11 +43,7 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
         }),
         Order::Random if filter.limit.is_some() => {
             let (members, staged) = fleet.cohort_counts(filter.cohort);
-            let most = match filter.staged {
-                None => members,
-                Some(true) => staged,
-                Some(false) => members - staged,
-            };
+            let most = with_flag(members, staged, filter.staged);
             // The other way is a pass over the cohort's kept rows.
             if probing_pays(fleet.len() as u64, members, limit as u64, most) {
                 // Built if the cohort may have them: a probe then reads a bit for
@@ -114,6 +110,16 @@ fn by_last_seen(fleet: &mut Fleet, filter: &Filter, limit: usize, desc: bool) ->
     keyed
 }
 
+/// Of `members` present members of a cohort, `staged` of them staged: how many have
+/// the staged flag `flag` asks for (any, when `None`).
+fn with_flag(members: u64, staged: u64, flag: Option<bool>) -> u64 {
+    match flag {
+        None => members,
+        Some(true) => staged,
+        Some(false) => members - staged,
+    }
+}
+
 /// The devices one part of the fleet's rows offers to [`recently_seen`]: `(tick last
 /// seen, row)` of every match seen at or after the floor, the rows of each part below
 /// those of the next (in no order within a part).
@@ -149,10 +155,8 @@ impl<'a> RowTest<'a> {
         self.chunks = Some(
             counts
                 .iter()
-                .map(|&[members, staged_members]| match staged {
-                    None => members > 0,
-                    Some(true) => staged_members > 0,
-                    Some(false) => members > staged_members,
+                .map(|&[members, staged_members]| {
+                    with_flag(u64::from(members), u64::from(staged_members), staged) > 0
                 })
                 .collect(),
         );
