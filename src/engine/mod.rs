@@ -98,26 +98,94 @@ fn seen_since(
         .par_iter()
         .enumerate()
         .with_max_len(1)
-        .map(|(b, block)| {
-            let base = b * BLOCK;
-            let mut part: Vec<(i32, u32)> = Vec::new();
-            let runs = block.pushed_since(floor)?;
-            if !test.may_pass_in(base..base + BLOCK) {
-                // No member of the filter's cohort here: a selection in a small cohort
-                // reads the few blocks that hold its members.
-                return Some(part);
-            }
-            for run in runs {
-                for w in run {
-                    let row = base + w.off();
-                    if i64::from(w.seen) >= floor as i64 && test.passes(row) {
-                        part.push((w.seen, row as u32));
-                    }
-                }
-            }
-            Some(part)
-        })
+        .map(|(b, block)| seen_in_block(block, b * BLOCK, floor, test))
         .collect()
+}
+
+/// [`seen_since`] of one block, whose first row is `base`, in the order the wakes
+/// were pushed.
+fn seen_in_block(
+    block: &Block,
+    base: usize,
+    floor: u64,
+    test: &crate::staging::RowTest<'_>,
+) -> Option<Vec<(i32, u32)>> {
+    let runs = block.pushed_since(floor)?;
+    let mut part: Vec<(i32, u32)> = Vec::new();
+    if !test.may_pass_in(base..base + BLOCK) {
+        // No member of the filter's cohort here: a selection in a small cohort reads
+        // the few blocks that hold its members.
+        return Some(part);
+    }
+    for run in runs {
+        for w in run {
+            let row = base + w.off();
+            if i64::from(w.seen) >= floor as i64 && test.passes(row) {
+                part.push((w.seen, row as u32));
+            }
+        }
+    }
+    Some(part)
+}
+
+/// The rows, in fleet order, of the first `limit` devices (every one, if fewer) that
+/// `test` keeps among those seen at or after `latest`, the last tick any device can
+/// have been seen: [`seen_since`] of `latest` read in fleet order, a few blocks at a
+/// time in parallel, and stopped once `limit` are found. A selection of a few thousand
+/// devices of a large cohort then reads the wakes of a few blocks, not every wake of
+/// the last tick. `None` if a block read keeps no mark that old. The blocks read at a
+/// time depend on the threads; the rows returned do not.
+fn seen_last_first(
+    calendar: &[Block],
+    latest: u64,
+    test: &crate::staging::RowTest<'_>,
+    limit: usize,
+) -> Option<Vec<u32>> {
+    use rayon::prelude::*;
+    let batch = 2 * rayon::current_num_threads();
+    let mut rows: Vec<u32> = Vec::new();
+    for (n, blocks) in calendar.chunks(batch).enumerate() {
+        let parts: Vec<Option<Vec<u32>>> = blocks
+            .par_iter()
+            .enumerate()
+            .with_max_len(1)
+            .map(|(j, block)| {
+                let base = (n * batch + j) * BLOCK;
+                let part = seen_in_block(block, base, latest, test)?;
+                debug_assert!(part.iter().all(|&(t, _)| i64::from(t) == latest as i64));
+                Some(in_row_order(&part, base))
+            })
+            .collect();
+        for part in parts {
+            rows.extend(part?);
+        }
+        if rows.len() >= limit {
+            rows.truncate(limit);
+            break;
+        }
+    }
+    Some(rows)
+}
+
+/// The rows of `part`, a block's matches (each row once, in the order their wakes were
+/// pushed), in increasing order: marked in a bitmap of the block's rows and read back,
+/// in about the time a sort takes to compare a tenth of them.
+fn in_row_order(part: &[(i32, u32)], base: usize) -> Vec<u32> {
+    let mut marks = vec![0u64; BLOCK / 64];
+    for &(_, row) in part {
+        let off = row as usize - base;
+        marks[off / 64] |= 1 << (off % 64);
+    }
+    let mut rows = Vec::with_capacity(part.len());
+    for (w, &word) in marks.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            rows.push((base + w * 64 + word.trailing_zeros() as usize) as u32);
+            word &= word - 1;
+        }
+    }
+    debug_assert_eq!(rows.len(), part.len(), "each row once");
+    rows
 }
 
 /// A fleet's packed last-seen tick as a wake carries it.
@@ -658,9 +726,18 @@ impl<'s> Engine<'s> {
                 return None;
             }
             let calendar = &self.calendar;
-            let found = crate::staging::recently_seen(&mut self.state.fleet, filter, |test| {
-                seen_since(calendar, floor, test)
-            });
+            let fleet = &mut self.state.fleet;
+            // A first look at the last tick alone reads the blocks in order and stops at
+            // the limit; a look further back reads every wake pushed since its floor.
+            let found = if back == 1 {
+                crate::staging::recently_seen_last(fleet, filter, |test, limit| {
+                    seen_last_first(calendar, floor, test, limit)
+                })
+            } else {
+                crate::staging::recently_seen(fleet, filter, |test| {
+                    seen_since(calendar, floor, test)
+                })
+            };
             match found {
                 Recent::Picked(devices) => {
                     #[cfg(test)]
@@ -949,6 +1026,106 @@ rollout_percent = 40
             );
             assert!(ticks == ticks_copied, "the same simulation ({seen_ahead})");
         }
+    }
+
+    /// R21: the first look of a selection by last seen, which reads the blocks in order
+    /// and stops at the limit (`seen_last_first`), tells what the look at every wake
+    /// pushed since the last tick tells (`seen_since`): the same devices picked, or the
+    /// same number short, over several blocks, for limits met in the first block, in a
+    /// later one, or never, with the wakes of missed polls carrying older ticks.
+    #[test]
+    fn r21_a_first_look_in_fleet_order_tells_what_a_look_at_every_wake_tells() {
+        use crate::ids::CohortId;
+        use crate::staging::{recently_seen, recently_seen_last, Filter, Order, Recent};
+        use rand::{Rng, SeedableRng};
+        let n = 3 * BLOCK + 700;
+        let mut fleet = crate::staging::tests::fleet(n, 3);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for i in 0..n as u32 {
+            if rng.gen_bool(0.4) {
+                fleet.set_staged(DeviceIdx(i), true);
+            }
+        }
+        // Cohort 2 only in the last block and a half.
+        for i in (0..2 * BLOCK as u32).filter(|i| i % 3 == 2) {
+            fleet.move_to(DeviceIdx(i), CohortId(0));
+        }
+        let mut calendar: Vec<Block> = (0..n_blocks(n)).map(|_| Block::new(32)).collect();
+        // A device has one wake at a time: each pushes one here, at a random tick.
+        let mut devices: Vec<usize> = (0..n).collect();
+        rand::seq::SliceRandom::shuffle(&mut devices[..], &mut rng);
+        for (t, some) in devices.chunks(25_000).take(6).enumerate() {
+            let t = t as u64;
+            for block in &mut calendar {
+                block.mark(t);
+            }
+            for &d in some {
+                // A missed poll pushes a wake that carries an older tick.
+                let seen = if rng.gen_bool(0.8) {
+                    t
+                } else {
+                    t.saturating_sub(3)
+                };
+                let (b, off) = block_of(DeviceIdx(d as u32));
+                let at = t + 1 + rng.gen_range(0..20);
+                calendar[b].push(at, off, seen as i32, Carry::Nothing);
+            }
+        }
+        let latest = 5;
+        let (mut picked, mut short) = (0, 0);
+        for cohort in 0..3 {
+            for staged in [Some(false), Some(true), None] {
+                for hardware in [None, Some(crate::ids::HardwareId(1))] {
+                    for limit in [1, 50, 3_000, 9_000, 20_000, 100_000] {
+                        let filter = Filter {
+                            cohort: CohortId(cohort),
+                            hardware,
+                            versions: None,
+                            staged,
+                            limit: Some(limit),
+                            order: Order::LastSeenDesc,
+                        };
+                        let first = recently_seen_last(&mut fleet, &filter, |test, limit| {
+                            seen_last_first(&calendar, latest, test, limit)
+                        });
+                        let every = recently_seen(&mut fleet, &filter, |test| {
+                            seen_since(&calendar, latest, test)
+                        });
+                        let what = format!("{filter:?}");
+                        match (first, every) {
+                            (Recent::Picked(a), Recent::Picked(b)) => {
+                                assert_eq!(a, b, "{what}");
+                                picked += 1;
+                            }
+                            (Recent::Short(a), Recent::Short(b)) => {
+                                assert_eq!(a, b, "{what}");
+                                short += 1;
+                            }
+                            (a, b) => panic!("{what}: {a:?} against {b:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(picked > 30 && short > 10, "both answers: {picked}, {short}");
+        // Before the oldest mark kept, neither look can tell.
+        for block in &mut calendar {
+            for t in 6..6 + calendar::MARKS as u64 {
+                block.mark(t);
+            }
+        }
+        let filter = Filter {
+            cohort: CohortId(0),
+            hardware: None,
+            versions: None,
+            staged: None,
+            limit: Some(10),
+            order: Order::LastSeenDesc,
+        };
+        let first = recently_seen_last(&mut fleet, &filter, |test, limit| {
+            seen_last_first(&calendar, latest, test, limit)
+        });
+        assert!(matches!(first, Recent::Unknown), "{first:?}");
     }
 
     #[test]

@@ -787,9 +787,24 @@ impl Fleet {
                 .take(limit)
                 .collect();
         }
+        // The chunks the counts say hold a present member with the flag: a cohort
+        // that lives in a part of the fleet is walked from there, and not through
+        // every word before it.
+        let holds: Vec<bool> = self
+            .cohort_chunk_counts(cohort)
+            .iter()
+            .map(|&[members, on]| match staged {
+                None => members > 0,
+                Some(true) => on > 0,
+                Some(false) => members > on,
+            })
+            .collect();
+        const WORDS: usize = COUNT_CHUNK / 64;
         let fleet: &Fleet = self;
-        let bits = fleet.built_bits(cohort);
-        (0..fleet.len().div_ceil(64))
+        let (bits, words) = (fleet.built_bits(cohort), fleet.len().div_ceil(64));
+        (0..holds.len())
+            .filter(|&c| holds[c])
+            .flat_map(|c| c * WORDS..((c + 1) * WORDS).min(words))
             .flat_map(|w| fleet.word_matches(bits, w, staged, &keep))
             .take(limit)
             .collect()

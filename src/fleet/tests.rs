@@ -483,3 +483,49 @@ fn members_matching_equals_a_filter_over_every_row() {
         .count();
     assert_eq!(with_bits, 8, "both paths taken");
 }
+
+/// The first matches up to a limit skip the chunks whose counts hold no member with
+/// the flag, and are still those of a filter over every row: a cohort that lives in
+/// the fleet's last chunks, one whose last member in an early chunk moved away or was
+/// staged, and the short last chunk.
+#[test]
+fn first_members_matching_skips_chunks_without_members() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(23);
+    let n = 3 * COUNT_CHUNK + 100;
+    let mut c = columns(n);
+    // Cohort 1 in chunk 2 and the short last chunk, and at three rows of chunk 0.
+    c.cohort = (0..n)
+        .map(|i| {
+            let late = i >= 2 * COUNT_CHUNK && rng.gen_bool(0.3);
+            CohortId(u16::from(late || [5, 900, 4000].contains(&i)))
+        })
+        .collect();
+    let mut f = fleet_of(n, c);
+    let keep = |f: &Fleet, i: usize| f.hardware(DeviceIdx(i as u32)) != HardwareId(1);
+    let check = |f: &mut Fleet, what: &str| {
+        for k in 0..2 {
+            let cohort = CohortId(k);
+            for staged in [None, Some(true), Some(false)] {
+                let want: Vec<DeviceIdx> = f
+                    .members(cohort)
+                    .filter(|&d| staged.is_none_or(|s| f.staged(d) == s))
+                    .filter(|d| keep(f, d.index()))
+                    .collect();
+                for limit in [1, 3, 50, 20_000, usize::MAX] {
+                    let first = f.first_members_matching(cohort, staged, limit, keep);
+                    let n = limit.min(want.len());
+                    assert_eq!(first, want[..n], "{what}: cohort {k}, {staged:?}, {limit}");
+                }
+            }
+        }
+    };
+    check(&mut f, "as built");
+    f.set_staged(DeviceIdx(5), true);
+    f.move_to(DeviceIdx(900), CohortId(0));
+    f.set_present(DeviceIdx(4000), false);
+    for i in (2 * COUNT_CHUNK..n).step_by(3) {
+        f.set_staged(DeviceIdx(i as u32), true);
+    }
+    check(&mut f, "after stages, a move and a retirement");
+}

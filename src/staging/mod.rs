@@ -6,7 +6,9 @@ mod sample;
 mod select;
 
 pub use resize::{resize_staged, PROBE_RATIO};
-pub use select::{recently_seen, select, set_staged, Recent, RowTest, SeenParts};
+pub use select::{
+    recently_seen, recently_seen_last, select, set_staged, Recent, RowTest, SeenParts,
+};
 
 use crate::ids::{CohortId, DeviceIdx, HardwareId, VersionId};
 

@@ -223,18 +223,10 @@ pub fn recently_seen(
     seen_since: impl FnOnce(&RowTest<'_>) -> Option<SeenParts>,
 ) -> Recent {
     use rayon::prelude::*;
-    let Some(limit) = filter.limit else {
+    let Some(limit) = recent_limit(filter) else {
         return Recent::Unknown;
     };
-    if filter.order != Order::LastSeenDesc {
-        return Recent::Unknown;
-    }
-    // Built if the cohort may have them, so that the test reads one bit a row.
-    fleet.cohort_bits(filter.cohort);
-    let counts = fleet.cohort_chunk_counts(filter.cohort).to_vec();
-    let fleet: &Fleet = fleet;
-    let test = RowTest::new(fleet, filter).with_chunk_counts(&counts);
-    let Some(parts) = seen_since(&test) else {
+    let Some(parts) = with_recent_test(fleet, filter, seen_since) else {
         return Recent::Unknown;
     };
     let total: usize = parts.iter().map(Vec::len).sum();
@@ -296,6 +288,51 @@ pub fn recently_seen(
     }
     picked.sort_unstable_by_key(|&(t, i)| (std::cmp::Reverse(t), i));
     Recent::Picked(picked.into_iter().map(|(_, i)| DeviceIdx(i)).collect())
+}
+
+/// [`recently_seen`] told only the matches seen at `latest`, the last tick any device
+/// can have been seen so far: they rank before every other match, and among themselves
+/// by row, so when there are at least `limit` of them the pick is the first `limit` in
+/// fleet order, found without reading the rest. `first_seen(test, limit)` lists them in
+/// fleet order, the first `limit` or every one if fewer (`None` if it cannot); fewer
+/// than `limit` make [`Recent::Short`] with their number, as [`recently_seen`] would
+/// with the same floor.
+pub fn recently_seen_last(
+    fleet: &mut Fleet,
+    filter: &Filter,
+    first_seen: impl FnOnce(&RowTest<'_>, usize) -> Option<Vec<u32>>,
+) -> Recent {
+    let Some(limit) = recent_limit(filter) else {
+        return Recent::Unknown;
+    };
+    match with_recent_test(fleet, filter, |test| first_seen(test, limit)) {
+        None => Recent::Unknown,
+        Some(rows) if rows.len() < limit => Recent::Short(rows.len()),
+        Some(rows) => {
+            debug_assert!(rows.len() == limit && rows.is_sorted(), "the first `limit`");
+            Recent::Picked(rows.into_iter().map(DeviceIdx).collect())
+        }
+    }
+}
+
+/// The limit of a selection [`recently_seen`] may answer: the most recently seen
+/// first, with a limit.
+fn recent_limit(filter: &Filter) -> Option<usize> {
+    filter.limit.filter(|_| filter.order == Order::LastSeenDesc)
+}
+
+/// `read(test)` with the filter's test of a row, which reads one bit a row where the
+/// cohort has bitsets (built here if it may have them) and knows from the fleet's
+/// counts per chunk where the cohort's members are.
+fn with_recent_test<T>(
+    fleet: &mut Fleet,
+    filter: &Filter,
+    read: impl FnOnce(&RowTest<'_>) -> T,
+) -> T {
+    fleet.cohort_bits(filter.cohort);
+    let counts = fleet.cohort_chunk_counts(filter.cohort).to_vec();
+    let fleet: &Fleet = fleet;
+    read(&RowTest::new(fleet, filter).with_chunk_counts(&counts))
 }
 
 /// What [`recently_seen`] tells.
