@@ -169,7 +169,8 @@ fn seen_last_first(
 
 /// The rows of `part`, a block's matches (each row once, in the order their wakes were
 /// pushed), in increasing order: marked in a bitmap of the block's rows and read back,
-/// in about the time a sort takes to compare a tenth of them.
+/// a pass of a few thousand words, where sorting them cost more than the blocks that
+/// stopping at the limit leaves unread.
 fn in_row_order(part: &[(i32, u32)], base: usize) -> Vec<u32> {
     let mut marks = vec![0u64; BLOCK / 64];
     for &(_, row) in part {

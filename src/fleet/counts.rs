@@ -15,6 +15,16 @@ use crate::ids::CohortId;
 pub const CHUNK: usize = 1 << 16;
 const _: () = assert!(CHUNK % 64 == 0, "chunks are whole bitset words");
 
+/// Of `members` present members of a cohort, `staged` of them staged: how many have
+/// the staged flag `flag` asks for (any, when `None`).
+pub(crate) fn with_flag(members: u64, staged: u64, flag: Option<bool>) -> u64 {
+    match flag {
+        None => members,
+        Some(true) => staged,
+        Some(false) => members - staged,
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub(super) struct Counts {
     /// Per cohort: present members, present staged members.

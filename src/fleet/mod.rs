@@ -29,6 +29,7 @@ pub(crate) use bulk::DeviceColumns;
 pub use ids::UnreadIds;
 pub(crate) use ids::{Digits, Synthetic};
 
+pub(crate) use counts::with_flag;
 pub use counts::CHUNK as COUNT_CHUNK;
 pub use flag_column::Flags;
 use ids::Ids;
@@ -793,11 +794,7 @@ impl Fleet {
         let holds: Vec<bool> = self
             .cohort_chunk_counts(cohort)
             .iter()
-            .map(|&[members, on]| match staged {
-                None => members > 0,
-                Some(true) => on > 0,
-                Some(false) => members > on,
-            })
+            .map(|&[members, on]| with_flag(u64::from(members), u64::from(on), staged) > 0)
             .collect();
         const WORDS: usize = COUNT_CHUNK / 64;
         let fleet: &Fleet = self;

@@ -24,7 +24,7 @@ use rand::Rng;
 
 use super::resize::{probing_pays, PROBE_RATIO};
 use super::{Filter, Order, Selection};
-use crate::fleet::{Fleet, COUNT_CHUNK};
+use crate::fleet::{with_flag, Fleet, COUNT_CHUNK};
 use crate::ids::DeviceIdx;
 
 /// The devices a selection picks, in its order. Random picks come in the order drawn.
@@ -108,16 +108,6 @@ fn by_last_seen(fleet: &mut Fleet, filter: &Filter, limit: usize, desc: bool) ->
     }
     keyed.sort_unstable();
     keyed
-}
-
-/// Of `members` present members of a cohort, `staged` of them staged: how many have
-/// the staged flag `flag` asks for (any, when `None`).
-fn with_flag(members: u64, staged: u64, flag: Option<bool>) -> u64 {
-    match flag {
-        None => members,
-        Some(true) => staged,
-        Some(false) => members - staged,
-    }
 }
 
 /// The devices one part of the fleet's rows offers to [`recently_seen`]: `(tick last
