@@ -1047,7 +1047,7 @@ rollout_percent = 40
                 fleet.set_staged(DeviceIdx(i), true);
             }
         }
-        // Cohort 2 only in the last block and a half.
+        // Cohort 2 only in the last two blocks, the short one included.
         for i in (0..2 * BLOCK as u32).filter(|i| i % 3 == 2) {
             fleet.move_to(DeviceIdx(i), CohortId(0));
         }
