@@ -270,6 +270,17 @@ impl Fleet {
         self.counts().chunks(cohort)
     }
 
+    /// Per chunk of [`COUNT_CHUNK`] rows, from [`Fleet::cohort_chunk_counts`]: whether
+    /// it holds a present member of `cohort` whose staged flag is `staged` (any if
+    /// `None`); chunks past the end hold none. What lets a walk over a cohort's rows
+    /// skip the parts of the fleet where it has no such member.
+    pub fn chunks_holding(&mut self, cohort: CohortId, staged: Option<bool>) -> Vec<bool> {
+        self.cohort_chunk_counts(cohort)
+            .iter()
+            .map(|&[members, on]| with_flag(u64::from(members), u64::from(on), staged) > 0)
+            .collect()
+    }
+
     /// `cohort`'s bitsets of present members and staged members (for staged resizes),
     /// built on first use and kept up to date from then on; `None` for cohorts past the
     /// first few to ask (`member_bits.rs`).
@@ -791,11 +802,7 @@ impl Fleet {
         // The chunks the counts say hold a present member with the flag: a cohort
         // that lives in a part of the fleet is walked from there, and not through
         // every word before it.
-        let holds: Vec<bool> = self
-            .cohort_chunk_counts(cohort)
-            .iter()
-            .map(|&[members, on]| with_flag(u64::from(members), u64::from(on), staged) > 0)
-            .collect();
+        let holds = self.chunks_holding(cohort, staged);
         const WORDS: usize = COUNT_CHUNK / 64;
         let fleet: &Fleet = self;
         let (bits, words) = (fleet.built_bits(cohort), fleet.len().div_ceil(64));

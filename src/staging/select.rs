@@ -138,18 +138,10 @@ impl<'a> RowTest<'a> {
         }
     }
 
-    /// Adds what the fleet's counts per chunk of rows (`Fleet::cohort_chunk_counts` of
-    /// the filter's cohort) tell of where its members are, for [`RowTest::may_pass_in`].
-    fn with_chunk_counts(mut self, counts: &[[u32; 2]]) -> RowTest<'a> {
-        let staged = self.filter.staged;
-        self.chunks = Some(
-            counts
-                .iter()
-                .map(|&[members, staged_members]| {
-                    with_flag(u64::from(members), u64::from(staged_members), staged) > 0
-                })
-                .collect(),
-        );
+    /// Adds where the filter's cohort has present members with its staged flag, per
+    /// chunk of rows (`Fleet::chunks_holding`), for [`RowTest::may_pass_in`].
+    fn with_chunks(mut self, chunks: Vec<bool>) -> RowTest<'a> {
+        self.chunks = Some(chunks);
         self
     }
 
@@ -320,9 +312,9 @@ fn with_recent_test<T>(
     read: impl FnOnce(&RowTest<'_>) -> T,
 ) -> T {
     fleet.cohort_bits(filter.cohort);
-    let counts = fleet.cohort_chunk_counts(filter.cohort).to_vec();
+    let chunks = fleet.chunks_holding(filter.cohort, filter.staged);
     let fleet: &Fleet = fleet;
-    read(&RowTest::new(fleet, filter).with_chunk_counts(&counts))
+    read(&RowTest::new(fleet, filter).with_chunks(chunks))
 }
 
 /// What [`recently_seen`] tells.
@@ -467,8 +459,8 @@ mod tests {
                     limit: Some(1),
                     order: Order::LastSeenDesc,
                 };
-                let counts = f.cohort_chunk_counts(filter.cohort).to_vec();
-                let test = RowTest::new(&f, &filter).with_chunk_counts(&counts);
+                let chunks = f.chunks_holding(filter.cohort, filter.staged);
+                let test = RowTest::new(&f, &filter).with_chunks(chunks);
                 let any = |rows: Range<usize>| {
                     rows.into_iter()
                         .any(|i| passes_membership(&f, &filter, DeviceIdx(i as u32)))
