@@ -76,12 +76,12 @@ fn recent_first(event: &Event) -> Option<(&crate::staging::Filter, bool)> {
 
 /// Writes the last-seen tick of each of a block's `wakes` (of devices seen at all) into
 /// the block's slice of the fleet's column.
-fn copy_ticks<'w>(ticks: &mut [i32], wakes: impl Iterator<Item = &'w Wake>) {
-    for w in wakes {
+fn copy_ticks<'w>(ticks: &mut [i32], runs: impl Iterator<Item = &'w [Wake]>) {
+    calendar::each_wake(runs, |w| {
         if w.seen != i32::MIN {
             ticks[w.off()] = w.seen;
         }
-    }
+    });
 }
 
 /// Per block, `(tick, row)` of the devices seen at or after `floor` that `test`
@@ -117,14 +117,13 @@ fn seen_in_block(
         // the few blocks that hold its members.
         return Some(part);
     }
-    for run in runs {
-        for w in run {
-            let row = base + w.off();
-            if i64::from(w.seen) >= floor as i64 && test.passes(row) {
-                part.push((w.seen, row as u32));
-            }
+    let floor = i64::try_from(floor).unwrap_or(i64::MAX);
+    calendar::each_wake(runs, |w| {
+        let row = base + w.off();
+        if i64::from(w.seen) >= floor && test.passes(row) {
+            part.push((w.seen, row as u32));
         }
-    }
+    });
     Some(part)
 }
 
