@@ -13,6 +13,7 @@
 
 pub mod analytics;
 pub mod behaviour;
+mod bitmap;
 pub mod catalog;
 pub mod charts;
 pub mod diff;

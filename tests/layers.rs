@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "prefetch",
             "pages",
             "row_runs",
+            "bitmap",
         ],
     ),
     // The device store (ids only).

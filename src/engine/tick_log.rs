@@ -43,28 +43,6 @@ fn next_version(catalog: &Catalog, report: &DeviceReport) -> Option<VersionId> {
     release.map(|r| catalog.release(r).target())
 }
 
-/// The positions of the bits set in `bits` within `range`, in increasing order.
-fn ones_in(bits: &[u64], range: std::ops::Range<usize>) -> impl Iterator<Item = usize> + '_ {
-    let words = range.start / 64..range.end.div_ceil(64);
-    words.flat_map(move |w| {
-        let lo = range.start.saturating_sub(w * 64).min(64);
-        let hi = range.end.saturating_sub(w * 64).min(64);
-        // The word's bits from `lo` up to (not including) `hi`.
-        let keep = match hi - lo {
-            64 => u64::MAX,
-            width => ((1 << width) - 1) << lo,
-        };
-        let mut word = bits.get(w).copied().unwrap_or(0) & keep;
-        std::iter::from_fn(move || {
-            (word != 0).then(|| {
-                let i = word.trailing_zeros() as usize;
-                word &= word - 1;
-                w * 64 + i
-            })
-        })
-    })
-}
-
 /// `Classes::final_cache`: not computed yet.
 const UNKNOWN: u32 = 0;
 /// `Classes::final_cache`: R24's walk from the class cycles.
@@ -189,7 +167,7 @@ impl Classes {
         };
         let occupied: Vec<usize> = runs
             .iter()
-            .flat_map(|run| ones_in(&self.occupied, run.clone()))
+            .flat_map(|run| crate::bitmap::ones_in(&self.occupied, run.clone()))
             .filter(|&class| in_changed(class))
             .collect();
         debug_assert!(occupied.is_sorted() && occupied.iter().all(|&c| self.counts[c] > 0));
@@ -869,25 +847,10 @@ impl TickLog {
 
 #[cfg(test)]
 mod tests {
-    use super::{ones_in, Classes, Spread};
+    use super::{Classes, Spread};
     use crate::matrix::{final_version, Final};
     use crate::resolver::testkit;
     use rand::seq::SliceRandom;
-
-    /// `ones_in` gives the set bits of any range, word boundaries and empty ranges
-    /// included, as a bit-by-bit look does.
-    #[test]
-    fn ones_in_lists_the_bits_set_in_a_range() {
-        let bits = [0x8000_0000_0000_0001u64, u64::MAX, 0, 0b1010];
-        let set = |i: usize| bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1);
-        for start in [0, 1, 63, 64, 65, 127, 128, 190, 200, 256] {
-            for end in [start, start + 1, 64, 100, 128, 193, 195, 256, 300] {
-                let want: Vec<usize> = (start..end.max(start)).filter(|&i| set(i)).collect();
-                let got: Vec<usize> = ones_in(&bits, start..end.max(start)).collect();
-                assert_eq!(got, want, "{start}..{end}");
-            }
-        }
-    }
 
     /// R24 with walks cached per class (`Classes::final_of`) answers as the plain walk
     /// does, for every class of random catalogs, asked in random order (so walks stop

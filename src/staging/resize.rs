@@ -30,6 +30,7 @@ use std::ops::Range;
 
 use rand_chacha::ChaCha8Rng;
 
+use crate::bitmap::count_ones_in;
 use crate::catalog::Percent;
 use crate::fleet::{CohortBits, Fleet, COUNT_CHUNK};
 use crate::ids::CohortId;
@@ -230,7 +231,7 @@ fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u
     // joined, growing and copying them was about a third of the pass (2026-12-03).
     let picks: Vec<usize> = (0..per_chunk.len())
         .into_par_iter()
-        .map(|c| ones_in(ranks, positions(c)))
+        .map(|c| count_ones_in(ranks, positions(c)))
         .collect();
     let mut rows = vec![0u32; picks.iter().sum()];
     let mut rest = rows.as_mut_slice();
@@ -253,21 +254,6 @@ fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u
         unsafe { chunk_picks::<false>(pass, c, positions(c), out) }
     });
     rows
-}
-
-/// How many bits of `range` are set in the bitmap `bits`.
-fn ones_in(bits: &[u64], range: Range<usize>) -> usize {
-    if range.is_empty() {
-        return 0;
-    }
-    let (first, last) = (range.start / 64, (range.end - 1) / 64);
-    let low = u64::MAX << (range.start % 64);
-    let high = u64::MAX >> (63 - (range.end - 1) % 64);
-    if first == last {
-        return (bits[first] & low & high).count_ones() as usize;
-    }
-    let middle: u32 = bits[first + 1..last].iter().map(|w| w.count_ones()).sum();
-    ((bits[first] & low).count_ones() + middle + (bits[last] & high).count_ones()) as usize
 }
 
 /// [`chunk_picks`] compiled for CPUs with BMI2.
@@ -583,7 +569,7 @@ mod tests {
                                 ranks: &ranks,
                             };
                             let positions = firsts[c]..firsts[c] + per_chunk[c];
-                            let mut out = vec![0; ones_in(&ranks, positions.clone())];
+                            let mut out = vec![0; count_ones_in(&ranks, positions.clone())];
                             // SAFETY: without BMI2's instructions.
                             unsafe { chunk_picks::<false>(pass, c, positions, &mut out) };
                             out
@@ -592,23 +578,6 @@ mod tests {
                     assert_eq!(portable, by_pass, "without PDEP");
                     assert_eq!(by_bits.len(), k);
                 }
-            }
-        }
-    }
-
-    /// `ones_in` counts the set bits of any range of a bitmap: within one word, across
-    /// two, across many, empty, and at the bitmap's ends (a chunk's picks are counted
-    /// so, to give each chunk its room in the list of rows).
-    #[test]
-    fn ones_in_counts_the_set_bits_of_a_range() {
-        use rand::Rng;
-        let mut rng = ChaCha8Rng::seed_from_u64(12);
-        let bits: Vec<u64> = (0..5).map(|_| rng.gen::<u64>()).collect();
-        let bit = |i: usize| bits[i / 64] >> (i % 64) & 1 == 1;
-        for start in 0..=320 {
-            for end in start..=320 {
-                let want = (start..end).filter(|&i| bit(i)).count();
-                assert_eq!(ones_in(&bits, start..end), want, "{start}..{end}");
             }
         }
     }
