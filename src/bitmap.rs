@@ -1,6 +1,7 @@
 //! Bitmaps held as words, bit `i % 64` of word `i / 64` standing for position `i`:
 //! the set bits of a range of positions, listed (the occupied classes a catalog change
-//! walks again, `engine/tick_log.rs`) or counted (a staged resize's picks per chunk of
+//! walks again, `engine/tick_log.rs`; a last-seen look's matches in row order,
+//! `engine/mod.rs`) or counted (a staged resize's picks per chunk of
 //! rows, `staging/resize.rs`).
 
 use std::ops::Range;

@@ -177,13 +177,7 @@ fn in_row_order(part: &[(i32, u32)], base: usize) -> Vec<u32> {
         marks[off / 64] |= 1 << (off % 64);
     }
     let mut rows = Vec::with_capacity(part.len());
-    for (w, &word) in marks.iter().enumerate() {
-        let mut word = word;
-        while word != 0 {
-            rows.push((base + w * 64 + word.trailing_zeros() as usize) as u32);
-            word &= word - 1;
-        }
-    }
+    rows.extend(crate::bitmap::ones_in(&marks, 0..BLOCK).map(|off| (base + off) as u32));
     debug_assert_eq!(rows.len(), part.len(), "each row once");
     rows
 }
