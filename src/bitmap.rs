@@ -1,8 +1,11 @@
 //! Bitmaps held as words, bit `i % 64` of word `i / 64` standing for position `i`:
 //! the set bits of a range of positions, listed (the occupied classes a catalog change
 //! walks again, `engine/tick_log.rs`; a last-seen look's matches in row order,
-//! `engine/mod.rs`) or counted (a staged resize's picks per chunk of
-//! rows, `staging/resize.rs`).
+//! `engine/mod.rs`); and sparse bitmaps ([`Words`]), only the words
+//! holding a set bit with their indexes: how a staged resize's flips travel from its
+//! choice through the fleet's change log to the engine's hot words, a word of up to
+//! 64 rows at a time where a list of rows took 4 bytes a row (a ramp step flips
+//! millions).
 
 use std::ops::Range;
 
@@ -35,16 +38,144 @@ pub(crate) fn ones_in(bits: &[u64], range: Range<usize>) -> impl Iterator<Item =
     })
 }
 
-/// How many bits of `bits` are set within `range`.
-pub(crate) fn count_ones_in(bits: &[u64], range: Range<usize>) -> usize {
-    masked_words(bits, range)
-        .map(|(_, word)| word.count_ones() as usize)
-        .sum()
+/// A sparse bitmap: `(index, bits)` of each word holding a set bit, by increasing
+/// index, each index once (as [`words_of`] and [`merge_words`] leave it).
+pub type Words = Vec<(u32, u64)>;
+
+/// The sparse bitmap of `rows` (increasing).
+pub(crate) fn words_of(rows: &[u32]) -> Words {
+    debug_assert!(rows.is_sorted(), "rows increasing");
+    let mut words: Words = Vec::new();
+    for &r in rows {
+        let (w, bit) = (r / 64, 1u64 << (r % 64));
+        match words.last_mut() {
+            Some((last, bits)) if *last == w => *bits |= bit,
+            _ => words.push((w, bit)),
+        }
+    }
+    words
+}
+
+/// Makes `words` (none empty), in any order and with indexes repeated, a sparse
+/// bitmap ([`Words`]) of the same set bits: sorted by index, the words of one index
+/// merged. A log of one ramp step's words is one increasing run, left as it is after
+/// one read; a longer log (a tick of several ramp steps) is sorted in parallel, runs
+/// found in each part.
+pub(crate) fn merge_words(words: &mut Words) {
+    debug_assert!(words.iter().all(|&(_, bits)| bits != 0), "no empty word");
+    if words.is_sorted_by(|a, b| a.0 < b.0) {
+        return;
+    }
+    if words.len() >= 1 << 16 {
+        use rayon::slice::ParallelSliceMut;
+        words.par_sort_by_key(|&(w, _)| w);
+    } else {
+        words.sort_by_key(|&(w, _)| w);
+    }
+    words.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 |= later.1;
+        }
+        same
+    });
+}
+
+/// The set positions of a sparse bitmap, in increasing order.
+pub(crate) fn ones_of(words: &[(u32, u64)]) -> Ones<'_> {
+    Ones {
+        words,
+        next: 0,
+        word: 0,
+        bits: 0,
+    }
+}
+
+/// [`ones_of`]'s iterator: a plain cursor, where a `flat_map` over the words cost the
+/// engine's update after a ramp step, which reads ahead with a second one, a third
+/// more time.
+pub(crate) struct Ones<'a> {
+    words: &'a [(u32, u64)],
+    next: usize,
+    word: u32,
+    bits: u64,
+}
+
+impl Iterator for Ones<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        while self.bits == 0 {
+            let &(w, bits) = self.words.get(self.next)?;
+            (self.word, self.bits, self.next) = (w, bits, self.next + 1);
+        }
+        let b = self.bits.trailing_zeros();
+        self.bits &= self.bits - 1;
+        Some(self.word * 64 + b)
+    }
+}
+
+/// The sparse bitmap `words` without the positions `rows` (increasing).
+pub(crate) fn without(words: &[(u32, u64)], rows: &[u32]) -> Words {
+    let mut rows = rows.iter().peekable();
+    let mut out = Vec::with_capacity(words.len());
+    for &(w, mut bits) in words {
+        while let Some(&&r) = rows.peek() {
+            if r / 64 > w {
+                break;
+            }
+            if r / 64 == w {
+                bits &= !(1u64 << (r % 64));
+            }
+            rows.next();
+        }
+        if bits != 0 {
+            out.push((w, bits));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows become a sparse bitmap and read back as themselves; merging a shuffled,
+    /// repeated and partly empty list of words gives the sparse bitmap of their union;
+    /// and `without` drops exactly the rows given, words emptied included.
+    #[test]
+    fn sparse_bitmaps_hold_their_rows() {
+        use rand::seq::SliceRandom;
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for round in 0..50 {
+            let span = [64, 200, 5_000][round % 3];
+            let rows: Vec<u32> = (0..span).filter(|_| rng.gen_bool(0.2)).collect();
+            let words = words_of(&rows);
+            assert!(
+                words.windows(2).all(|p| p[0].0 < p[1].0),
+                "indexes increasing"
+            );
+            assert!(words.iter().all(|&(_, b)| b != 0), "no empty word");
+            assert_eq!(ones_of(&words).collect::<Vec<_>>(), rows);
+            // Split into single bits, some words again, shuffled, then merged.
+            let mut log: Words = ones_of(&words).map(|r| (r / 64, 1 << (r % 64))).collect();
+            log.extend(words.iter().step_by(3).copied());
+            log.shuffle(&mut rng);
+            merge_words(&mut log);
+            assert_eq!(log, words, "merged");
+            let gone: Vec<u32> = rows.iter().copied().filter(|_| rng.gen_bool(0.5)).collect();
+            let mut extra: Vec<u32> = gone.clone();
+            extra.extend((0..span).filter(|r| !rows.contains(r)).take(3));
+            extra.sort_unstable();
+            let left: Vec<u32> = rows.iter().copied().filter(|r| !gone.contains(r)).collect();
+            assert_eq!(without(&words, &extra), words_of(&left), "round {round}");
+        }
+        let mut none = Words::new();
+        merge_words(&mut none);
+        assert!(none.is_empty());
+    }
 
     /// `ones_in` gives the set bits of any range, word boundaries and empty ranges
     /// included, as a bit-by-bit look does.
@@ -57,22 +188,6 @@ mod tests {
                 let want: Vec<usize> = (start..end.max(start)).filter(|&i| set(i)).collect();
                 let got: Vec<usize> = ones_in(&bits, start..end.max(start)).collect();
                 assert_eq!(got, want, "{start}..{end}");
-            }
-        }
-    }
-
-    /// `count_ones_in` counts the set bits of any range of a bitmap: within one word,
-    /// across two, across many, empty, and at the bitmap's ends and past them.
-    #[test]
-    fn count_ones_in_counts_the_set_bits_of_a_range() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
-        let bits: Vec<u64> = (0..5).map(|_| rng.gen::<u64>()).collect();
-        let set = |i: usize| bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1);
-        for start in 0..=330 {
-            for end in start..=330 {
-                let want = (start..end).filter(|&i| set(i)).count();
-                assert_eq!(count_ones_in(&bits, start..end), want, "{start}..{end}");
             }
         }
     }

@@ -49,18 +49,6 @@ fn old_report(
     }
 }
 
-/// `all` (sorted) without the devices of `some` (sorted).
-fn without(all: &[u32], some: &[u32]) -> Vec<u32> {
-    let mut some = some.iter().peekable();
-    all.iter()
-        .copied()
-        .filter(|&i| {
-            while some.next_if(|&&s| s < i).is_some() {}
-            some.peek() != Some(&&i)
-        })
-        .collect()
-}
-
 /// The filter and direction of a stage or unstage of the most recently seen devices
 /// with a limit (R21), the selections [`Engine::recently_seen`] answers.
 fn recent_first(event: &Event) -> Option<(&crate::staging::Filter, bool)> {
@@ -475,7 +463,7 @@ impl<'s> Engine<'s> {
         let flipped_only = if others.is_empty() {
             std::mem::take(&mut changes.devices)
         } else {
-            without(&changes.devices, &others)
+            crate::bitmap::without(&changes.devices, &others)
         };
         let mut cold = self.staged_flips(&flipped_only);
         let (catalog, hot) = (&self.state.catalog, &self.hot);
@@ -527,58 +515,69 @@ impl<'s> Engine<'s> {
         self.series.recount(&self.state.catalog, fleet);
     }
 
-    /// Brings the words of `devices` (sorted), whose only change is their staged flag,
-    /// and the series' counts up to date, and returns those whose words are cold (their
-    /// reports are the fleet's, to be updated one by one). A ramp step flips 100,000s of
-    /// flags, so the words are read and written in parallel, one read of the fleet's
-    /// staged column each (the rest of the report is in the word), and the series moves
-    /// devices per class, counted per chunk, not one at a time.
-    fn staged_flips(&mut self, devices: &[u32]) -> Vec<u32> {
+    /// Brings the words of `devices` (a sparse bitmap of rows), whose only change is
+    /// their staged flag, and the series' counts up to date, and returns those whose
+    /// words are cold (their reports are the fleet's, to be updated one by one). A ramp
+    /// step flips 100,000s of flags, so the words are read and written in parallel, the
+    /// fleet's flags read a bitmap word at a time (the rest of the report is in the
+    /// word), and the series moves devices per class, counted per run, not one at a
+    /// time.
+    fn staged_flips(&mut self, devices: &[(u32, u64)]) -> Vec<u32> {
         use rayon::prelude::*;
-        const CHUNK: usize = 1 << 13;
+        const RUN: usize = 1 << 11;
         const AHEAD: usize = 48;
         let (fleet, catalog) = (&self.state.fleet, &self.state.catalog);
-        // Each chunk of devices with the words it covers.
-        let parts = crate::row_runs::row_runs(devices, &mut self.hot, CHUNK);
+        // Each run of bitmap words with the hot words of its rows.
+        let parts =
+            crate::row_runs::runs_by(devices, &mut self.hot, RUN, |&(w, _)| (w as usize + 1) * 64);
         // Flips counted per old report, keyed by the word's report bits (a u64 hashed,
         // not a report built per device).
         let results: Vec<(hashbrown::HashMap<u64, u64>, Vec<u32>)> = parts
             .into_par_iter()
             .with_max_len(1)
-            .map(|(chunk, words, base)| {
+            .map(|(run, words, base)| {
                 let mut flipped: hashbrown::HashMap<u64, u64> = Default::default();
                 // A few dozen distinct reports flip in a ramp step: counted first in a
                 // small table indexed by the key's hash, the map touched only when a
                 // slot changes hands (and at the end).
                 let mut recent = [(0u64, 0u64); 64];
                 let mut cold = Vec::new();
-                for (n, &i) in chunk.iter().enumerate() {
-                    // Scattered words and flags, fetched `AHEAD` devices early so that
-                    // their misses overlap.
-                    if let Some(&a) = chunk.get(n + AHEAD) {
-                        crate::prefetch::prefetch(words.as_ptr().wrapping_add(a as usize - base));
-                        fleet.prefetch_staged(a as usize);
-                    }
-                    let h = &mut words[i as usize - base];
-                    if h.is_cold() {
-                        cold.push(i);
-                        continue;
-                    }
-                    let staged = fleet.staged(DeviceIdx(i));
-                    if h.staged() != staged {
-                        if h.present() {
-                            let key = h.report_key();
-                            let slot = &mut recent
-                                [(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize];
-                            if slot.0 != key || slot.1 == 0 {
-                                if slot.1 > 0 {
-                                    *flipped.entry(slot.0).or_default() += slot.1;
-                                }
-                                *slot = (key, 0);
-                            }
-                            slot.1 += 1;
+                // The hot words and flags of the row `AHEAD` rows on are fetched
+                // early, so that their misses overlap: a word's flips leave gaps the
+                // CPU's own prefetcher does not cross.
+                let mut ahead = crate::bitmap::ones_of(run).skip(AHEAD);
+                for &(w, mut bits) in run {
+                    let now = fleet.staged_word(w as usize);
+                    while bits != 0 {
+                        if let Some(a) = ahead.next() {
+                            let a = a as usize;
+                            crate::prefetch::prefetch(words.as_ptr().wrapping_add(a - base));
+                            fleet.prefetch_staged(a);
                         }
-                        h.set_staged(staged);
+                        let b = bits.trailing_zeros();
+                        bits &= bits - 1;
+                        let i = w * 64 + b;
+                        let h = &mut words[i as usize - base];
+                        if h.is_cold() {
+                            cold.push(i);
+                            continue;
+                        }
+                        let staged = now >> b & 1 != 0;
+                        if h.staged() != staged {
+                            if h.present() {
+                                let key = h.report_key();
+                                let slot = &mut recent
+                                    [(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize];
+                                if slot.0 != key || slot.1 == 0 {
+                                    if slot.1 > 0 {
+                                        *flipped.entry(slot.0).or_default() += slot.1;
+                                    }
+                                    *slot = (key, 0);
+                                }
+                                slot.1 += 1;
+                            }
+                            h.set_staged(staged);
+                        }
                     }
                 }
                 for (key, n) in recent {
@@ -1120,13 +1119,6 @@ rollout_percent = 40
             seen_last_first(&calendar, latest, test, limit)
         });
         assert!(matches!(first, Recent::Unknown), "{first:?}");
-    }
-
-    #[test]
-    fn without_removes_the_devices_of_the_second_list() {
-        assert_eq!(without(&[1, 3, 5, 7, 9], &[0, 3, 4, 9, 12]), vec![1, 5, 7]);
-        assert_eq!(without(&[2, 4], &[]), vec![2, 4]);
-        assert!(without(&[], &[1]).is_empty());
     }
 
     #[test]

@@ -70,6 +70,12 @@ impl FlagColumn {
         }
     }
 
+    /// Word `w`: the flags of rows `64 w..64 w + 64`, row `64 w + b` at bit `b`.
+    #[inline]
+    pub(super) fn word(&self, w: usize) -> u64 {
+        self.words[w]
+    }
+
     /// The words, to write flags in parallel by disjoint runs of words.
     pub(super) fn words_mut(&mut self) -> &mut [u64] {
         &mut self.words

@@ -79,8 +79,10 @@ impl std::fmt::Debug for Fleet {
 /// What setters changed while a log ran ([`Fleet::log_changes`]).
 #[derive(Clone, Debug, Default)]
 pub struct Changes {
-    /// The devices changed, sorted, each once.
-    pub devices: Vec<u32>,
+    /// The devices changed, as a sparse bitmap of rows (word index and bits, by
+    /// increasing index): a ramp step flips millions of devices, dense in the words
+    /// they fall in, and the log then holds a word per 64 rows, not 4 bytes a device.
+    pub devices: crate::bitmap::Words,
     /// Of those that had a project key or a release override when first changed, that
     /// report, sorted by device: the reports a compact cache of reports (the engine's
     /// hot words) leaves to the fleet, so it cannot recall them once changed. Other
@@ -316,20 +318,10 @@ impl Fleet {
     /// (`None` if no log was running).
     pub fn take_changes(&mut self) -> Option<Changes> {
         let mut changes = self.changes.take()?;
-        // A stable sort, for it finds runs: a ramp step's ordered pass logs its devices
-        // in increasing order, so a tick's log is mostly a few sorted runs, and most
-        // often one (a tick with one ramp step), which is left as it is: rayon's merge
-        // sort would still copy it through its buffer. A longer log (a tick of ramp
-        // steps logs millions) is sorted on every thread, runs found in each part.
-        if !changes.devices.is_sorted() {
-            if changes.devices.len() >= 1 << 16 {
-                use rayon::slice::ParallelSliceMut;
-                changes.devices.par_sort();
-            } else {
-                changes.devices.sort();
-            }
-        }
-        changes.devices.dedup();
+        // A ramp step logs its devices' words in increasing order, so a tick's log is
+        // mostly a few sorted runs, and most often one (a tick with one ramp step),
+        // which is left as it is.
+        crate::bitmap::merge_words(&mut changes.devices);
         changes.others.sort_unstable();
         changes.others.dedup();
         // A stable sort keeps each device's first entry, its report before any change.
@@ -358,7 +350,7 @@ impl Fleet {
         let report =
             is_keyed(self.project_key[i], self.release_override[i]).then(|| self.report(idx));
         if let Some(log) = &mut self.changes {
-            log.devices.push(idx.0);
+            log.devices.push((idx.0 / 64, 1 << (idx.0 % 64)));
             if let Some(report) = report {
                 log.keyed_before.push((idx.0, report));
             }
@@ -527,6 +519,14 @@ impl Fleet {
         self.staged.prefetch(i);
     }
 
+    /// The staged flags of rows `64 w..64 w + 64` (row `64 w + b` at bit `b`; rows
+    /// past the fleet's read as unstaged): what a cache of reports reads to take a
+    /// sparse bitmap's flips ([`Changes::devices`]) a word at a time.
+    #[inline]
+    pub(crate) fn staged_word(&self, w: usize) -> u64 {
+        self.staged.word(w)
+    }
+
     /// Sets a device's staged flag.
     pub fn set_staged(&mut self, idx: DeviceIdx, staged: bool) {
         self.logged_staged(idx);
@@ -547,27 +547,106 @@ impl Fleet {
     /// rows whose counted flag changed, where it used to hand back every such row to be
     /// counted one by one on one thread.
     pub fn set_staged_rows(&mut self, rows: &[u32], staged: bool) {
-        self.flip_rows(rows, staged, None);
+        self.flip_rows(rows, staged);
     }
 
     /// [`Fleet::set_staged_rows`] for rows that are all present members of `cohort`
-    /// whose flag is not `staged` (a staged resize's choice, R19): no row's presence,
-    /// cohort or flag is read, only its flag written, so that a flip in a 10M-device
-    /// fleet costs the one cache line of its flag (and, when logging, a bit of
-    /// [`Fleet::keyed`]), where reading the columns too cost three more.
-    pub(crate) fn flip_members(&mut self, cohort: CohortId, rows: &[u32], staged: bool) {
+    /// whose flag is not `staged` (a staged resize's choice, R19), given as a sparse
+    /// bitmap ([`crate::bitmap::Words`]): no row's presence, cohort or flag is read,
+    /// and each word of rows is flipped at once, in the flags, the cohort's staged
+    /// bitset and the counts (a popcount), and logged as it is. A resize's ordered
+    /// pass finds its rows a word at a time, often a dozen in a word: flipped row by
+    /// row, each cost the work a word now costs.
+    pub(crate) fn flip_member_words(
+        &mut self,
+        cohort: CohortId,
+        words: &[(u32, u64)],
+        staged: bool,
+    ) {
+        use rayon::prelude::*;
+        const RUN: usize = 1 << 10;
         debug_assert!(
-            rows.iter().all(|&i| {
+            crate::bitmap::ones_of(words).all(|i| {
                 let i = i as usize;
                 self.present[i] && self.cohort[i] == cohort && self.staged.get(i) != staged
             }),
             "flipped rows are present members of the cohort with the other flag"
         );
-        self.flip_rows(rows, staged, Some(cohort));
+        let logging = self.changes.is_some();
+        if logging && self.keyed.is_none() {
+            self.keyed = Some(keyed_rows(&self.project_key, &self.release_override));
+        }
+        let n_words = self.present.len().div_ceil(64);
+        let at = |&(w, _): &(u32, u64)| w as usize + 1;
+        let flags = crate::row_runs::runs_by(words, self.staged.words_mut(), RUN, at);
+        // The cohort's own staged bitset, cut as the flags are.
+        let mut mine = match &mut self.counts {
+            Some(counts) => counts
+                .bits
+                .staged_words_mut(cohort, n_words)
+                .map(|bits| crate::row_runs::runs_by(words, bits, RUN, at).into_iter()),
+            None => None,
+        };
+        let parts: Vec<_> = flags
+            .into_iter()
+            .map(|part| (part, mine.as_mut().and_then(Iterator::next)))
+            .collect();
+        let keyed = self.keyed.as_deref().filter(|_| logging);
+        // Per run: the rows flipped per chunk of rows, and the keyed rows among them.
+        type Run = (Vec<(u32, u32)>, Vec<u32>);
+        let results: Vec<Run> = parts
+            .into_par_iter()
+            .map(|((run, flags, base), mine)| {
+                let (mut per_chunk, mut was) = (Vec::<(u32, u32)>::new(), Vec::new());
+                let mut mine = mine.map(|(_, bits, _)| bits);
+                for &(w, bits) in run {
+                    let w = w as usize;
+                    set_bits(&mut flags[w - base], bits, staged);
+                    if let Some(mine) = &mut mine {
+                        set_bits(&mut mine[w - base], bits, staged);
+                    }
+                    if let Some(k) = keyed {
+                        was.extend(crate::bitmap::ones_of(&[(w as u32, k[w] & bits)]));
+                    }
+                    // A word's rows lie in one chunk: chunks are whole words.
+                    let chunk = (w * 64 / COUNT_CHUNK) as u32;
+                    match per_chunk.last_mut() {
+                        Some((c, n)) if *c == chunk => *n += bits.count_ones(),
+                        _ => per_chunk.push((chunk, bits.count_ones())),
+                    }
+                }
+                (per_chunk, was)
+            })
+            .collect();
+        for (per_chunk, was) in results {
+            if let Some(counts) = &mut self.counts {
+                for (chunk, n) in per_chunk {
+                    counts.add_staged(cohort, chunk as usize, n, staged);
+                }
+            }
+            for i in was {
+                // Every row flipped had the other flag.
+                let report = DeviceReport {
+                    staged: !staged,
+                    ..self.report(DeviceIdx(i))
+                };
+                if let Some(log) = &mut self.changes {
+                    log.keyed_before.push((i, report));
+                }
+            }
+        }
+        if let Some(log) = &mut self.changes {
+            log.devices.extend_from_slice(words);
+        }
     }
 
-    /// [`Fleet::set_staged_rows`], or [`Fleet::flip_members`] with `members`.
-    fn flip_rows(&mut self, rows: &[u32], staged: bool, members: Option<CohortId>) {
+    /// [`Fleet::flip_member_words`] for rows given as a list (increasing, each once).
+    pub(crate) fn flip_members(&mut self, cohort: CohortId, rows: &[u32], staged: bool) {
+        self.flip_member_words(cohort, &crate::bitmap::words_of(rows), staged);
+    }
+
+    /// [`Fleet::set_staged_rows`].
+    fn flip_rows(&mut self, rows: &[u32], staged: bool) {
         use crate::prefetch::prefetch;
         use rayon::prelude::*;
         const RUN: usize = 1 << 13;
@@ -578,42 +657,22 @@ impl Fleet {
         }
         // Each run of rows with the words of flags it covers.
         let parts = crate::row_runs::word_runs(rows, self.staged.words_mut(), RUN);
-        let words = self.present.len().div_ceil(64);
-        // The members' own staged bitset, cut as the flags are: a resize's runs flip
-        // their bits there too, in parallel, and hand back counts per chunk only.
-        let mut rest = match (members, &mut self.counts) {
-            (Some(c), Some(counts)) => counts.bits.staged_words_mut(c, words),
-            _ => None,
-        };
-        let parts: Vec<_> = parts
-            .into_iter()
-            .map(|(run, flags, base)| {
-                // The runs' words follow one another from word 0.
-                let mine = rest.take().map(|words| {
-                    let (mine, after) = words.split_at_mut(flags.len());
-                    rest = Some(after);
-                    mine
-                });
-                (run, flags, base, mine)
-            })
-            .collect();
         let keyed = self.keyed.as_deref().filter(|_| logging);
         let (present, cohort) = (&self.present, &self.cohort);
         // Per run: per bitset word and cohort, the bits of the rows whose counted flag
-        // changes (a word and cohort may come again after another cohort's rows), or
-        // for members, the rows flipped per chunk; the keyed rows' old flags.
-        type Run = (Vec<(u32, CohortId, u64)>, Vec<(u32, u32)>, Vec<(u32, bool)>);
+        // changes (a word and cohort may come again after another cohort's rows); the
+        // keyed rows' old flags.
+        type Run = (Vec<(u32, CohortId, u64)>, Vec<(u32, bool)>);
         let results: Vec<Run> = parts
             .into_par_iter()
-            .map(|(run, flags, base, mut mine)| {
+            .map(|(run, flags, base)| {
                 let mut changed = Vec::<(u32, CohortId, u64)>::new();
-                let (mut per_chunk, mut was) = (Vec::<(u32, u32)>::new(), Vec::new());
-                // The flags are bits, mostly in cache; any rows' presence and cohort,
-                // when they are read, are a miss each where rows are further apart
-                // than a cache line's worth, fetched `AHEAD` rows early so that they
-                // overlap.
+                let mut was = Vec::new();
+                // The flags are bits, mostly in cache; the rows' presence and cohort
+                // are a miss each where rows are further apart than a cache line's
+                // worth, fetched `AHEAD` rows early so that they overlap.
                 let span = run.last().map_or(0, |&l| l as usize + 1 - 64 * base);
-                let scattered = members.is_none() && span >= 64 * run.len();
+                let scattered = span >= 64 * run.len();
                 for (n, &i) in run.iter().enumerate() {
                     if scattered {
                         if let Some(&a) = run.get(n + AHEAD) {
@@ -628,40 +687,22 @@ impl Fleet {
                     if keyed.is_some_and(|k| k[w] & bit != 0) {
                         was.push((i as u32, flag));
                     }
-                    if let Some(mine) = &mut mine {
-                        set_bits(&mut mine[w - base], bit, staged);
-                        let chunk = (i / COUNT_CHUNK) as u32;
-                        match per_chunk.last_mut() {
-                            Some((c, n)) if *c == chunk => *n += 1,
-                            _ => per_chunk.push((chunk, 1)),
-                        }
-                    } else {
-                        let counted = match members {
-                            Some(c) => Some(c),
-                            None => (flag != staged && present[i]).then(|| cohort[i]),
-                        };
-                        if let Some(c) = counted {
-                            let w = w as u32;
-                            match changed.last_mut() {
-                                Some((lw, lc, bits)) if *lw == w && *lc == c => *bits |= bit,
-                                _ => changed.push((w, c, bit)),
-                            }
+                    if flag != staged && present[i] {
+                        let (w, c) = (w as u32, cohort[i]);
+                        match changed.last_mut() {
+                            Some((lw, lc, bits)) if *lw == w && *lc == c => *bits |= bit,
+                            _ => changed.push((w, c, bit)),
                         }
                     }
                     set_bits(word, bit, staged);
                 }
-                (changed, per_chunk, was)
+                (changed, was)
             })
             .collect();
-        for (changed, per_chunk, was) in results {
+        for (changed, was) in results {
             if let Some(counts) = &mut self.counts {
                 for (w, c, bits) in changed {
                     counts.set_staged_word(c, w as usize, bits, staged);
-                }
-                if let Some(c) = members {
-                    for (chunk, n) in per_chunk {
-                        counts.add_staged(c, chunk as usize, n, staged);
-                    }
                 }
             }
             for (i, was) in was {
@@ -675,7 +716,7 @@ impl Fleet {
             }
         }
         if let Some(log) = &mut self.changes {
-            log.devices.extend_from_slice(rows);
+            log.devices.extend(crate::bitmap::words_of(rows));
         }
     }
 

@@ -30,7 +30,7 @@ use std::ops::Range;
 
 use rand_chacha::ChaCha8Rng;
 
-use crate::bitmap::count_ones_in;
+use crate::bitmap::Words;
 use crate::catalog::Percent;
 use crate::fleet::{CohortBits, Fleet, COUNT_CHUNK};
 use crate::ids::CohortId;
@@ -159,22 +159,31 @@ fn flip_in_one_pass(
     let chosen = if let Some(bits) = fleet.cohort_bits(cohort) {
         chosen_bits(bits, grow, &per_chunk, &ranks)
     } else {
-        let positions = super::sample::ones(&ranks);
-        fleet
-            .with_cohort_rows(cohort, |view, rows| {
-                chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
-                    eligible(view, i, cohort, grow)
+        crate::bitmap::words_of(&{
+            let positions = super::sample::ones(&ranks);
+            fleet
+                .with_cohort_rows(cohort, |view, rows| {
+                    chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
+                        eligible(view, i, cohort, grow)
+                    })
                 })
-            })
-            .unwrap_or_else(|| {
-                let view: &Fleet = fleet;
-                chosen_rows(view.len(), None, &per_chunk, &positions, |i| {
-                    eligible(view, i, cohort, grow)
+                .unwrap_or_else(|| {
+                    let view: &Fleet = fleet;
+                    chosen_rows(view.len(), None, &per_chunk, &positions, |i| {
+                        eligible(view, i, cohort, grow)
+                    })
                 })
-            })
+        })
     };
-    debug_assert_eq!(chosen.len() as u64, k, "every position found");
-    fleet.flip_members(cohort, &chosen, grow);
+    debug_assert_eq!(
+        chosen
+            .iter()
+            .map(|&(_, b)| u64::from(b.count_ones()))
+            .sum::<u64>(),
+        k,
+        "every position found"
+    );
+    fleet.flip_member_words(cohort, &chosen, grow);
 }
 
 /// The rows at `positions` (sorted) among the `eligible` rows of a fleet of `n_rows`
@@ -214,46 +223,36 @@ fn chosen_rows(
 }
 
 /// What [`chosen_rows`] finds for the positions set in `ranks` (a bitmap of the
-/// eligible devices' positions), read from the cohort's bitsets: a chunk's eligible
-/// rows are counted 64 at a time, skipping the words before the next chosen position;
-/// a word holding some takes their bits of `ranks` (its `ones` positions from its
-/// first) and deposits them on its eligible bits: bit `r` of those on the word's
-/// eligible bit of rank `r`. The CPU's PDEP instruction does that in one step where
-/// it has one (BMI2), else each chosen bit is found by its rank ([`select_in_word`]).
-fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u64]) -> Vec<u32> {
+/// eligible devices' positions), read from the cohort's bitsets, as a sparse bitmap of
+/// rows: a chunk's eligible rows are counted 64 at a time, skipping the words before
+/// the next chosen position; a word holding some takes their bits of `ranks` (its
+/// `ones` positions from its first) and deposits them on its eligible bits: bit `r` of
+/// those on the word's eligible bit of rank `r`, which is the word of rows chosen. The
+/// CPU's PDEP instruction does that in one step where it has one (BMI2), else each
+/// chosen bit is found by its rank ([`select_in_word`]).
+fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u64]) -> Words {
     use rayon::prelude::*;
     let firsts = firsts(per_chunk);
     let positions = |c: usize| firsts[c]..firsts[c] + per_chunk[c];
     #[cfg(target_arch = "x86_64")]
     let bmi2 = std::arch::is_x86_feature_detected!("bmi2");
-    // Each chunk's picks are counted from the bitmap first, so that each chunk writes
-    // its rows straight to their place in the one list: collected per chunk and then
-    // joined, growing and copying them was about a third of the pass (2026-12-03).
-    let picks: Vec<usize> = (0..per_chunk.len())
+    // A word of rows at most per word of the cohort's bitsets: a chunk's words are
+    // few against its rows, and are joined from one list per chunk.
+    let per_chunk_words: Vec<Words> = (0..per_chunk.len())
         .into_par_iter()
-        .map(|c| count_ones_in(ranks, positions(c)))
+        .with_max_len(1)
+        .map(|c| {
+            let pass = Pass { bits, grow, ranks };
+            #[cfg(target_arch = "x86_64")]
+            if bmi2 {
+                // SAFETY: the CPU has BMI2, checked above.
+                return unsafe { chunk_picks_bmi2(pass, c, positions(c)) };
+            }
+            // SAFETY: without BMI2's instructions.
+            unsafe { chunk_picks::<false>(pass, c, positions(c)) }
+        })
         .collect();
-    let mut rows = vec![0u32; picks.iter().sum()];
-    let mut rest = rows.as_mut_slice();
-    let mut parts = Vec::with_capacity(picks.len());
-    for (c, &n) in picks.iter().enumerate() {
-        let (part, after) = std::mem::take(&mut rest).split_at_mut(n);
-        rest = after;
-        if n > 0 {
-            parts.push((c, part));
-        }
-    }
-    parts.into_par_iter().with_max_len(1).for_each(|(c, out)| {
-        let pass = Pass { bits, grow, ranks };
-        #[cfg(target_arch = "x86_64")]
-        if bmi2 {
-            // SAFETY: the CPU has BMI2, checked above.
-            return unsafe { chunk_picks_bmi2(pass, c, positions(c), out) };
-        }
-        // SAFETY: without BMI2's instructions.
-        unsafe { chunk_picks::<false>(pass, c, positions(c), out) }
-    });
-    rows
+    per_chunk_words.concat()
 }
 
 /// [`chunk_picks`] compiled for CPUs with BMI2.
@@ -262,9 +261,9 @@ fn chosen_bits(bits: CohortBits<'_>, grow: bool, per_chunk: &[usize], ranks: &[u
 /// The CPU must have BMI2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi2")]
-unsafe fn chunk_picks_bmi2(pass: Pass<'_>, c: usize, positions: Range<usize>, out: &mut [u32]) {
+unsafe fn chunk_picks_bmi2(pass: Pass<'_>, c: usize, positions: Range<usize>) -> Words {
     // SAFETY: the caller's promise.
-    unsafe { chunk_picks::<true>(pass, c, positions, out) }
+    unsafe { chunk_picks::<true>(pass, c, positions) }
 }
 
 /// What [`chosen_bits`] reads: the cohort's bitsets, the direction, and the bitmap of
@@ -276,8 +275,8 @@ struct Pass<'a> {
     ranks: &'a [u64],
 }
 
-/// [`chosen_bits`] of chunk `c`, whose eligible rows hold `positions`: writes the rows
-/// picked to `out`, which has room for exactly them.
+/// [`chosen_bits`] of chunk `c`, whose eligible rows hold `positions`: the words of
+/// the rows picked.
 ///
 /// # Safety
 /// With `BMI2`, the CPU must have BMI2.
@@ -286,14 +285,13 @@ unsafe fn chunk_picks<const BMI2: bool>(
     pass: Pass<'_>,
     c: usize,
     positions: Range<usize>,
-    out: &mut [u32],
-) {
+) -> Words {
     const WORDS: usize = COUNT_CHUNK / 64;
     let Pass { bits, grow, ranks } = pass;
     let (first, end) = (positions.start, positions.end);
     let mut position = first;
     let mut want = next_one(ranks, position);
-    let mut n = 0;
+    let mut out = Words::new();
     for w in c * WORDS..(c + 1) * WORDS {
         if want >= end {
             break;
@@ -305,21 +303,17 @@ unsafe fn chunk_picks<const BMI2: bool>(
             continue;
         }
         let picked = bit_range(ranks, position, ones);
-        let mut rows = if BMI2 {
+        let rows = if BMI2 {
             // SAFETY: the caller's promise.
             unsafe { pdep(picked, word) }
         } else {
             deposit(picked, word)
         };
-        while rows != 0 {
-            out[n] = (w * 64 + rows.trailing_zeros() as usize) as u32;
-            n += 1;
-            rows &= rows - 1;
-        }
+        out.push((w as u32, rows));
         position += ones;
         want = next_one(ranks, position);
     }
-    debug_assert_eq!(n, out.len(), "every pick written");
+    out
 }
 
 /// PDEP: bit `r` of `bits` on the set bit of rank `r` of `mask`.
@@ -559,9 +553,10 @@ mod tests {
                         ranks[p / 64] |= 1 << (p % 64);
                     }
                     let by_bits = chosen_bits(bits, grow, &per_chunk, &ranks);
+                    let by_pass = crate::bitmap::words_of(&by_pass);
                     assert_eq!(by_bits, by_pass, "cohort {c}, grow {grow}, {k} positions");
                     let firsts = firsts(&per_chunk);
-                    let portable: Vec<u32> = (0..per_chunk.len())
+                    let portable: Words = (0..per_chunk.len())
                         .flat_map(|c| {
                             let pass = Pass {
                                 bits,
@@ -569,14 +564,12 @@ mod tests {
                                 ranks: &ranks,
                             };
                             let positions = firsts[c]..firsts[c] + per_chunk[c];
-                            let mut out = vec![0; count_ones_in(&ranks, positions.clone())];
                             // SAFETY: without BMI2's instructions.
-                            unsafe { chunk_picks::<false>(pass, c, positions, &mut out) };
-                            out
+                            unsafe { chunk_picks::<false>(pass, c, positions) }
                         })
                         .collect();
                     assert_eq!(portable, by_pass, "without PDEP");
-                    assert_eq!(by_bits.len(), k);
+                    assert_eq!(crate::bitmap::ones_of(&by_bits).count(), k);
                 }
             }
         }
