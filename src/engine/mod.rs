@@ -542,17 +542,18 @@ impl<'s> Engine<'s> {
                 // slot changes hands (and at the end).
                 let mut recent = [(0u64, 0u64); 64];
                 let mut cold = Vec::new();
-                // The hot words and flags of the row `AHEAD` rows on are fetched
-                // early, so that their misses overlap: a word's flips leave gaps the
-                // CPU's own prefetcher does not cross.
+                // The hot word of the row `AHEAD` rows on is fetched early, so that
+                // the misses overlap: a word's flips leave gaps the CPU's own
+                // prefetcher does not cross. (The flags are read a word of 64 rows
+                // at a time, in order.)
                 let mut ahead = crate::bitmap::ones_of(run).skip(AHEAD);
                 for &(w, mut bits) in run {
                     let now = fleet.staged_word(w as usize);
                     while bits != 0 {
                         if let Some(a) = ahead.next() {
-                            let a = a as usize;
-                            crate::prefetch::prefetch(words.as_ptr().wrapping_add(a - base));
-                            fleet.prefetch_staged(a);
+                            crate::prefetch::prefetch(
+                                words.as_ptr().wrapping_add(a as usize - base),
+                            );
                         }
                         let b = bits.trailing_zeros();
                         bits &= bits - 1;

@@ -512,13 +512,6 @@ impl Fleet {
         prefetch(self.version.as_ptr().wrapping_add(i));
     }
 
-    /// Hints the CPU to bring row `i`'s staged flag into cache; any `i`, no effect on
-    /// results.
-    #[inline]
-    pub(crate) fn prefetch_staged(&self, i: usize) {
-        self.staged.prefetch(i);
-    }
-
     /// The staged flags of rows `64 w..64 w + 64` (row `64 w + b` at bit `b`; rows
     /// past the fleet's read as unstaged): what a cache of reports reads to take a
     /// sparse bitmap's flips ([`Changes::devices`]) a word at a time.
