@@ -141,9 +141,9 @@ pub(crate) fn without(words: &[(u32, u64)], rows: &[u32]) -> Words {
 mod tests {
     use super::*;
 
-    /// Rows become a sparse bitmap and read back as themselves; merging a shuffled,
-    /// repeated and partly empty list of words gives the sparse bitmap of their union;
-    /// and `without` drops exactly the rows given, words emptied included.
+    /// Rows become a sparse bitmap and read back as themselves; merging a shuffled
+    /// list of words, some indexes repeated, gives the sparse bitmap of their union;
+    /// and `without` drops exactly the rows given, words it empties included.
     #[test]
     fn sparse_bitmaps_hold_their_rows() {
         use rand::seq::SliceRandom;

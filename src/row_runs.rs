@@ -32,19 +32,6 @@ pub(crate) fn runs_by<'r, 'c, E, T>(
     runs
 }
 
-/// `rows` (increasing) in runs of at most `len` rows, each with the part of `column`
-/// from the end of the run before to its own last row, and that part's first row.
-/// Row `i` of a run is `slice[i - first]`.
-#[cfg(test)]
-fn row_runs<'r, 'c, T>(
-    rows: &'r [u32],
-    column: &'c mut [T],
-    len: usize,
-) -> Vec<(&'r [u32], &'c mut [T], usize)> {
-    debug_assert!(rows.windows(2).all(|w| w[0] < w[1]), "rows increasing");
-    runs_by(rows, column, len, |&r| r as usize + 1)
-}
-
 /// `rows` (increasing) in runs of about `len` rows, each with the words of a bitset
 /// column (row `i` is bit `i % 64` of word `i / 64`) from the end of the run before to
 /// its own last row's, and that part's first word. A word is never split between two
@@ -82,7 +69,7 @@ mod tests {
     fn each_run_indexes_its_own_rows() {
         let mut column: Vec<u32> = vec![0; 20];
         let rows = [0, 3, 4, 9, 10, 19];
-        let runs = row_runs(&rows, &mut column, 4);
+        let runs = runs_by(&rows, &mut column, 4, |&r| r as usize + 1);
         assert_eq!(runs.len(), 2);
         for (run, slice, first) in runs {
             for &i in run {

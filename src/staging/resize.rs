@@ -159,27 +159,23 @@ fn flip_in_one_pass(
     let chosen = if let Some(bits) = fleet.cohort_bits(cohort) {
         chosen_bits(bits, grow, &per_chunk, &ranks)
     } else {
-        crate::bitmap::words_of(&{
-            let positions = super::sample::ones(&ranks);
-            fleet
-                .with_cohort_rows(cohort, |view, rows| {
-                    chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
-                        eligible(view, i, cohort, grow)
-                    })
+        let positions = super::sample::ones(&ranks);
+        let rows = fleet
+            .with_cohort_rows(cohort, |view, rows| {
+                chosen_rows(view.len(), Some(rows), &per_chunk, &positions, |i| {
+                    eligible(view, i, cohort, grow)
                 })
-                .unwrap_or_else(|| {
-                    let view: &Fleet = fleet;
-                    chosen_rows(view.len(), None, &per_chunk, &positions, |i| {
-                        eligible(view, i, cohort, grow)
-                    })
+            })
+            .unwrap_or_else(|| {
+                let view: &Fleet = fleet;
+                chosen_rows(view.len(), None, &per_chunk, &positions, |i| {
+                    eligible(view, i, cohort, grow)
                 })
-        })
+            });
+        crate::bitmap::words_of(&rows)
     };
     debug_assert_eq!(
-        chosen
-            .iter()
-            .map(|&(_, b)| u64::from(b.count_ones()))
-            .sum::<u64>(),
+        crate::bitmap::ones_of(&chosen).count() as u64,
         k,
         "every position found"
     );
