@@ -185,8 +185,9 @@ fn invert(bits: &mut [u64], length: usize) {
 /// in the stream, and [`below`] accepts or redraws each word on its own, so ranges of
 /// words are drawn on separate threads; and the values are marked by ranges of the
 /// bitmap (`PART_BITS`), each on one thread, in cache, where one thread marked
-/// values all over a bitmap of up to a few megabytes. The cost is about `amount`
-/// draws, at most half the range, over the threads.
+/// values all over a bitmap of up to a few megabytes (or, for a bitmap that fits a
+/// core's cache, each thread marks its own, [`draw_batch_direct`]). The cost is about
+/// `amount` draws, at most half the range, over the threads.
 pub fn sample_bits(rng: &mut ChaCha8Rng, length: usize, amount: usize) -> Vec<u64> {
     let amount = amount.min(length);
     let left_out = amount > length / 2;
@@ -235,6 +236,9 @@ const PART_BITS: usize = 1 << 20;
 /// calls of `below` leave it.
 fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> usize {
     use rayon::prelude::*;
+    if bits.len() * 64 <= MARKED_DIRECTLY {
+        return draw_batch_direct(rng, n, count, bits);
+    }
     let start = rng.get_word_pos();
     // `below`'s test: a word is redrawn when the low half of its product falls in the
     // biased zone, whatever came before it.
@@ -282,6 +286,69 @@ fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> u
             new
         })
         .sum()
+}
+
+/// Bitmaps of at most this many positions (1 MiB) are drawn by
+/// [`draw_batch_direct`]: small enough for a core's cache, so a thread marks its
+/// values at once in a bitmap of its own.
+const MARKED_DIRECTLY: usize = 1 << 23;
+
+/// [`draw_batch`] for a bitmap small enough to stay in a core's cache: each thread
+/// marks the values it accepts at once in a bitmap of its own, and the bitmaps are
+/// joined (marking is idempotent and order-free); no values are kept per part of the
+/// range to be marked afterwards, which wrote and read 4 bytes a draw. Returns how
+/// many were new.
+fn draw_batch_direct(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> usize {
+    use rayon::prelude::*;
+    let start = rng.get_word_pos();
+    let threshold = n.wrapping_neg() % n;
+    let ones = |bits: &[u64]| bits.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+    let before = ones(bits);
+    let view: &ChaCha8Rng = rng;
+    let segments = count.div_ceil(SEGMENT);
+    // A bitmap per thread, not per segment: the segments are split among the threads
+    // in runs of at least this many.
+    let per_thread = segments.div_ceil(rayon::current_num_threads()).max(1);
+    let (marks, accepted) = (0..segments)
+        .into_par_iter()
+        .with_min_len(per_thread)
+        .fold(
+            || (vec![0u64; bits.len()], 0usize),
+            |(mut marks, mut accepted), s| {
+                let words = SEGMENT.min(count - s * SEGMENT);
+                let mut r = view.clone();
+                r.set_word_pos(start + (s * SEGMENT) as u128);
+                for _ in 0..words {
+                    let m = u64::from(r.next_u32()) * u64::from(n);
+                    if m as u32 >= threshold {
+                        let v = (m >> 32) as usize;
+                        marks[v / 64] |= 1 << (v % 64);
+                        accepted += 1;
+                    }
+                }
+                (marks, accepted)
+            },
+        )
+        .reduce(
+            || (Vec::new(), 0),
+            |(a, x), (b, y)| {
+                let (mut into, from) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                for (w, f) in into.iter_mut().zip(&from) {
+                    *w |= f;
+                }
+                (into, x + y)
+            },
+        );
+    for (w, m) in bits.iter_mut().zip(&marks) {
+        *w |= m;
+    }
+    // The words redrawn leave that many draws to make, past the batch's words.
+    rng.set_word_pos(start + count as u128);
+    for _ in accepted..count {
+        let v = below(rng, n) as usize;
+        bits[v / 64] |= 1 << (v % 64);
+    }
+    ones(bits) - before
 }
 
 #[cfg(test)]
@@ -378,6 +445,8 @@ mod tests {
             (2_500_000, 2_000_000),
             (3_000_000, 1_000_000),
             (5_000_000, 100_000),
+            // Past `MARKED_DIRECTLY`: marked by parts of the range.
+            (9_000_000, 40_000),
         ] {
             for seed in 0..2 {
                 let mut a = ChaCha8Rng::seed_from_u64(seed);
