@@ -240,9 +240,6 @@ fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> u
         return draw_batch_direct(rng, n, count, bits);
     }
     let start = rng.get_word_pos();
-    // `below`'s test: a word is redrawn when the low half of its product falls in the
-    // biased zone, whatever came before it.
-    let threshold = n.wrapping_neg() % n;
     let parts = bits.len().div_ceil(PART_BITS / 64);
     let view: &ChaCha8Rng = rng;
     // Per range of `count` words: the values accepted, by the part of the bitmap
@@ -251,18 +248,12 @@ fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> u
         .into_par_iter()
         .map(|s| {
             let words = SEGMENT.min(count - s * SEGMENT);
-            let mut r = view.clone();
-            r.set_word_pos(start + (s * SEGMENT) as u128);
             let mut out: Vec<Vec<u32>> = (0..parts)
                 .map(|_| Vec::with_capacity(words / parts + words / 64))
                 .collect();
-            for _ in 0..words {
-                let m = u64::from(r.next_u32()) * u64::from(n);
-                if m as u32 >= threshold {
-                    let v = (m >> 32) as u32;
-                    out[v as usize / PART_BITS].push(v);
-                }
-            }
+            each_accepted(view, start, s, count, n, |v| {
+                out[v as usize / PART_BITS].push(v);
+            });
             out
         })
         .collect();
@@ -288,6 +279,30 @@ fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> u
         .sum()
 }
 
+/// Calls `keep` with each value that [`below`]`(·, n)` accepts among the words of
+/// segment `s` of a batch of `count` words starting at word `start` of `rng`'s stream,
+/// in order: `below`'s test, a word redrawn when the low half of its product falls in
+/// the biased zone, whatever came before it.
+#[inline]
+fn each_accepted(
+    rng: &ChaCha8Rng,
+    start: u128,
+    s: usize,
+    count: usize,
+    n: u32,
+    mut keep: impl FnMut(u32),
+) {
+    let threshold = n.wrapping_neg() % n;
+    let mut r = rng.clone();
+    r.set_word_pos(start + (s * SEGMENT) as u128);
+    for _ in 0..SEGMENT.min(count - s * SEGMENT) {
+        let m = u64::from(r.next_u32()) * u64::from(n);
+        if m as u32 >= threshold {
+            keep((m >> 32) as u32);
+        }
+    }
+}
+
 /// Bitmaps of at most this many positions (1 MiB) are drawn by
 /// [`draw_batch_direct`]: small enough for a core's cache, so a thread marks its
 /// values at once in a bitmap of its own.
@@ -301,7 +316,6 @@ const MARKED_DIRECTLY: usize = 1 << 23;
 fn draw_batch_direct(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> usize {
     use rayon::prelude::*;
     let start = rng.get_word_pos();
-    let threshold = n.wrapping_neg() % n;
     let ones = |bits: &[u64]| bits.iter().map(|w| w.count_ones() as usize).sum::<usize>();
     let before = ones(bits);
     let view: &ChaCha8Rng = rng;
@@ -315,17 +329,10 @@ fn draw_batch_direct(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64
         .fold(
             || (vec![0u64; bits.len()], 0usize),
             |(mut marks, mut accepted), s| {
-                let words = SEGMENT.min(count - s * SEGMENT);
-                let mut r = view.clone();
-                r.set_word_pos(start + (s * SEGMENT) as u128);
-                for _ in 0..words {
-                    let m = u64::from(r.next_u32()) * u64::from(n);
-                    if m as u32 >= threshold {
-                        let v = (m >> 32) as usize;
-                        marks[v / 64] |= 1 << (v % 64);
-                        accepted += 1;
-                    }
-                }
+                each_accepted(view, start, s, count, n, |v| {
+                    marks[v as usize / 64] |= 1 << (v % 64);
+                    accepted += 1;
+                });
                 (marks, accepted)
             },
         )
