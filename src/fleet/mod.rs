@@ -565,10 +565,7 @@ impl Fleet {
             }),
             "flipped rows are present members of the cohort with the other flag"
         );
-        let logging = self.changes.is_some();
-        if logging && self.keyed.is_none() {
-            self.keyed = Some(keyed_rows(&self.project_key, &self.release_override));
-        }
+        let logging = self.keyed_for_log();
         let n_words = self.present.len().div_ceil(64);
         let at = |&(w, _): &(u32, u64)| w as usize + 1;
         let flags = crate::row_runs::runs_by(words, self.staged.words_mut(), RUN, at);
@@ -617,19 +614,35 @@ impl Fleet {
                     counts.add_staged(cohort, chunk as usize, n, staged);
                 }
             }
-            for i in was {
-                // Every row flipped had the other flag.
-                let report = DeviceReport {
-                    staged: !staged,
-                    ..self.report(DeviceIdx(i))
-                };
-                if let Some(log) = &mut self.changes {
-                    log.keyed_before.push((i, report));
-                }
-            }
+            // Every row flipped had the other flag.
+            self.log_keyed_before(was.into_iter().map(|i| (i, !staged)));
         }
         if let Some(log) = &mut self.changes {
             log.devices.extend_from_slice(words);
+        }
+    }
+
+    /// Whether a change log runs; if so, the bits of keyed rows are built (once), so
+    /// that a bulk flip can tell which rows' old reports the log must keep.
+    fn keyed_for_log(&mut self) -> bool {
+        let logging = self.changes.is_some();
+        if logging && self.keyed.is_none() {
+            self.keyed = Some(keyed_rows(&self.project_key, &self.release_override));
+        }
+        logging
+    }
+
+    /// Logs the reports keyed rows had before a bulk flip: each row's report now,
+    /// with the staged flag it had.
+    fn log_keyed_before(&mut self, was: impl IntoIterator<Item = (u32, bool)>) {
+        for (i, staged) in was {
+            let report = DeviceReport {
+                staged,
+                ..self.report(DeviceIdx(i))
+            };
+            if let Some(log) = &mut self.changes {
+                log.keyed_before.push((i, report));
+            }
         }
     }
 
@@ -644,10 +657,7 @@ impl Fleet {
         use rayon::prelude::*;
         const RUN: usize = 1 << 13;
         const AHEAD: usize = 48;
-        let logging = self.changes.is_some();
-        if logging && self.keyed.is_none() {
-            self.keyed = Some(keyed_rows(&self.project_key, &self.release_override));
-        }
+        let logging = self.keyed_for_log();
         // Each run of rows with the words of flags it covers.
         let parts = crate::row_runs::word_runs(rows, self.staged.words_mut(), RUN);
         let keyed = self.keyed.as_deref().filter(|_| logging);
@@ -698,15 +708,7 @@ impl Fleet {
                     counts.set_staged_word(c, w as usize, bits, staged);
                 }
             }
-            for (i, was) in was {
-                let report = DeviceReport {
-                    staged: was,
-                    ..self.report(DeviceIdx(i))
-                };
-                if let Some(log) = &mut self.changes {
-                    log.keyed_before.push((i, report));
-                }
-            }
+            self.log_keyed_before(was);
         }
         if let Some(log) = &mut self.changes {
             log.devices.extend(crate::bitmap::words_of(rows));
