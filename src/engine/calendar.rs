@@ -326,15 +326,37 @@ impl Block {
 /// tails of a block's ring buckets, a hundred wakes each on average (13 cache lines)
 /// written a tick or more ago: too short for the CPU's own prefetcher to run ahead, so
 /// that every cache line of them was a miss waited for (docs/performance.md).
-pub fn each_wake<'w>(runs: impl Iterator<Item = &'w [Wake]>, mut f: impl FnMut(&'w Wake)) {
+pub fn each_wake<'w>(runs: impl Iterator<Item = &'w [Wake]>, f: impl FnMut(&'w Wake)) {
+    each_wake_ahead(runs, |_| {}, f);
+}
+
+/// [`each_wake`], calling `ahead` on the wake [`AHEAD`] on in the same run before `f`
+/// on each: for a caller whose `f` reads something of the wake's row (a cache miss of
+/// its own, since a run's wakes come in no order of rows) to fetch it early, so that
+/// the misses overlap.
+#[inline]
+pub fn each_wake_ahead<'w>(
+    runs: impl Iterator<Item = &'w [Wake]>,
+    ahead: impl Fn(&'w Wake),
+    mut f: impl FnMut(&'w Wake),
+) {
     let mut runs = runs.peekable();
     while let Some(run) = runs.next() {
         if let Some(next) = runs.peek() {
             crate::prefetch::prefetch_lines(next);
         }
-        run.iter().for_each(&mut f);
+        for (j, w) in run.iter().enumerate() {
+            if let Some(a) = run.get(j + AHEAD) {
+                ahead(a);
+            }
+            f(w);
+        }
     }
 }
+
+/// How far on in a run [`each_wake_ahead`] fetches (16 and 32 did equally well; 8
+/// and 64 less well).
+const AHEAD: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -527,6 +549,22 @@ mod tests {
             got.push(w.off())
         });
         assert_eq!(got, [1, 2, 6, 3]);
+        // With a wake ahead handed on: each wake once to `f`, in order, and to
+        // `ahead` exactly the wakes `AHEAD` on in their own run.
+        let mut b = Block::new(2);
+        for off in 0..AHEAD + 5 {
+            b.push(1, off, 0, Carry::Nothing);
+        }
+        let runs: Vec<&[Wake]> = b.ring.iter().map(Vec::as_slice).collect();
+        let fetched = std::cell::RefCell::new(Vec::new());
+        let mut got = Vec::new();
+        each_wake_ahead(
+            runs.iter().copied(),
+            |w| fetched.borrow_mut().push(w.off()),
+            |w| got.push(w.off()),
+        );
+        assert_eq!(got, (0..AHEAD + 5).collect::<Vec<_>>());
+        assert_eq!(fetched.into_inner(), (AHEAD..AHEAD + 5).collect::<Vec<_>>());
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl<'a> RowTest<'a> {
     /// Hints the CPU to bring what [`RowTest::passes`] reads of row `i` into cache;
     /// any `i`, no effect on results.
     #[inline]
-    fn prefetch(&self, i: usize) {
+    pub(crate) fn prefetch(&self, i: usize) {
         match self.bits {
             Some(bits) => {
                 bits.prefetch(i);
