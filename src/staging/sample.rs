@@ -251,7 +251,8 @@ fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> u
             let mut out: Vec<Vec<u32>> = (0..parts)
                 .map(|_| Vec::with_capacity(words / parts + words / 64))
                 .collect();
-            each_accepted(view, start, s, count, n, |v| {
+            let from = start + (s * SEGMENT) as u128;
+            each_accepted(view, from, words, n, |v| {
                 out[v as usize / PART_BITS].push(v);
             });
             out
@@ -279,23 +280,15 @@ fn draw_batch(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> u
         .sum()
 }
 
-/// Calls `keep` with each value that [`below`]`(·, n)` accepts among the words of
-/// segment `s` of a batch of `count` words starting at word `start` of `rng`'s stream,
-/// in order: `below`'s test, a word redrawn when the low half of its product falls in
-/// the biased zone, whatever came before it.
+/// Calls `keep` with each value that [`below`]`(·, n)` accepts among the `words` words
+/// of `rng`'s stream from word `from` on, in order: `below`'s test, a word redrawn when
+/// the low half of its product falls in the biased zone, whatever came before it.
 #[inline]
-fn each_accepted(
-    rng: &ChaCha8Rng,
-    start: u128,
-    s: usize,
-    count: usize,
-    n: u32,
-    mut keep: impl FnMut(u32),
-) {
+fn each_accepted(rng: &ChaCha8Rng, from: u128, words: usize, n: u32, mut keep: impl FnMut(u32)) {
     let threshold = n.wrapping_neg() % n;
     let mut r = rng.clone();
-    r.set_word_pos(start + (s * SEGMENT) as u128);
-    for _ in 0..SEGMENT.min(count - s * SEGMENT) {
+    r.set_word_pos(from);
+    for _ in 0..words {
         let m = u64::from(r.next_u32()) * u64::from(n);
         if m as u32 >= threshold {
             keep((m >> 32) as u32);
@@ -308,55 +301,67 @@ fn each_accepted(
 /// values at once in a bitmap of its own.
 const MARKED_DIRECTLY: usize = 1 << 23;
 
-/// [`draw_batch`] for a bitmap small enough to stay in a core's cache: each thread
-/// marks the values it accepts at once in a bitmap of its own, and the bitmaps are
-/// joined (marking is idempotent and order-free); no values are kept per part of the
-/// range to be marked afterwards, which wrote and read 4 bytes a draw. Returns how
-/// many were new.
+/// [`draw_batch`] for a bitmap small enough to stay in a core's cache: the batch's
+/// words are split evenly among the threads, each marking the values it accepts at
+/// once in a bitmap of its own; the bitmaps are then joined into `bits` by ranges of
+/// words, in parallel, counting the new bits as they go (marking is idempotent and
+/// order-free). No values are kept per part of the range to be marked afterwards,
+/// which wrote and read 4 bytes a draw. Returns how many were new.
+///
+/// Split by the threads, not in fixed segments: a ramp step of 100,000 draws was two
+/// segments of 65,536 words, one thread drawing two thirds of it, and a batch under
+/// one segment ran on one thread.
 fn draw_batch_direct(rng: &mut ChaCha8Rng, n: u32, count: usize, bits: &mut [u64]) -> usize {
     use rayon::prelude::*;
     let start = rng.get_word_pos();
-    let ones = |bits: &[u64]| bits.iter().map(|w| w.count_ones() as usize).sum::<usize>();
-    let before = ones(bits);
     let view: &ChaCha8Rng = rng;
-    let segments = count.div_ceil(SEGMENT);
-    // A bitmap per thread, not per segment: the segments are split among the threads
-    // in runs of at least this many.
-    let per_thread = segments.div_ceil(rayon::current_num_threads()).max(1);
-    let (marks, accepted) = (0..segments)
+    let pieces = rayon::current_num_threads().clamp(1, count.div_ceil(PIECE_MIN));
+    let marked: Vec<(Vec<u64>, usize)> = (0..pieces)
         .into_par_iter()
-        .with_min_len(per_thread)
-        .fold(
-            || (vec![0u64; bits.len()], 0usize),
-            |(mut marks, mut accepted), s| {
-                each_accepted(view, start, s, count, n, |v| {
-                    marks[v as usize / 64] |= 1 << (v % 64);
-                    accepted += 1;
-                });
-                (marks, accepted)
-            },
-        )
-        .reduce(
-            || (Vec::new(), 0),
-            |(a, x), (b, y)| {
-                let (mut into, from) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-                for (w, f) in into.iter_mut().zip(&from) {
-                    *w |= f;
-                }
-                (into, x + y)
-            },
-        );
-    for (w, m) in bits.iter_mut().zip(&marks) {
-        *w |= m;
-    }
+        .with_max_len(1)
+        .map(|p| {
+            let (from, to) = (count * p / pieces, count * (p + 1) / pieces);
+            let mut marks = vec![0u64; bits.len()];
+            let mut accepted = 0;
+            each_accepted(view, start + from as u128, to - from, n, |v| {
+                marks[v as usize / 64] |= 1 << (v % 64);
+                accepted += 1;
+            });
+            (marks, accepted)
+        })
+        .collect();
+    let accepted: usize = marked.iter().map(|(_, a)| a).sum();
+    let mut new: usize = bits
+        .par_chunks_mut(JOIN_WORDS)
+        .enumerate()
+        .map(|(c, part)| {
+            let base = c * JOIN_WORDS;
+            let mut new = 0;
+            for (j, word) in part.iter_mut().enumerate() {
+                let m = marked.iter().fold(0, |m, (marks, _)| m | marks[base + j]);
+                new += (m & !*word).count_ones() as usize;
+                *word |= m;
+            }
+            new
+        })
+        .sum();
     // The words redrawn leave that many draws to make, past the batch's words.
     rng.set_word_pos(start + count as u128);
     for _ in accepted..count {
         let v = below(rng, n) as usize;
-        bits[v / 64] |= 1 << (v % 64);
+        let (w, bit) = (v / 64, 1u64 << (v % 64));
+        new += usize::from(bits[w] & bit == 0);
+        bits[w] |= bit;
     }
-    ones(bits) - before
+    new
 }
+
+/// The fewest words a thread of [`draw_batch_direct`] draws: fewer would cost about
+/// what their thread's start-up and bitmap cost.
+const PIECE_MIN: usize = 1 << 14;
+
+/// The words of `bits` one thread of [`draw_batch_direct`] joins at a time.
+const JOIN_WORDS: usize = 1 << 12;
 
 #[cfg(test)]
 mod tests {
