@@ -20,7 +20,8 @@ use std::ops::Range;
 
 use hashbrown::HashSet;
 use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::RngCore;
+use rand_chacha::ChaCha8Rng;
 
 use super::resize::{probing_pays, PROBE_RATIO};
 use super::{Filter, Order, Selection};
@@ -28,7 +29,7 @@ use crate::fleet::{with_flag, Fleet, COUNT_CHUNK};
 use crate::ids::DeviceIdx;
 
 /// The devices a selection picks, in its order. Random picks come in the order drawn.
-pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> Vec<DeviceIdx> {
+pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut ChaCha8Rng) -> Vec<DeviceIdx> {
     let filter = match selection {
         Selection::Ids(ids) => return ids.clone(),
         Selection::Filter(f) => f,
@@ -50,7 +51,7 @@ pub fn select(fleet: &mut Fleet, selection: &Selection, rng: &mut impl Rng) -> V
                 // presence, cohort and staged flag (two 1.25 MB bitsets at 10M rows,
                 // mostly cached), and the columns only of members.
                 fleet.cohort_bits(filter.cohort);
-                if let Some(picked) = probe(fleet, filter, limit, members, rng) {
+                if let Some(picked) = probe(fleet, filter, limit, (members, most), rng) {
                     return picked;
                 }
             }
@@ -342,7 +343,7 @@ fn last_seen_key(seen: Option<i64>, desc: bool) -> u64 {
 }
 
 /// Sets the staged flag of the selected devices (R21).
-pub fn set_staged(fleet: &mut Fleet, selection: &Selection, staged: bool, rng: &mut impl Rng) {
+pub fn set_staged(fleet: &mut Fleet, selection: &Selection, staged: bool, rng: &mut ChaCha8Rng) {
     // Flipped at once, in row order (`Fleet::set_staged_rows`, equal to flipping them
     // one by one in any order): a bulk stage flips up to its limit, each flag and the
     // log's old report a cache miss of its own.
@@ -387,24 +388,144 @@ fn keeps(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
 }
 
 /// `limit` distinct matches drawn by uniform probes of the fleet's rows, or `None` when
-/// the budget (random reads costing about one pass over the cohort's members, the way
-/// taken instead) runs out first.
+/// the budget (random reads costing about one pass over the cohort's `members`, the way
+/// taken instead) runs out first: exactly [`probe_one_by_one`]'s answer, with `rng`
+/// left where it leaves it, but probed on every thread. `most` is how many members
+/// have the filter's staged flag, which sizes the first round of probes.
+///
+/// A probe is one [`below`](super::sample::below) draw, which accepts or redraws each
+/// word of ChaCha's stream on its own, and ChaCha's words are a pure function of their
+/// place in the stream: so the rows drawn one at a time are the accepted words in
+/// order, and ranges of words ([`PROBE_WORDS`] each) are drawn and tested on separate
+/// threads, each testing a row a few ahead of the one it fetches, as the one-by-one
+/// probe does. Their matches, each with its draw's number, are then taken in order
+/// (the first `limit` distinct ones within the budget) on one thread. Words are read
+/// in rounds sized by the matches per draw seen so far, so a probe reads about the
+/// draws the one-by-one probe makes, and never more than its budget.
 fn probe(
     fleet: &Fleet,
     filter: &Filter,
     limit: usize,
+    (members, most): (u64, u64),
+    rng: &mut ChaCha8Rng,
+) -> Option<Vec<DeviceIdx>> {
+    use rayon::prelude::*;
+    let rows = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
+    if rows == 0 {
+        return None;
+    }
+    let budget = (members / PROBE_RATIO) as usize + 64;
+    let test = RowTest::new(fleet, filter);
+    let start = rng.get_word_pos();
+    let threshold = rows.wrapping_neg() % rows;
+    let view: &ChaCha8Rng = rng;
+    let mut picked = Vec::with_capacity(limit);
+    let mut seen = HashSet::with_capacity(limit);
+    // Draws made and words read so far (a word redrawn is read, not drawn).
+    let (mut drawn, mut read) = (0usize, 0u128);
+    // The first round reads enough words for `limit` matches were each of the `most`
+    // members with the filter's flag a match (the other filters can only lower the
+    // rate).
+    let mut per_match = (u64::from(rows) / most.max(1)).max(1) as f64;
+    while drawn < budget {
+        let want = (limit - picked.len()) as f64 * per_match * 1.1;
+        let words = (want as usize).max(256).min(budget - drawn);
+        let from = start + read;
+        // Per range of words: its draws, and its matches with their draw's number.
+        let ranges: Vec<(usize, Vec<(u32, u32)>)> = (0..words.div_ceil(PROBE_WORDS))
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|s| {
+                let mut r = view.clone();
+                r.set_word_pos(from + (s * PROBE_WORDS) as u128);
+                let mut drawn_rows = Vec::with_capacity(PROBE_WORDS);
+                for _ in 0..PROBE_WORDS.min(words - s * PROBE_WORDS) {
+                    let m = u64::from(r.next_u32()) * u64::from(rows);
+                    if m as u32 >= threshold {
+                        drawn_rows.push((m >> 32) as u32);
+                    }
+                }
+                let mut matches = Vec::new();
+                for (j, &row) in drawn_rows.iter().enumerate() {
+                    if let Some(&ahead) = drawn_rows.get(j + PROBE_AHEAD) {
+                        test.prefetch(ahead as usize);
+                    }
+                    if test.passes(row as usize) {
+                        matches.push((j as u32, row));
+                    }
+                }
+                (drawn_rows.len(), matches)
+            })
+            .collect();
+        read += words as u128;
+        let matches_before = picked.len();
+        for (n, matches) in ranges {
+            for (j, row) in matches {
+                let draw = drawn + j as usize;
+                if draw >= budget {
+                    break;
+                }
+                if seen.insert(row) {
+                    picked.push(DeviceIdx(row));
+                    if picked.len() == limit {
+                        // The one-by-one probe has drawn `PROBE_AHEAD` rows past it.
+                        let at = after_draws(view, start, draw + 1 + PROBE_AHEAD, rows);
+                        rng.set_word_pos(at);
+                        return Some(picked);
+                    }
+                }
+            }
+            drawn += n;
+        }
+        let found = (picked.len() - matches_before).max(1);
+        per_match = words as f64 / found as f64;
+    }
+    // Out of budget: the one-by-one probe drew `budget` rows and the ones ahead.
+    let at = after_draws(view, start, budget + PROBE_AHEAD, rows);
+    rng.set_word_pos(at);
+    None
+}
+
+/// The words of the stream one thread of [`probe`] draws from.
+const PROBE_WORDS: usize = 1 << 12;
+
+/// How far ahead of its test [`probe`] fetches a row, and how many rows the one-by-one
+/// probe draws ahead (`sample::rows_ahead`).
+const PROBE_AHEAD: usize = 16;
+
+/// The position in `rng`'s stream just after the `draws`-th [`below`](super::sample::below)
+/// draw below `n` made from word `from` on: each word is accepted or redrawn on its
+/// own, so it is where the `draws`-th accepted word ends.
+fn after_draws(rng: &ChaCha8Rng, from: u128, draws: usize, n: u32) -> u128 {
+    let threshold = n.wrapping_neg() % n;
+    let mut r = rng.clone();
+    r.set_word_pos(from);
+    let mut made = 0;
+    while made < draws {
+        made += usize::from((u64::from(r.next_u32()) * u64::from(n)) as u32 >= threshold);
+    }
+    r.get_word_pos()
+}
+
+/// The reference [`probe`] is held to: rows drawn one at a time
+/// ([`super::sample::rows_ahead`], which fetches each a few draws before it is tested),
+/// the first `limit` distinct matches kept.
+#[cfg(test)]
+fn probe_one_by_one(
+    fleet: &Fleet,
+    filter: &Filter,
+    limit: usize,
     members: u64,
-    rng: &mut impl Rng,
+    rng: &mut impl rand::Rng,
 ) -> Option<Vec<DeviceIdx>> {
     let rows = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
+    if rows == 0 {
+        return None;
+    }
     let budget = (members / PROBE_RATIO) as usize + 64;
     let mut picked = Vec::with_capacity(limit);
     let mut seen = HashSet::with_capacity(limit);
     let test = RowTest::new(fleet, filter);
-    // Rows are drawn ahead of their reads and their columns fetched meanwhile, as a
-    // resize's probes are (`sample::rows_ahead`): the rows read, in order, are those
-    // drawn one at a time, and the draws left over are the only difference (a draw
-    // that runs out of budget goes on from the stream after them).
     for d in super::sample::rows_ahead(rng, rows, |i| test.prefetch(i)).take(budget) {
         if test.passes(d) && seen.insert(d as u32) {
             let d = DeviceIdx(d as u32);
@@ -676,14 +797,15 @@ mod tests {
                 order: Order::Random,
             };
             let limit = rng.gen_range(1..60);
-            let members = columns.cohort_counts(CohortId(1)).0;
+            let (members, staged) = columns.cohort_counts(CohortId(1));
+            let most = with_flag(members, staged, f.staged);
             let seed = rng.gen();
             let probe_on = |fleet: &Fleet| {
                 probe(
                     fleet,
                     &f,
                     limit,
-                    members,
+                    (members, most),
                     &mut ChaCha8Rng::seed_from_u64(seed),
                 )
             };
@@ -696,6 +818,60 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// R21: the probe on every thread picks what probing one row at a time picks, in
+    /// the same order, out of budget exactly when it runs out, and leaves the stream
+    /// where it leaves it: over fleets large enough for several rounds and ranges of
+    /// words, limits from one to past every match, and filters from most members to
+    /// few (the budget then runs out).
+    #[test]
+    fn r21_probes_on_every_thread_pick_what_one_by_one_picks() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(2112);
+        let (mut found, mut out_of_budget) = (0, 0);
+        for round in 0..24 {
+            let n = rng.gen_range(1..400_000);
+            let mut f = fleet(n, rng.gen_range(1..4));
+            let share = rng.gen_range(0.0..1.0);
+            for i in 0..n {
+                let d = DeviceIdx(i as u32);
+                f.set_staged(d, rng.gen_bool(share));
+                if rng.gen_bool(0.01) {
+                    f.set_version(d, crate::ids::VersionId(1));
+                }
+            }
+            let filter = Filter {
+                cohort: CohortId(0),
+                hardware: rng.gen_bool(0.5).then_some(HardwareId(1)),
+                versions: rng.gen_bool(0.3).then(|| vec![crate::ids::VersionId(1)]),
+                staged: [None, Some(true), Some(false)][rng.gen_range(0..3)],
+                limit: None,
+                order: Order::Random,
+            };
+            f.cohort_bits(CohortId(0));
+            let (members, staged) = f.cohort_counts(CohortId(0));
+            let most = with_flag(members, staged, filter.staged);
+            let limit = [1, 7, 100, 5_000, 20_000][rng.gen_range(0..5)];
+            let seed = rng.gen();
+            let (mut a, mut b) = (
+                ChaCha8Rng::seed_from_u64(seed),
+                ChaCha8Rng::seed_from_u64(seed),
+            );
+            let want = probe_one_by_one(&f, &filter, limit, members, &mut a);
+            let got = probe(&f, &filter, limit, (members, most), &mut b);
+            assert_eq!(got, want, "round {round}: n {n}, limit {limit}");
+            assert_eq!(a.get_word_pos(), b.get_word_pos(), "round {round}: stream");
+            *if want.is_some() {
+                &mut found
+            } else {
+                &mut out_of_budget
+            } += 1;
+        }
+        assert!(
+            found >= 5 && out_of_budget >= 3,
+            "{found} found, {out_of_budget} not"
+        );
     }
 
     /// R21's random order with a limit: every match is picked equally often, by
