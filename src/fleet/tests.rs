@@ -491,14 +491,15 @@ fn members_matching_equals_a_filter_over_every_row() {
 /// The first matches up to a limit skip the chunks whose counts hold no member with
 /// the flag, and are still those of a filter over every row: a cohort that lives in
 /// the fleet's last chunks, one whose last member in an early chunk moved away or was
-/// staged, and the short last chunk.
+/// staged, and the short last chunk; limits met in the first chunk read, in a later
+/// one, and past the chunks read at a time (a few per thread).
 #[test]
 fn first_members_matching_skips_chunks_without_members() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(23);
-    let n = 3 * COUNT_CHUNK + 100;
+    let n = 9 * COUNT_CHUNK + 100;
     let mut c = columns(n);
-    // Cohort 1 in chunk 2 and the short last chunk, and at three rows of chunk 0.
+    // Cohort 1 in chunks 2 to 8 and the short last chunk, and at three rows of chunk 0.
     c.cohort = (0..n)
         .map(|i| {
             let late = i >= 2 * COUNT_CHUNK && rng.gen_bool(0.3);
@@ -516,7 +517,7 @@ fn first_members_matching_skips_chunks_without_members() {
                     .filter(|&d| staged.is_none_or(|s| f.staged(d) == s))
                     .filter(|d| keep(f, d.index()))
                     .collect();
-                for limit in [1, 3, 50, 20_000, usize::MAX] {
+                for limit in [1, 3, 50, 20_000, 100_000, usize::MAX] {
                     let first = f.first_members_matching(cohort, staged, limit, keep);
                     let n = limit.min(want.len());
                     assert_eq!(first, want[..n], "{what}: cohort {k}, {staged:?}, {limit}");
