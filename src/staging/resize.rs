@@ -94,7 +94,7 @@ pub fn resize_staged(
         rows
     };
     if probing_pays(rows, pass, k, eligible) {
-        flip_by_probing(fleet, cohort, grow, k, rng);
+        flip_by_probing(fleet, cohort, grow, (k, eligible), rng);
     } else {
         flip_in_one_pass(fleet, cohort, grow, k, eligible, rng);
     }
@@ -108,29 +108,32 @@ fn eligible(fleet: &Fleet, i: usize, cohort: CohortId, grow: bool) -> bool {
     fleet.resize_eligible(i, cohort, grow)
 }
 
-fn flip_by_probing(fleet: &mut Fleet, cohort: CohortId, grow: bool, k: u64, rng: &mut ChaCha8Rng) {
-    // Rows are drawn ahead of their reads, and their cache lines fetched meanwhile
-    // (`sample::rows_ahead`), so that the misses of a 10M-row fleet overlap. The rows
-    // read, in order, and so the devices flipped, are those of drawing one at a time;
-    // the draws left over at the end are the only difference, and `rng` is this
-    // resize's own.
+fn flip_by_probing(
+    fleet: &mut Fleet,
+    cohort: CohortId,
+    grow: bool,
+    (k, eligible_count): (u64, u64),
+    rng: &mut ChaCha8Rng,
+) {
+    // The first `k` distinct eligible rows drawn, probed on every thread with their
+    // cache lines fetched ahead (`sample::first_kept`: the rows drawing one at a time
+    // finds), then flipped at once (`Fleet::flip_members`, in parallel, where one by
+    // one each flip read the row's key and override columns for the change log, two
+    // cache misses, on the thread that draws). No budget: `k` is at most the eligible
+    // devices.
     let rows32 = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
     let view: &Fleet = fleet;
-    let mut probes =
-        super::sample::rows_ahead(rng, rows32, |i| view.prefetch_for_staging(i, cohort));
-    // The rows chosen are flipped at the end, at once (`Fleet::flip_members`, in
-    // parallel, where one by one each flip read the row's key and override columns for
-    // the change log, two cache misses, on the thread that draws); meanwhile a row
-    // drawn again is not eligible again.
-    let mut chosen: hashbrown::HashSet<u32> = hashbrown::HashSet::with_capacity(k as usize);
-    while (chosen.len() as u64) < k {
-        let i = probes.next().expect("endless");
-        if eligible(view, i, cohort, grow) {
-            chosen.insert(i as u32);
-        }
-    }
-    drop(probes);
-    let mut rows: Vec<u32> = chosen.into_iter().collect();
+    let eligible_now = |i: usize| eligible(view, i, cohort, grow);
+    let per_flip = (u64::from(rows32) / eligible_count.max(1)).max(1) as f64;
+    let mut rows = super::sample::first_kept(
+        rng,
+        rows32,
+        (k as usize, usize::MAX),
+        per_flip,
+        eligible_now,
+        |i| view.prefetch_for_staging(i, cohort),
+    )
+    .expect("no budget to run out");
     rows.sort_unstable();
     fleet.flip_members(cohort, &rows, grow);
 }
@@ -652,11 +655,13 @@ mod tests {
             }
             want.sort_unstable();
             let mut probed = base.clone();
+            let (members, staged) = probed.cohort_counts(cohort);
+            let eligible = if grow { members - staged } else { staged };
             flip_by_probing(
                 &mut probed,
                 cohort,
                 grow,
-                k,
+                (k, eligible),
                 &mut ChaCha8Rng::seed_from_u64(k),
             );
             let flipped: Vec<usize> = (0..ROWS)

@@ -96,7 +96,9 @@ pub fn below(rng: &mut impl RngCore, n: u32) -> u32 {
 /// the one returned, each handed to `fetch` (a prefetch) when drawn: a prober's random
 /// reads of a large fleet then overlap. The rows come in the order drawn, so a prober
 /// reads the same rows as drawing one at a time; only the `AHEAD` draws made last are
-/// never returned.
+/// never returned. How probing drew rows before [`first_kept`], kept as the reference
+/// it is held to.
+#[cfg(test)]
 pub(super) fn rows_ahead<'r, R: RngCore>(
     rng: &'r mut R,
     rows: u32,
@@ -116,8 +118,102 @@ pub(super) fn rows_ahead<'r, R: RngCore>(
     })
 }
 
-/// How far ahead [`rows_ahead`] draws.
+/// How far ahead of its test a probe fetches a row ([`first_kept`], `rows_ahead`).
 const AHEAD: usize = 16;
+
+/// The first `limit` distinct rows that `keep` keeps, in the order drawn, among at
+/// most `budget` uniform rows of `0..rows` drawn one at a time ([`below`] each), or
+/// `None` if the budget runs out first; `rng` is left where drawing them through
+/// `rows_ahead` leaves it (which draws [`AHEAD`] rows past the last one read). A
+/// selection's probes and a small resize's are this, with no budget for the resize.
+/// `per_keep` is about how many draws a kept row takes, to size the first round.
+///
+/// Drawn on every thread: [`below`] accepts or redraws each word of ChaCha's stream
+/// on its own, and ChaCha's words are a pure function of their place in the stream,
+/// so the rows drawn one at a time are the accepted words in order. Ranges of words
+/// ([`FIRST_KEPT_WORDS`] each) are drawn and tested on separate threads, each fetching
+/// a row [`AHEAD`] draws before its test, as `rows_ahead` does; their kept rows, each
+/// with its draw's number, are then taken in order on one thread, the first `limit`
+/// distinct ones within the budget. Words are read in rounds sized by the rows kept
+/// per draw so far, so about the draws drawing one at a time makes are made, and
+/// never more than the budget.
+pub(super) fn first_kept(
+    rng: &mut ChaCha8Rng,
+    rows: u32,
+    (limit, budget): (usize, usize),
+    per_keep: f64,
+    keep: impl Fn(usize) -> bool + Sync,
+    fetch: impl Fn(usize) + Sync,
+) -> Option<Vec<u32>> {
+    use rayon::prelude::*;
+    let start = rng.get_word_pos();
+    let view: &ChaCha8Rng = rng;
+    let mut picked = Vec::with_capacity(limit);
+    let mut seen = hashbrown::HashSet::with_capacity(limit);
+    // Draws made and words read so far (a word redrawn is read, not drawn).
+    let (mut drawn, mut read) = (0usize, 0u128);
+    let mut per_keep = per_keep.max(1.0);
+    while drawn < budget {
+        let want = (limit - picked.len()) as f64 * per_keep * 1.1;
+        let words = (want as usize).max(256).min(budget - drawn);
+        let from = start + read;
+        // Per range of words: its draws, and its kept rows with their draw's number.
+        let ranges: Vec<(usize, Vec<(u32, u32)>)> = (0..words.div_ceil(FIRST_KEPT_WORDS))
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|s| {
+                let mut drawn_rows = Vec::with_capacity(FIRST_KEPT_WORDS);
+                let range = FIRST_KEPT_WORDS.min(words - s * FIRST_KEPT_WORDS);
+                let at = from + (s * FIRST_KEPT_WORDS) as u128;
+                each_accepted(view, at, range, rows, |v| drawn_rows.push(v));
+                let mut kept = Vec::new();
+                for (j, &row) in drawn_rows.iter().enumerate() {
+                    if let Some(&ahead) = drawn_rows.get(j + AHEAD) {
+                        fetch(ahead as usize);
+                    }
+                    if keep(row as usize) {
+                        kept.push((j as u32, row));
+                    }
+                }
+                (drawn_rows.len(), kept)
+            })
+            .collect();
+        read += words as u128;
+        let before = picked.len();
+        for (n, kept) in ranges {
+            for (j, row) in kept {
+                let draw = drawn + j as usize;
+                if draw < budget && seen.insert(row) {
+                    picked.push(row);
+                    if picked.len() == limit {
+                        rng.set_word_pos(after_draws(view, start, draw + 1 + AHEAD, rows));
+                        return Some(picked);
+                    }
+                }
+            }
+            drawn += n;
+        }
+        per_keep = words as f64 / (picked.len() - before).max(1) as f64;
+    }
+    rng.set_word_pos(after_draws(view, start, budget + AHEAD, rows));
+    None
+}
+
+/// The words of the stream one thread of [`first_kept`] draws from at a time.
+const FIRST_KEPT_WORDS: usize = 1 << 12;
+
+/// The position in `rng`'s stream just after the `draws`-th [`below`] draw below `n`
+/// made from word `from` on: where the `draws`-th accepted word ends.
+fn after_draws(rng: &ChaCha8Rng, from: u128, draws: usize, n: u32) -> u128 {
+    let mut r = rng.clone();
+    r.set_word_pos(from);
+    let mut made = 0;
+    let threshold = n.wrapping_neg() % n;
+    while made < draws {
+        made += usize::from((u64::from(r.next_u32()) * u64::from(n)) as u32 >= threshold);
+    }
+    r.get_word_pos()
+}
 
 /// A uniformly random choice of `amount` distinct indices in `0..length`, in
 /// increasing order (`amount` is clamped to `length`): the plain, one-thread form of

@@ -18,9 +18,7 @@
 
 use std::ops::Range;
 
-use hashbrown::HashSet;
 use rand::seq::SliceRandom;
-use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 
 use super::resize::{probing_pays, PROBE_RATIO};
@@ -390,18 +388,10 @@ fn keeps(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
 /// `limit` distinct matches drawn by uniform probes of the fleet's rows, or `None` when
 /// the budget (random reads costing about one pass over the cohort's `members`, the way
 /// taken instead) runs out first: exactly [`probe_one_by_one`]'s answer, with `rng`
-/// left where it leaves it, but probed on every thread. `most` is how many members
-/// have the filter's staged flag, which sizes the first round of probes.
-///
-/// A probe is one [`below`](super::sample::below) draw, which accepts or redraws each
-/// word of ChaCha's stream on its own, and ChaCha's words are a pure function of their
-/// place in the stream: so the rows drawn one at a time are the accepted words in
-/// order, and ranges of words ([`PROBE_WORDS`] each) are drawn and tested on separate
-/// threads, each testing a row a few ahead of the one it fetches, as the one-by-one
-/// probe does. Their matches, each with its draw's number, are then taken in order
-/// (the first `limit` distinct ones within the budget) on one thread. Words are read
-/// in rounds sized by the matches per draw seen so far, so a probe reads about the
-/// draws the one-by-one probe makes, and never more than its budget.
+/// left where it leaves it, but probed on every thread
+/// ([`first_kept`](super::sample::first_kept)). `most` is how many members have the
+/// filter's staged flag: the first round of probes is sized as if each were a match
+/// (the other filters can only lower the rate).
 fn probe(
     fleet: &Fleet,
     filter: &Filter,
@@ -409,102 +399,22 @@ fn probe(
     (members, most): (u64, u64),
     rng: &mut ChaCha8Rng,
 ) -> Option<Vec<DeviceIdx>> {
-    use rayon::prelude::*;
     let rows = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
     if rows == 0 {
         return None;
     }
     let budget = (members / PROBE_RATIO) as usize + 64;
     let test = RowTest::new(fleet, filter);
-    let start = rng.get_word_pos();
-    let threshold = rows.wrapping_neg() % rows;
-    let view: &ChaCha8Rng = rng;
-    let mut picked = Vec::with_capacity(limit);
-    let mut seen = HashSet::with_capacity(limit);
-    // Draws made and words read so far (a word redrawn is read, not drawn).
-    let (mut drawn, mut read) = (0usize, 0u128);
-    // The first round reads enough words for `limit` matches were each of the `most`
-    // members with the filter's flag a match (the other filters can only lower the
-    // rate).
-    let mut per_match = (u64::from(rows) / most.max(1)).max(1) as f64;
-    while drawn < budget {
-        let want = (limit - picked.len()) as f64 * per_match * 1.1;
-        let words = (want as usize).max(256).min(budget - drawn);
-        let from = start + read;
-        // Per range of words: its draws, and its matches with their draw's number.
-        let ranges: Vec<(usize, Vec<(u32, u32)>)> = (0..words.div_ceil(PROBE_WORDS))
-            .into_par_iter()
-            .with_max_len(1)
-            .map(|s| {
-                let mut r = view.clone();
-                r.set_word_pos(from + (s * PROBE_WORDS) as u128);
-                let mut drawn_rows = Vec::with_capacity(PROBE_WORDS);
-                for _ in 0..PROBE_WORDS.min(words - s * PROBE_WORDS) {
-                    let m = u64::from(r.next_u32()) * u64::from(rows);
-                    if m as u32 >= threshold {
-                        drawn_rows.push((m >> 32) as u32);
-                    }
-                }
-                let mut matches = Vec::new();
-                for (j, &row) in drawn_rows.iter().enumerate() {
-                    if let Some(&ahead) = drawn_rows.get(j + PROBE_AHEAD) {
-                        test.prefetch(ahead as usize);
-                    }
-                    if test.passes(row as usize) {
-                        matches.push((j as u32, row));
-                    }
-                }
-                (drawn_rows.len(), matches)
-            })
-            .collect();
-        read += words as u128;
-        let matches_before = picked.len();
-        for (n, matches) in ranges {
-            for (j, row) in matches {
-                let draw = drawn + j as usize;
-                if draw >= budget {
-                    break;
-                }
-                if seen.insert(row) {
-                    picked.push(DeviceIdx(row));
-                    if picked.len() == limit {
-                        // The one-by-one probe has drawn `PROBE_AHEAD` rows past it.
-                        let at = after_draws(view, start, draw + 1 + PROBE_AHEAD, rows);
-                        rng.set_word_pos(at);
-                        return Some(picked);
-                    }
-                }
-            }
-            drawn += n;
-        }
-        let found = (picked.len() - matches_before).max(1);
-        per_match = words as f64 / found as f64;
-    }
-    // Out of budget: the one-by-one probe drew `budget` rows and the ones ahead.
-    let at = after_draws(view, start, budget + PROBE_AHEAD, rows);
-    rng.set_word_pos(at);
-    None
-}
-
-/// The words of the stream one thread of [`probe`] draws from.
-const PROBE_WORDS: usize = 1 << 12;
-
-/// How far ahead of its test [`probe`] fetches a row, and how many rows the one-by-one
-/// probe draws ahead (`sample::rows_ahead`).
-const PROBE_AHEAD: usize = 16;
-
-/// The position in `rng`'s stream just after the `draws`-th [`below`](super::sample::below)
-/// draw below `n` made from word `from` on: each word is accepted or redrawn on its
-/// own, so it is where the `draws`-th accepted word ends.
-fn after_draws(rng: &ChaCha8Rng, from: u128, draws: usize, n: u32) -> u128 {
-    let threshold = n.wrapping_neg() % n;
-    let mut r = rng.clone();
-    r.set_word_pos(from);
-    let mut made = 0;
-    while made < draws {
-        made += usize::from((u64::from(r.next_u32()) * u64::from(n)) as u32 >= threshold);
-    }
-    r.get_word_pos()
+    let per_match = (u64::from(rows) / most.max(1)).max(1) as f64;
+    let picked = super::sample::first_kept(
+        rng,
+        rows,
+        (limit, budget),
+        per_match,
+        |i| test.passes(i),
+        |i| test.prefetch(i),
+    )?;
+    Some(picked.into_iter().map(DeviceIdx).collect())
 }
 
 /// The reference [`probe`] is held to: rows drawn one at a time
@@ -524,7 +434,7 @@ fn probe_one_by_one(
     }
     let budget = (members / PROBE_RATIO) as usize + 64;
     let mut picked = Vec::with_capacity(limit);
-    let mut seen = HashSet::with_capacity(limit);
+    let mut seen = hashbrown::HashSet::with_capacity(limit);
     let test = RowTest::new(fleet, filter);
     for d in super::sample::rows_ahead(rng, rows, |i| test.prefetch(i)).take(budget) {
         if test.passes(d) && seen.insert(d as u32) {
