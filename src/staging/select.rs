@@ -176,7 +176,7 @@ impl<'a> RowTest<'a> {
     }
 
     /// Whether row `i` passes the filter (as [`passes`] says).
-    #[inline]
+    #[inline(always)]
     pub fn passes(&self, i: usize) -> bool {
         let d = DeviceIdx(i as u32);
         match self.bits {
