@@ -777,14 +777,26 @@ impl Fleet {
                 staged.is_none_or(|s| f.staged.get(i) == s) && keep(f, i)
             });
         }
+        // Only the chunks the counts say hold a present member with the flag, one a
+        // task: a cohort that lives in a part of the fleet (a synthetic fleet's
+        // cohorts are runs of rows) is read there, not through every word of the
+        // fleet's bitsets.
+        let holds = self.chunks_holding(cohort, staged);
+        const WORDS: usize = COUNT_CHUNK / 64;
         let fleet: &Fleet = self;
-        let bits = fleet.built_bits(cohort);
+        let (bits, words) = (fleet.built_bits(cohort), fleet.len().div_ceil(64));
         let keep = &keep;
-        (0..fleet.len().div_ceil(64))
-            .into_par_iter()
-            .with_min_len(1 << 10)
-            .flat_map_iter(|w| fleet.word_matches(bits, w, staged, keep))
-            .collect()
+        let held: Vec<usize> = (0..holds.len()).filter(|&c| holds[c]).collect();
+        let parts: Vec<Vec<DeviceIdx>> = held
+            .par_iter()
+            .with_max_len(1)
+            .map(|&c| {
+                (c * WORDS..((c + 1) * WORDS).min(words))
+                    .flat_map(|w| fleet.word_matches(bits, w, staged, keep))
+                    .collect()
+            })
+            .collect();
+        parts.concat()
     }
 
     /// The devices of bitset word `w` (rows `64 w..64 w + 64`) that are present

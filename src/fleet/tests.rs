@@ -488,8 +488,8 @@ fn members_matching_equals_a_filter_over_every_row() {
     assert_eq!(with_bits, 8, "both paths taken");
 }
 
-/// The first matches up to a limit skip the chunks whose counts hold no member with
-/// the flag, and are still those of a filter over every row: a cohort that lives in
+/// Every match, and the first ones up to a limit, skip the chunks whose counts hold no
+/// member with the flag, and are still those of a filter over every row: a cohort that lives in
 /// the fleet's last chunks, one whose last member in an early chunk moved away or was
 /// staged, and the short last chunk; limits met in the first chunk read, in a later
 /// one, and past the chunks read at a time (a few per thread).
@@ -517,6 +517,8 @@ fn first_members_matching_skips_chunks_without_members() {
                     .filter(|&d| staged.is_none_or(|s| f.staged(d) == s))
                     .filter(|d| keep(f, d.index()))
                     .collect();
+                let all = f.members_matching(cohort, staged, keep);
+                assert_eq!(all, want, "{what}: every match, cohort {k}, {staged:?}");
                 for limit in [1, 3, 50, 20_000, 100_000, usize::MAX] {
                     let first = f.first_members_matching(cohort, staged, limit, keep);
                     let n = limit.min(want.len());
