@@ -488,11 +488,11 @@ fn members_matching_equals_a_filter_over_every_row() {
     assert_eq!(with_bits, 8, "both paths taken");
 }
 
-/// Every match, and the first ones up to a limit, skip the chunks whose counts hold no
-/// member with the flag, and are still those of a filter over every row: a cohort that lives in
-/// the fleet's last chunks, one whose last member in an early chunk moved away or was
-/// staged, and the short last chunk; limits met in the first chunk read, in a later
-/// one, and past the chunks read at a time (a few per thread).
+/// Every match, and the first ones up to a limit, skip the chunks whose counts hold
+/// no member with the flag, and are still those of a filter over every row: a cohort
+/// that lives in the fleet's last chunks, one whose last member in an early chunk
+/// moved away or was staged, and the short last chunk; limits met in the first chunk
+/// read, in a later one, and past the chunks read at a time (a few per thread).
 #[test]
 fn first_members_matching_skips_chunks_without_members() {
     use rand::{Rng, SeedableRng};
