@@ -781,22 +781,40 @@ impl Fleet {
         // task: a cohort that lives in a part of the fleet (a synthetic fleet's
         // cohorts are runs of rows) is read there, not through every word of the
         // fleet's bitsets.
-        let holds = self.chunks_holding(cohort, staged);
-        const WORDS: usize = COUNT_CHUNK / 64;
+        let held = self.held_chunks(cohort, staged);
         let fleet: &Fleet = self;
-        let (bits, words) = (fleet.built_bits(cohort), fleet.len().div_ceil(64));
-        let keep = &keep;
-        let held: Vec<usize> = (0..holds.len()).filter(|&c| holds[c]).collect();
+        let bits = fleet.built_bits(cohort);
         let parts: Vec<Vec<DeviceIdx>> = held
             .par_iter()
             .with_max_len(1)
-            .map(|&c| {
-                (c * WORDS..((c + 1) * WORDS).min(words))
-                    .flat_map(|w| fleet.word_matches(bits, w, staged, keep))
-                    .collect()
-            })
+            .map(|&c| fleet.chunk_matches(bits, c, staged, &keep, usize::MAX))
             .collect();
         parts.concat()
+    }
+
+    /// The chunks of [`COUNT_CHUNK`] rows that hold a present member of `cohort` with
+    /// the staged flag `staged` ([`Fleet::chunks_holding`]), in order.
+    fn held_chunks(&mut self, cohort: CohortId, staged: Option<bool>) -> Vec<usize> {
+        let holds = self.chunks_holding(cohort, staged);
+        (0..holds.len()).filter(|&c| holds[c]).collect()
+    }
+
+    /// The first `limit` devices of chunk `c` that [`Fleet::word_matches`] finds, in
+    /// order.
+    fn chunk_matches(
+        &self,
+        bits: CohortBits<'_>,
+        c: usize,
+        staged: Option<bool>,
+        keep: &impl Fn(&Fleet, usize) -> bool,
+        limit: usize,
+    ) -> Vec<DeviceIdx> {
+        const WORDS: usize = COUNT_CHUNK / 64;
+        let words = self.len().div_ceil(64);
+        (c * WORDS..((c + 1) * WORDS).min(words))
+            .flat_map(|w| self.word_matches(bits, w, staged, keep))
+            .take(limit)
+            .collect()
     }
 
     /// The devices of bitset word `w` (rows `64 w..64 w + 64`) that are present
@@ -850,28 +868,21 @@ impl Fleet {
         // The chunks the counts say hold a present member with the flag: a cohort
         // that lives in a part of the fleet is walked from there, and not through
         // every word before it.
-        let holds = self.chunks_holding(cohort, staged);
-        const WORDS: usize = COUNT_CHUNK / 64;
+        let held = self.held_chunks(cohort, staged);
         let fleet: &Fleet = self;
-        let (bits, words) = (fleet.built_bits(cohort), fleet.len().div_ceil(64));
+        let bits = fleet.built_bits(cohort);
         // A few chunks at a time, one a thread, each read up to the matches still
         // wanted; their matches joined in order until the limit. A stage in fleet order
         // often walks most of the fleet (past every row its earlier stages flipped),
         // which on one thread was a third of a millisecond an event.
         use rayon::prelude::*;
-        let held: Vec<usize> = (0..holds.len()).filter(|&c| holds[c]).collect();
         let mut found: Vec<DeviceIdx> = Vec::new();
         for batch in held.chunks(2 * rayon::current_num_threads()) {
             let wanted = limit - found.len();
             let parts: Vec<Vec<DeviceIdx>> = batch
                 .par_iter()
                 .with_max_len(1)
-                .map(|&c| {
-                    (c * WORDS..((c + 1) * WORDS).min(words))
-                        .flat_map(|w| fleet.word_matches(bits, w, staged, &keep))
-                        .take(wanted)
-                        .collect()
-                })
+                .map(|&c| fleet.chunk_matches(bits, c, staged, &keep, wanted))
                 .collect();
             for part in parts {
                 found.extend(part);
