@@ -124,12 +124,11 @@ fn flip_by_probing(
     let rows32 = u32::try_from(fleet.len()).expect("a fleet's rows are 32-bit");
     let view: &Fleet = fleet;
     let eligible_now = |i: usize| eligible(view, i, cohort, grow);
-    let per_flip = (u64::from(rows32) / eligible_count.max(1)).max(1) as f64;
     let mut rows = super::sample::first_kept(
         rng,
         rows32,
         (k as usize, usize::MAX),
-        per_flip,
+        eligible_count,
         eligible_now,
         |i| view.prefetch_for_staging(i, cohort),
     )

@@ -126,7 +126,8 @@ const AHEAD: usize = 16;
 /// `None` if the budget runs out first; `rng` is left where drawing them through
 /// `rows_ahead` leaves it (which draws [`AHEAD`] rows past the last one read). A
 /// selection's probes and a small resize's are this, with no budget for the resize.
-/// `per_keep` is about how many draws a kept row takes, to size the first round.
+/// `keepable` is how many rows `keep` may keep at most (the first round of draws is
+/// sized as if each of them were kept).
 ///
 /// Drawn on every thread: [`below`] accepts or redraws each word of ChaCha's stream
 /// on its own, and ChaCha's words are a pure function of their place in the stream,
@@ -141,7 +142,7 @@ pub(super) fn first_kept(
     rng: &mut ChaCha8Rng,
     rows: u32,
     (limit, budget): (usize, usize),
-    per_keep: f64,
+    keepable: u64,
     keep: impl Fn(usize) -> bool + Sync,
     fetch: impl Fn(usize) + Sync,
 ) -> Option<Vec<u32>> {
@@ -152,7 +153,8 @@ pub(super) fn first_kept(
     let mut seen = hashbrown::HashSet::with_capacity(limit);
     // Draws made and words read so far (a word redrawn is read, not drawn).
     let (mut drawn, mut read) = (0usize, 0u128);
-    let mut per_keep = per_keep.max(1.0);
+    // Draws a kept row takes: from `keepable` at first, then as seen.
+    let mut per_keep = (u64::from(rows) / keepable.max(1)).max(1) as f64;
     while drawn < budget {
         let want = (limit - picked.len()) as f64 * per_keep * 1.1;
         let words = (want as usize).max(256).min(budget - drawn);

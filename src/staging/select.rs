@@ -390,8 +390,8 @@ fn keeps(fleet: &Fleet, filter: &Filter, d: DeviceIdx) -> bool {
 /// taken instead) runs out first: exactly [`probe_one_by_one`]'s answer, with `rng`
 /// left where it leaves it, but probed on every thread
 /// ([`first_kept`](super::sample::first_kept)). `most` is how many members have the
-/// filter's staged flag: the first round of probes is sized as if each were a match
-/// (the other filters can only lower the rate).
+/// filter's staged flag, the most that can match (the other filters can only lower
+/// the number).
 fn probe(
     fleet: &Fleet,
     filter: &Filter,
@@ -405,12 +405,11 @@ fn probe(
     }
     let budget = (members / PROBE_RATIO) as usize + 64;
     let test = RowTest::new(fleet, filter);
-    let per_match = (u64::from(rows) / most.max(1)).max(1) as f64;
     let picked = super::sample::first_kept(
         rng,
         rows,
         (limit, budget),
-        per_match,
+        most,
         |i| test.passes(i),
         |i| test.prefetch(i),
     )?;
